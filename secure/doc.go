@@ -1,0 +1,9 @@
+// Package secure holds what every protocol of the engine shares: party identities, the small
+// link interface the protocols need ([Network]), and engine parameters ([Params]).
+//
+// The protocols themselves live in sub-packages: [github.com/gotfe/gotfe/secure/aby3]
+// (2-out-of-3 replicated sharing) and the kernels they are built on in
+// [github.com/gotfe/gotfe/secure/ring], [github.com/gotfe/gotfe/secure/fixed] and
+// [github.com/gotfe/gotfe/secure/prg]. Transports (in-memory, QUIC) implement [Network]
+// without importing this package: the interface uses only standard types.
+package secure

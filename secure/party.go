@@ -1,0 +1,56 @@
+package secure
+
+import (
+	"context"
+	"fmt"
+)
+
+// NumParties is the number of computing parties of the engine's protocols.
+const NumParties = 3
+
+// PartyID names one of the three computing parties: 0, 1 or 2.
+type PartyID int
+
+// Valid reports whether p is one of the three parties.
+func (p PartyID) Valid() bool { return p >= 0 && p < NumParties }
+
+// Next is the party after p in the ring 0 -> 1 -> 2 -> 0.
+func (p PartyID) Next() PartyID { return (p + 1) % NumParties }
+
+// Prev is the party before p in the ring 0 -> 1 -> 2 -> 0.
+func (p PartyID) Prev() PartyID { return (p + NumParties - 1) % NumParties }
+
+// String returns "P0", "P1" or "P2".
+func (p PartyID) String() string { return fmt.Sprintf("P%d", int(p)) }
+
+// CheckParty returns an error when p is not one of the three parties.
+func CheckParty(p PartyID) error {
+	if !p.Valid() {
+		return fmt.Errorf("secure: party %d does not exist (want 0, 1 or 2)", int(p))
+	}
+	return nil
+}
+
+// Network is the link a party uses to talk to its two peers. Peers are named by their party
+// index. Messages to one peer arrive in the order they were sent.
+//
+// Send takes ownership of payload: the caller must not modify it afterwards. Recv returns a
+// payload owned by the caller. Both honour ctx: a receive that waits past the context's
+// deadline returns an error.
+type Network interface {
+	Send(ctx context.Context, peer int, payload []byte) error
+	Recv(ctx context.Context, peer int) ([]byte, error)
+}
+
+// PeerError is returned when a link to a peer fails: the peer died, stalled past the deadline,
+// or sent something malformed.
+type PeerError struct {
+	Peer PartyID
+	Op   string
+	Err  error
+}
+
+func (e *PeerError) Error() string { return fmt.Sprintf("%s %v: %v", e.Op, e.Peer, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *PeerError) Unwrap() error { return e.Err }
