@@ -1,0 +1,43 @@
+// Package aby3 implements 2-out-of-3 replicated secret sharing over Z_2^64 for three
+// semi-honest parties with an honest majority, as in ABY3 (Mohassel and Rindal, CCS 2018).
+//
+// # Sharing
+//
+// A secret x is split as x = x0 + x1 + x2 (mod 2^64); party i holds the pair (x_i, x_{i+1}),
+// so any two parties can reconstruct and any single party sees values that are uniformly
+// random and independent of x. Linear operations (add, subtract, negate, multiply by a public
+// integer, transpose, reshape, sum) are local.
+//
+// # Multiplication
+//
+// Products use the replicated cross terms t_i = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i plus a
+// zero-sharing α_i = F(k_{i,i+1}) - F(k_{i-1,i}) drawn from the pairwise AES-CTR PRGs
+// ([github.com/gotfe/gotfe/secure/prg]), so t_0 + t_1 + t_2 = x·y and each t_i alone is
+// uniform. [Party.MulRing] and [Party.MatMulRing] reshare with one message to the previous
+// party: one round, one ring element sent per output element by every party.
+//
+// # Fixed point and truncation
+//
+// Fixed-point values carry f fractional bits ([github.com/gotfe/gotfe/secure/fixed]); a product
+// carries 2f and is truncated by f. [Party.Mul] and [Party.MatMul] fuse the truncation into the
+// resharing (ABY3's share truncation Π_trunc1, three-party form): party 1 sends t_1 to party 0
+// and party 2 sends t_2 to party 1 (round 1); party 0 truncates A = t_0 + t_1, party 1 and 2
+// truncate t_2, and party 0 sends (A >> f) - r to party 2, where r is drawn from the PRG that
+// parties 0 and 1 share (round 2). Each party still sends one ring element per output element;
+// the cost is two rounds. [Party.Trunc] truncates an existing sharing with one message from
+// party 0 to party 2 (one round).
+//
+// The truncation of z = A + B by d bits is computed as (A >> d) + (B >> d) + 1 with arithmetic
+// shifts. Error: when |z| < 2^l with l < 63, the result differs from z/2^d by less than one unit
+// in the last place (|error| < 2^-f as a real number) and is unbiased; with probability at most
+// 2^(l+1-64) over the randomness of the shares, the sum of the shares wraps around and the
+// result is off by 2^(64-d) (a large error). For fixed-point products with f = 16 whose
+// magnitude is below 2^8 the failure probability per element is below 2^-23; keep
+// intermediate values small, or lower f, for long computations.
+//
+// # Costs
+//
+// Every operation counts its communication on the party ([Party.Stats]): rounds, messages and
+// bytes sent. A round is one step of communication of the protocol; all parties count the same
+// rounds whether or not they send in that step.
+package aby3

@@ -1,0 +1,70 @@
+package aby3_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/launch"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+// run3 runs fn on three parties over the in-memory network with deterministic seeds derived
+// from seed, and fails the test on any party's error.
+func run3(t testing.TB, seed uint64, fn func(p *aby3.Party) error) {
+	t.Helper()
+	require.NoError(t, try3(seed, fn))
+}
+
+func try3(seed uint64, fn func(p *aby3.Party) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		var s [32]byte
+		s[0], s[1] = byte(id), byte(seed)
+		s[2], s[3] = byte(seed>>8), byte(seed>>16)
+		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(s)})
+		if err != nil {
+			return err
+		}
+		return fn(p)
+	})
+}
+
+// randValues returns n values whose magnitudes are log-uniform in [2^lo, 2^hi], with random
+// signs, a few exact zeros and the two extreme magnitudes.
+func randValues(r *rand.Rand, n int, lo, hi float64) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		switch {
+		case i%17 == 5:
+			v[i] = 0
+		case i%23 == 7:
+			v[i] = math.Exp2(hi)
+		case i%29 == 3:
+			v[i] = -math.Exp2(lo)
+		default:
+			v[i] = math.Exp2(lo + (hi-lo)*r.Float64())
+			if r.IntN(2) == 0 {
+				v[i] = -v[i]
+			}
+		}
+	}
+	return v
+}
+
+// oddShapes are the shapes every elementwise op is tested on.
+var oddShapes = [][]int{{1, 1}, {3, 5}, {127, 129}, {7}, {2, 3, 4}}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}

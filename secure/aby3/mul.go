@@ -1,0 +1,198 @@
+package aby3
+
+import (
+	"fmt"
+
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// addZeroShare adds this party's share α_i = F(k_{i,i+1}) - F(k_{i-1,i}) of a fresh sharing of
+// zero to t. scratch must have t's length.
+func (p *Party) addZeroShare(t, scratch []uint64) {
+	p.next.Fill(scratch)
+	ring.AddTo(t, t, scratch)
+	p.prev.Fill(scratch)
+	ring.SubTo(t, t, scratch)
+}
+
+// reshare turns the 3-out-of-3 sharing t (this party's t_i, already masked by a zero-sharing)
+// into a replicated sharing: t_i goes to the previous party and t_{i+1} comes from the next.
+// One round. t is handed over and must not be used afterwards.
+func (p *Party) reshare(op string, t []uint64, shape []int) (*Shared, error) {
+	n := len(t)
+	keep := append([]uint64(nil), t...)
+	p.round()
+	if err := p.send(op, p.id.Prev(), t); err != nil {
+		return nil, err
+	}
+	nxt, err := p.recv(op, p.id.Next(), n)
+	if err != nil {
+		return nil, err
+	}
+	return &Shared{shape: append([]int(nil), shape...), a: keep, b: nxt}, nil
+}
+
+// reshareTrunc turns the 3-out-of-3 sharing t into a replicated sharing of t / 2^d (ABY3
+// Π_trunc1, three-party form; see the package documentation for its error). Two rounds; every
+// party sends one ring element per value. t is handed over.
+func (p *Party) reshareTrunc(op string, t []uint64, shape []int, d uint) (*Shared, error) {
+	n := len(t)
+	out := &Shared{shape: append([]int(nil), shape...)}
+	// Round 1: P1 -> P0: t_1; P2 -> P1: t_2.
+	p.round()
+	var a []uint64
+	switch p.id {
+	case 0:
+		t1, err := p.recv(op, 1, n)
+		if err != nil {
+			return nil, err
+		}
+		ring.AddTo(t, t, t1)
+		a = t
+	case 1:
+		if err := p.send(op, 0, t); err != nil {
+			return nil, err
+		}
+		t2, err := p.recv(op, 2, n)
+		if err != nil {
+			return nil, err
+		}
+		a = t2
+	case 2:
+		keep := append([]uint64(nil), t...)
+		if err := p.send(op, 1, t); err != nil {
+			return nil, err
+		}
+		a = keep
+	}
+	return p.finishTrunc(op, out, a, d)
+}
+
+// finishTrunc completes a truncation given, on party 0, A = the sum of components 0 and 1 and,
+// on parties 1 and 2, B = component 2 (z = A + B). It writes the new components into out.
+// Round: P0 -> P2: (A >> d) + 1 - r.
+func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared, error) {
+	n := len(a)
+	p.round()
+	switch p.id {
+	case 0:
+		// c0 = (A >> d) + 1 - r, c1 = r; the +1 makes the result unbiased.
+		r := make([]uint64, n)
+		p.next.Fill(r)
+		c0 := make([]uint64, n)
+		for i, v := range a {
+			c0[i] = uint64(int64(v)>>d) + 1 - r[i]
+		}
+		keep := append([]uint64(nil), c0...)
+		if err := p.send(op, 2, c0); err != nil {
+			return nil, err
+		}
+		out.a, out.b = keep, r
+	case 1:
+		r := make([]uint64, n)
+		p.prev.Fill(r)
+		ring.ShiftRightArithTo(a, a, d)
+		out.a, out.b = r, a
+	case 2:
+		ring.ShiftRightArithTo(a, a, d)
+		c0, err := p.recv(op, 0, n)
+		if err != nil {
+			return nil, err
+		}
+		out.a, out.b = a, c0
+	}
+	return out, nil
+}
+
+// Trunc divides a sharing by 2^d (d ≥ 1), as after a fixed-point product: party 0, which holds
+// x_0 and x_1, truncates their sum; parties 1 and 2 truncate x_2; one message from party 0 to
+// party 2 re-randomises the result (one round). Error: see the package documentation.
+func (p *Party) Trunc(x *Shared, d int) (*Shared, error) {
+	if d < 1 || d > 62 {
+		return nil, fmt.Errorf("aby3: trunc by %d bits out of range [1, 62]", d)
+	}
+	out := &Shared{shape: append([]int(nil), x.shape...)}
+	a := make([]uint64, x.Len())
+	switch p.id {
+	case 0:
+		ring.AddTo(a, x.a, x.b)
+	case 1:
+		copy(a, x.b)
+	case 2:
+		copy(a, x.a)
+	}
+	return p.finishTrunc("trunc", out, a, uint(d))
+}
+
+// mulLocal returns t_i = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i + α_i.
+func (p *Party) mulLocal(x, y *Shared) []uint64 {
+	n := x.Len()
+	t := make([]uint64, n)
+	for i := range t {
+		t[i] = x.a[i]*(y.a[i]+y.b[i]) + x.b[i]*y.a[i]
+	}
+	p.addZeroShare(t, make([]uint64, n))
+	return t
+}
+
+// MulRing returns the elementwise product x·y of raw ring values (no truncation): one round,
+// one ring element sent per value by every party.
+func (p *Party) MulRing(x, y *Shared) (*Shared, error) {
+	if err := checkSame("mul", x, y); err != nil {
+		return nil, err
+	}
+	return p.reshare("mul", p.mulLocal(x, y), x.shape)
+}
+
+// Mul returns the elementwise fixed-point product x·y, truncated by f bits within the
+// resharing: two rounds, one ring element sent per value by every party. Error: see the
+// package documentation (below one unit in the last place, with a small failure probability).
+func (p *Party) Mul(x, y *Shared) (*Shared, error) {
+	if err := checkSame("mul", x, y); err != nil {
+		return nil, err
+	}
+	return p.reshareTrunc("mul", p.mulLocal(x, y), x.shape, uint(p.enc.FracBits))
+}
+
+// matShapes checks x (m×k) · y (k×n).
+func matShapes(op string, x, y *Shared) (m, k, n int, err error) {
+	if len(x.shape) != 2 || len(y.shape) != 2 || x.shape[1] != y.shape[0] {
+		return 0, 0, 0, fmt.Errorf("aby3: %s: %v · %v: want m×k · k×n: %w", op, x.shape, y.shape, ring.ErrShape)
+	}
+	return x.shape[0], x.shape[1], y.shape[1], nil
+}
+
+// matMulLocal returns T_i = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i + α_i.
+func (p *Party) matMulLocal(x, y *Shared, m, k, n int) []uint64 {
+	ysum := make([]uint64, k*n)
+	ring.AddTo(ysum, y.a, y.b)
+	t := make([]uint64, m*n)
+	ring.MatMulTo(t, x.a, ysum, m, k, n)
+	ring.MatMulAddTo(t, x.b, y.a, m, k, n)
+	scratch := ysum
+	if len(scratch) < m*n {
+		scratch = make([]uint64, m*n)
+	}
+	p.addZeroShare(t, scratch[:m*n])
+	return t
+}
+
+// MatMulRing returns the matrix product x·y of raw ring values for x m×k and y k×n: one round,
+// one ring element sent per output element by every party.
+func (p *Party) MatMulRing(x, y *Shared) (*Shared, error) {
+	m, k, n, err := matShapes("matmul", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return p.reshare("matmul", p.matMulLocal(x, y, m, k, n), []int{m, n})
+}
+
+// MatMul returns the fixed-point matrix product x·y (m×k · k×n), truncated by f bits within
+// the resharing: two rounds, one ring element sent per output element by every party.
+func (p *Party) MatMul(x, y *Shared) (*Shared, error) {
+	m, k, n, err := matShapes("matmul", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return p.reshareTrunc("matmul", p.matMulLocal(x, y, m, k, n), []int{m, n}, uint(p.enc.FracBits))
+}

@@ -1,0 +1,7 @@
+// Package transport holds what the party-to-party links share: per-link traffic counters.
+//
+// Implementations live in sub-packages: [github.com/gotfe/gotfe/transport/mem] links parties
+// inside one process; [github.com/gotfe/gotfe/transport/quic] links processes and hosts over
+// QUIC with mutual TLS. Both satisfy the engine's link interface (secure.Network) with
+// standard types only and import nothing else of the project.
+package transport
