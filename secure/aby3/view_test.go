@@ -1,0 +1,265 @@
+package aby3_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/launch"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+// recorder wraps a party's link and keeps a copy of every message it receives.
+type recorder struct {
+	secure.Network
+	mu   sync.Mutex
+	recv [][]byte
+}
+
+func (r *recorder) Recv(ctx context.Context, peer int) ([]byte, error) {
+	b, err := r.Network.Recv(ctx, peer)
+	if err == nil {
+		r.mu.Lock()
+		r.recv = append(r.recv, append([]byte(nil), b...))
+		r.mu.Unlock()
+	}
+	return b, err
+}
+
+// view is what one party saw: its share components after each step and the messages it
+// received after set-up.
+type view struct {
+	components [][]uint64
+	messages   [][]uint64
+}
+
+// observe runs share(x) by party 0, share(y) by party 1, x·y and (x·y)·y and returns each
+// party's view.
+func observe(t *testing.T, x, y []float64) [3]view {
+	t.Helper()
+	n := len(x)
+	nets := launch.MemNetworks()
+	recs := make([]*recorder, 3)
+	for i := range nets {
+		recs[i] = &recorder{Network: nets[i]}
+		nets[i] = recs[i]
+	}
+	var views [3]view
+	var setupMsgs [3]int
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := launch.Run(ctx, nets, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		p, err := aby3.NewParty(ctx, id, net, aby3.Config{})
+		if err != nil {
+			return err
+		}
+		recs[id].mu.Lock()
+		setupMsgs[id] = len(recs[id].recv)
+		recs[id].mu.Unlock()
+		keep := func(s *aby3.Shared) {
+			a, b := s.Components()
+			views[id].components = append(views[id].components, append([]uint64(nil), a...), append([]uint64(nil), b...))
+		}
+		var in []float64
+		if id == 0 {
+			in = x
+		}
+		sx, err := p.Share(0, in, []int{n})
+		if err != nil {
+			return err
+		}
+		in = nil
+		if id == 1 {
+			in = y
+		}
+		sy, err := p.Share(1, in, []int{n})
+		if err != nil {
+			return err
+		}
+		z, err := p.Mul(sx, sy)
+		if err != nil {
+			return err
+		}
+		keep(z)
+		w, err := p.MulRing(z, sy)
+		if err != nil {
+			return err
+		}
+		keep(w)
+		tr, err := p.Trunc(w, 16)
+		if err != nil {
+			return err
+		}
+		keep(tr)
+		return nil
+	})
+	require.NoError(t, err)
+	for id := range views {
+		for _, m := range recs[id].recv[setupMsgs[id]:] {
+			v, err := secure.BytesToUint64s(m, len(m)/8)
+			require.NoError(t, err)
+			views[id].messages = append(views[id].messages, v)
+		}
+	}
+	return views
+}
+
+// width returns 64, or 48 when every value is the sign extension of a 48-bit value: the
+// components a truncation by 16 bits computes locally (x_2 >> 16) are uniform on
+// [-2^47, 2^47) rather than on the whole ring; they are functions of messages the party
+// received, so they add nothing to its view.
+func width(v []uint64) int {
+	for _, x := range v {
+		if int64(x<<16)>>16 != int64(x) {
+			return 64
+		}
+	}
+	return 48
+}
+
+// uniformity returns the largest deviation, in standard deviations, of the frequency of any
+// of the w low bit positions from 1/2, and the chi-square statistic of the top byte of those
+// w bits over 256 bins.
+func uniformity(v []uint64, w int) (maxZ, chi2 float64) {
+	var ones [64]int
+	var bins [256]int
+	for _, x := range v {
+		for b := 0; b < w; b++ {
+			ones[b] += int(x >> b & 1)
+		}
+		bins[(x>>(w-8))&0xff]++
+	}
+	n := float64(len(v))
+	sd := math.Sqrt(n / 4)
+	for _, c := range ones[:w] {
+		maxZ = math.Max(maxZ, math.Abs(float64(c)-n/2)/sd)
+	}
+	e := n / 256
+	for _, c := range bins {
+		chi2 += (float64(c) - e) * (float64(c) - e) / e
+	}
+	return maxZ, chi2
+}
+
+// Each party's view (its share components and the messages it receives) is uniformly
+// distributed and has the same statistics for very different secrets: all zeros, and large
+// values of both signs.
+func TestViewIsUniform(t *testing.T) {
+	const n = 1 << 14
+	secrets := map[string][2][]float64{
+		"zeros": {make([]float64, n), make([]float64, n)},
+		"large": {fill(n, 3000.5), fill(n, -2047.25)},
+	}
+	// For 64 bit positions and 255 degrees of freedom, these bounds are exceeded by uniform
+	// data with probability far below 1e-6.
+	const maxZBound, chi2Bound = 6.0, 400.0
+	// The statistics do catch data that is not uniform.
+	_, c := uniformity([]uint64{1, 2, 3, 1 << 63, 5, 6, 7, 8}, 64)
+	require.Greater(t, c, chi2Bound)
+	stats := map[string][3][]float64{}
+	for name, s := range secrets {
+		views := observe(t, s[0], s[1])
+		var perParty [3][]float64
+		for id, v := range views {
+			require.NotEmpty(t, v.messages, "party %d received nothing", id)
+			for k, part := range append(v.components, v.messages...) {
+				if isZero(part) {
+					continue // the zero component of a fresh input sharing; checked below
+				}
+				w := width(part)
+				z, c := uniformity(part, w)
+				assert.Less(t, z, maxZBound, "%s: party %d part %d bit bias", name, id, k)
+				assert.Less(t, c, chi2Bound, "%s: party %d part %d top byte", name, id, k)
+				perParty[id] = append(perParty[id], mean(part, w))
+			}
+		}
+		stats[name] = perParty
+	}
+	// The same secret-independent statistics (mean of the values as a fraction of 2^64) for both
+	// secrets, part by part.
+	for id := 0; id < 3; id++ {
+		a, b := stats["zeros"][id], stats["large"][id]
+		require.Equal(t, len(a), len(b), "party %d sees as many parts for both secrets", id)
+		for k := range a {
+			assert.InDelta(t, a[k], b[k], 6*math.Sqrt(1.0/12/n)*math.Sqrt2, "party %d part %d", id, k)
+		}
+	}
+}
+
+// A fresh input sharing gives the two non-owners one all-zero component each; it is the same
+// for every secret, so it reveals nothing, and the first multiplication re-randomises it.
+func TestFreshShareZeroComponent(t *testing.T) {
+	views := observe(t, fill(64, 1.5), fill(64, 2))
+	for id, v := range views {
+		for k, part := range v.components {
+			assert.False(t, isZero(part), "party %d component %d after a product", id, k)
+		}
+	}
+}
+
+func fill(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func isZero(v []uint64) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// mean returns the average of the low w bits of v as fractions of 2^w (uniform: 1/2,
+// variance 1/12).
+func mean(v []uint64, w int) float64 {
+	var s float64
+	mask := uint64(1)<<w - 1
+	if w == 64 {
+		mask = ^uint64(0)
+	}
+	for _, x := range v {
+		s += math.Ldexp(float64(x&mask), -w)
+	}
+	return s / float64(len(v))
+}
+
+func TestHandshakeMismatch(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  func(id secure.PartyID) aby3.Config
+		want string
+	}{
+		{"precision", func(id secure.PartyID) aby3.Config {
+			if id == 2 {
+				return aby3.Config{Params: secure.Params{FracBits: 20}}
+			}
+			return aby3.Config{}
+		}, "fractional bits"},
+		{"session", func(id secure.PartyID) aby3.Config {
+			return aby3.Config{Session: fmt.Sprintf("s%d", id%2)}
+		}, "session"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+				_, err := aby3.NewParty(ctx, id, net, c.cfg(id))
+				return err
+			})
+			assert.ErrorContains(t, err, c.want)
+		})
+	}
+}
