@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/gotfe/gotfe/launch"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+func init() {
+	register("bench ops", "bench ops [--json] [--runs N]: ring and secure kernels, with plaintext ratios", benchOps)
+}
+
+// secureOp is a benchmark of one secure operation: setup prepares its inputs on a party and
+// returns the step that is timed.
+type secureOp struct {
+	name      string
+	setup     func(p *aby3.Party) (func() error, error)
+	plaintext func() func() // returns the plaintext step of the same shape, or nil
+}
+
+func benchOps(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench ops", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print one JSON object per line")
+	runs := fs.Int("runs", 7, "timed runs per benchmark (the median is reported)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	out := os.Stdout
+	for _, d := range [][3]int{{128, 784, 128}, {1024, 1024, 1024}} {
+		r, err := benchRingMatMul(d[0], d[1], d[2], *runs)
+		if err != nil {
+			return err
+		}
+		if err := printResult(out, *asJSON, r); err != nil {
+			return err
+		}
+	}
+	for _, op := range secureOps() {
+		r, err := benchSecure(ctx, op, *runs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op.name, err)
+		}
+		if err := printResult(out, *asJSON, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randRing(r *rand.Rand, n int) []uint64 {
+	v := make([]uint64, n)
+	for i := range v {
+		v[i] = r.Uint64()
+	}
+	return v
+}
+
+func randFloats(r *rand.Rand, n int, scale float64) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = (2*r.Float64() - 1) * scale
+	}
+	return v
+}
+
+// gonumMatMul returns a step computing an m×k · k×n float64 product with gonum.
+func gonumMatMul(m, k, n int) func() {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := mat.NewDense(m, k, randFloats(r, m*k, 1))
+	b := mat.NewDense(k, n, randFloats(r, k*n, 1))
+	c := mat.NewDense(m, n, nil)
+	return func() { c.Mul(a, b) }
+}
+
+func benchRingMatMul(m, k, n, runs int) (benchResult, error) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a, b, c := randRing(r, m*k), randRing(r, k*n), make([]uint64, m*n)
+	ring.MatMulTo(c, a, b, m, k, n) // warm up
+	sec, _ := timeRuns(runs, func() error { ring.MatMulTo(c, a, b, m, k, n); return nil })
+	plain := gonumMatMul(m, k, n)
+	plain()
+	psec, _ := timeRuns(runs, func() error { plain(); return nil })
+	macs := float64(m) * float64(k) * float64(n)
+	return benchResult{
+		"name": fmt.Sprintf("ring_matmul_%dx%dx%d", m, k, n), "seconds": sec, "bytes_sent": 0, "rounds": 0,
+		"plaintext_seconds": psec, "ratio": sec / psec, "gmac_per_s": macs / sec / 1e9,
+	}, nil
+}
+
+func secureOps() []secureOp {
+	return []secureOp{
+		{
+			name: "secure_matmul_128x784x128",
+			setup: func(p *aby3.Party) (func() error, error) {
+				r := rand.New(rand.NewPCG(5, 6))
+				x, err := p.Share(0, randFloats(r, 128*784, 1), []int{128, 784})
+				if err != nil {
+					return nil, err
+				}
+				w, err := p.Share(1, randFloats(r, 784*128, 0.1), []int{784, 128})
+				if err != nil {
+					return nil, err
+				}
+				return func() error { _, err := p.MatMul(x, w); return err }, nil
+			},
+			plaintext: func() func() { return gonumMatMul(128, 784, 128) },
+		},
+		{
+			name: "secure_mul_100000",
+			setup: func(p *aby3.Party) (func() error, error) {
+				r := rand.New(rand.NewPCG(7, 8))
+				x, err := p.Share(0, randFloats(r, 100000, 10), []int{100000})
+				if err != nil {
+					return nil, err
+				}
+				y, err := p.Share(1, randFloats(r, 100000, 10), []int{100000})
+				if err != nil {
+					return nil, err
+				}
+				return func() error { _, err := p.Mul(x, y); return err }, nil
+			},
+			plaintext: func() func() {
+				r := rand.New(rand.NewPCG(7, 8))
+				a, b, c := randFloats(r, 100000, 10), randFloats(r, 100000, 10), make([]float64, 100000)
+				return func() {
+					for i := range c {
+						c[i] = a[i] * b[i]
+					}
+				}
+			},
+		},
+	}
+}
+
+// benchSecure runs op on three parties in this process over the in-memory transport: one
+// warm-up step, then runs timed steps. Every step starts together on the three parties (a
+// barrier) and its time is the slowest party's.
+func benchSecure(ctx context.Context, op secureOp, runs int) (benchResult, error) {
+	var (
+		mu        sync.Mutex
+		durations = make([][]time.Duration, 3)
+		costs     [3]aby3.Stats
+	)
+	barrier := newBarrier(3)
+	err := launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		p, err := aby3.NewParty(ctx, id, net, aby3.Config{})
+		if err != nil {
+			return err
+		}
+		step, err := op.setup(p)
+		if err != nil {
+			return err
+		}
+		if err := step(); err != nil {
+			return err
+		}
+		for i := 0; i < runs; i++ {
+			barrier.wait()
+			before := p.Stats()
+			start := time.Now()
+			if err := step(); err != nil {
+				return err
+			}
+			d := time.Since(start)
+			mu.Lock()
+			durations[id] = append(durations[id], d)
+			costs[id] = p.Stats().Sub(before)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slowest := make([]time.Duration, runs)
+	for i := range slowest {
+		for id := range durations {
+			slowest[i] = max(slowest[i], durations[id][i])
+		}
+	}
+	var bytes int64
+	perParty := make([]int64, 3)
+	for id, c := range costs {
+		bytes += c.BytesSent
+		perParty[id] = c.BytesSent
+	}
+	res := benchResult{
+		"name": op.name, "seconds": median(slowest), "bytes_sent": bytes, "bytes_sent_per_party": perParty,
+		"rounds": costs[0].Rounds, "transport": "mem",
+	}
+	if op.plaintext != nil {
+		plain := op.plaintext()
+		plain()
+		psec, _ := timeRuns(runs, func() error { plain(); return nil })
+		res["plaintext_seconds"] = psec
+		res["ratio"] = res["seconds"].(float64) / psec
+	}
+	return res, nil
+}
+
+// barrier lets n goroutines start each step together.
+type barrier struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	n     int
+	count int
+	gen   int
+}
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: n}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *barrier) wait() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gen := b.gen
+	b.count++
+	if b.count == b.n {
+		b.count = 0
+		b.gen++
+		b.cond.Broadcast()
+		return
+	}
+	for gen == b.gen {
+		b.cond.Wait()
+	}
+}
