@@ -16,9 +16,12 @@ const (
 	ImageChannels = 1                     // channels per pixel (grey levels)
 	ImageSize     = ImageRows * ImageCols // values per flat image: 784
 	NumClasses    = 10                    // distinct labels, the digits 0..9
-	imageMagic    = 0x00000803            // IDX: unsigned bytes, 3 dimensions (2051)
-	labelMagic    = 0x00000801            // IDX: unsigned bytes, 1 dimension (2049)
-	maxChunk      = 1 << 26               // bytes read (and allocated) at a time
+)
+
+const (
+	imageMagic = 0x00000803 // IDX: unsigned bytes, 3 dimensions (2051)
+	labelMagic = 0x00000801 // IDX: unsigned bytes, 1 dimension (2049)
+	maxChunk   = 1 << 26    // bytes read (and allocated) at a time
 )
 
 // ErrFormat is wrapped by every error that reports malformed IDX data: a bad magic number,
