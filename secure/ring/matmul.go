@@ -6,6 +6,9 @@ import (
 	"sync"
 )
 
+// useAVX512 selects the assembly kernels; tests switch it off to check the portable path.
+var useAVX512 = hasAVX512
+
 // MatMulTo sets dst = a·b where a is m×k, b is k×n and dst is m×n, all row-major, mod 2^64.
 // dst must not alias a or b.
 func MatMulTo(dst, a, b []uint64, m, k, n int) {
@@ -23,101 +26,120 @@ func MatMulTo(dst, a, b []uint64, m, k, n int) {
 //		}
 //	}
 //
-// computed by a cache-blocked kernel split across the machine's cores for large products.
+// exactly (the ring's addition is associative, so the order of the sums does not matter).
+// On amd64 with AVX-512 it runs register-blocked assembly kernels over packed panels of b;
+// elsewhere a cache-blocked Go kernel. Products of more than a few hundred thousand
+// multiply-adds are split across up to GOMAXPROCS cores, by column panels or by row blocks
+// (whichever wastes less), without allocating.
 func MatMulAddTo(dst, a, b []uint64, m, k, n int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
 	_, _, _ = dst[m*n-1], a[m*k-1], b[k*n-1]
-	work := m * k * n
-	workers := runtime.GOMAXPROCS(0)
-	if workers > m {
-		workers = m
-	}
-	if work < 1<<16 || workers <= 1 {
-		matMulAddRows(dst, a, b, 0, m, k, n)
-		return
-	}
-	// Split rows of the output among workers; each keeps a private stripe of dst.
-	var wg sync.WaitGroup
-	chunk := (m + workers - 1) / workers
-	for lo := 0; lo < m; lo += chunk {
-		hi := min(lo+chunk, m)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			matMulAddRows(dst, a, b, lo, hi, k, n)
-		}(lo, hi)
-	}
-	wg.Wait()
+	matMulAdd(dst, a, b, m, k, n, useAVX512, runtime.GOMAXPROCS(0), splitAuto)
 }
 
-// Block sizes of the portable kernel: a kc×nc panel of b stays in L2 while rows stream by.
+// Ways to split a product among cores.
 const (
-	blockK = 256
-	blockN = 512
+	splitAuto = iota
+	splitRows
+	splitCols
 )
 
-// matMulAddRows computes rows [lo, hi) of dst += a·b.
-func matMulAddRows(dst, a, b []uint64, lo, hi, k, n int) {
-	for p0 := 0; p0 < k; p0 += blockK {
-		p1 := min(p0+blockK, k)
-		for j0 := 0; j0 < n; j0 += blockN {
-			j1 := min(j0+blockN, n)
-			i := lo
-			for ; i+4 <= hi; i += 4 {
-				kernel4(dst, a, b, i, p0, p1, j0, j1, k, n)
-			}
-			for ; i < hi; i++ {
-				d := dst[i*n+j0 : i*n+j1]
-				for p := p0; p < p1; p++ {
-					av := a[i*k+p]
-					bp := b[p*n+j0 : p*n+j1]
-					for j := range d {
-						d[j] += av * bp[j]
-					}
-				}
-			}
-		}
+// parallelMACs is the size of product (multiply-adds) below which one core does it all.
+const parallelMACs = 1 << 17
+
+// packWeight is the cost of packing one element of b, in multiply-adds, for the split choice.
+const packWeight = 8
+
+// mmJob is one product split into parts: blocks of rows (multiples of asmMR) or of columns
+// (multiples of 8).
+type mmJob struct {
+	dst, a, b []uint64
+	m, k, n   int
+	asm       bool
+	byCols    bool
+	units     int // row tiles or 8-column units to share
+	parts     int
+}
+
+var mmJobs = sync.Pool{New: func() any { return new(mmJob) }}
+
+func (j *mmJob) numParts() int { return j.parts }
+
+func (j *mmJob) runPart(i int) {
+	lo, hi := i*j.units/j.parts, (i+1)*j.units/j.parts
+	i0, i1, j0, j1 := 0, j.m, 0, j.n
+	if j.byCols {
+		j0, j1 = lo*8, min(hi*8, j.n)
+	} else {
+		i0, i1 = lo*asmMR, min(hi*asmMR, j.m)
+	}
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	if j.asm {
+		matMulAddAVX512(j.dst, j.a, j.b, j.k, j.n, i0, i1, j0, j1)
+	} else {
+		matMulAddGeneric(j.dst, j.a, j.b, j.k, j.n, i0, i1, j0, j1)
 	}
 }
 
-// kernel4 updates four rows of dst over the column block [j0, j1) and depth block [p0, p1),
-// two depth steps at a time so each loaded b element feeds four rows.
-func kernel4(dst, a, b []uint64, i, p0, p1, j0, j1, k, n int) {
-	w := j1 - j0
-	d0 := dst[i*n+j0 : i*n+j0+w]
-	d1 := dst[(i+1)*n+j0 : (i+1)*n+j0+w]
-	d2 := dst[(i+2)*n+j0 : (i+2)*n+j0+w]
-	d3 := dst[(i+3)*n+j0 : (i+3)*n+j0+w]
-	p := p0
-	for ; p+2 <= p1; p += 2 {
-		a00, a01 := a[i*k+p], a[i*k+p+1]
-		a10, a11 := a[(i+1)*k+p], a[(i+1)*k+p+1]
-		a20, a21 := a[(i+2)*k+p], a[(i+2)*k+p+1]
-		a30, a31 := a[(i+3)*k+p], a[(i+3)*k+p+1]
-		b0 := b[p*n+j0 : p*n+j0+w]
-		b1 := b[(p+1)*n+j0 : (p+1)*n+j0+w]
-		for j := range d0 {
-			x, y := b0[j], b1[j]
-			d0[j] += a00*x + a01*y
-			d1[j] += a10*x + a11*y
-			d2[j] += a20*x + a21*y
-			d3[j] += a30*x + a31*y
-		}
+// matMulAdd computes dst += a·b with the chosen kernel on up to workers cores.
+func matMulAdd(dst, a, b []uint64, m, k, n int, asm bool, workers, split int) {
+	j := mmJobs.Get().(*mmJob)
+	*j = mmJob{dst: dst, a: a, b: b, m: m, k: k, n: n, asm: asm, units: ceilDiv(m, asmMR), parts: 1}
+	if workers > 1 && m*k*n >= parallelMACs {
+		planSplit(j, workers, split)
 	}
-	for ; p < p1; p++ {
-		a0, a1, a2, a3 := a[i*k+p], a[(i+1)*k+p], a[(i+2)*k+p], a[(i+3)*k+p]
-		bp := b[p*n+j0 : p*n+j0+w]
-		for j := range d0 {
-			x := bp[j]
-			d0[j] += a0 * x
-			d1[j] += a1 * x
-			d2[j] += a2 * x
-			d3[j] += a3 * x
+	runParallel(j, j.parts)
+	*j = mmJob{}
+	mmJobs.Put(j)
+}
+
+// planSplit chooses between row and column blocks by the padded work of the largest part
+// plus the cost of packing its panels of b.
+func planSplit(j *mmJob, workers, split int) {
+	rowTiles, colUnits := ceilDiv(j.m, asmMR), ceilDiv(j.n, 8)
+	rowParts, colParts := min(workers, rowTiles), min(workers, colUnits)
+	cost := func(rows, cols int) int {
+		c := rows * cols * j.k
+		if rows > asmMR && cols > asmNR {
+			c += packWeight * cols * j.k
 		}
+		return c
+	}
+	rowCost := cost(ceilDiv(rowTiles, rowParts)*asmMR, colUnits*8)
+	colCost := cost(rowTiles*asmMR, ceilDiv(colUnits, colParts)*8)
+	if rowParts <= 1 && colParts <= 1 {
+		return
+	}
+	byCols := colCost < rowCost || (colCost == rowCost && colParts >= rowParts)
+	switch split {
+	case splitRows:
+		byCols = false
+	case splitCols:
+		byCols = true
+	}
+	j.byCols = byCols
+	if byCols {
+		j.units, j.parts = colUnits, colParts
+	} else {
+		j.units, j.parts = rowTiles, rowParts
 	}
 }
+
+// panels holds packing buffers of asmKC×asmNC elements.
+var panels = sync.Pool{New: func() any {
+	p := make([]uint64, asmKC*asmNC)
+	return &p
+}}
+
+func getPanel() *[]uint64  { return panels.Get().(*[]uint64) }
+func putPanel(p *[]uint64) { panels.Put(p) }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
 // MatMulRef is the naive triple loop, kept as the reference the fast kernels are tested against.
 func MatMulRef(dst, a, b []uint64, m, k, n int) {
