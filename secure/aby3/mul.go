@@ -196,3 +196,28 @@ func (p *Party) MatMul(x, y *Shared) (*Shared, error) {
 	}
 	return p.reshareTrunc("matmul", p.matMulLocal(x, y, m, k, n), []int{m, n}, uint(p.enc.FracBits))
 }
+
+// BatchMatMul returns the fixed-point product of matrices (m×k · k×n), or of two stacks of
+// matrices (B×m×k · B×k×n) pairwise, with one resharing for the whole stack: two rounds, one
+// ring element sent per output element by every party.
+func (p *Party) BatchMatMul(x, y *Shared) (*Shared, error) {
+	if len(x.shape) == 2 {
+		return p.MatMul(x, y)
+	}
+	if len(x.shape) != 3 || len(y.shape) != 3 || x.shape[0] != y.shape[0] || x.shape[2] != y.shape[1] {
+		return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x.shape, y.shape, ring.ErrShape)
+	}
+	bs, m, k, n := x.shape[0], x.shape[1], x.shape[2], y.shape[2]
+	t := make([]uint64, bs*m*n)
+	ysum := make([]uint64, k*n)
+	for i := 0; i < bs; i++ {
+		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]
+		ya, yb := y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n]
+		ti := t[i*m*n : (i+1)*m*n]
+		ring.AddTo(ysum, ya, yb)
+		ring.MatMulTo(ti, xa, ysum, m, k, n)
+		ring.MatMulAddTo(ti, xb, ya, m, k, n)
+	}
+	p.addZeroShare(t, make([]uint64, len(t)))
+	return p.reshareTrunc("matmul", t, []int{bs, m, n}, uint(p.enc.FracBits))
+}
