@@ -276,3 +276,50 @@ func TestTruncFailureRate(t *testing.T) {
 	assert.Greater(t, rate, 0.0, "failures must occur at this magnitude (the test would not see them otherwise)")
 	assert.Less(t, rate, bound)
 }
+
+func TestBatchMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	const bs, m, k, n = 3, 4, 5, 6
+	x, y := randValues(r, bs*m*k, -10, 1), randValues(r, bs*k*n, -10, 1)
+	var got []float64
+	var cost aby3.Stats
+	run3(t, 53, func(p *aby3.Party) error {
+		sx, err := p.Share(0, x, []int{bs, m, k})
+		if err != nil {
+			return err
+		}
+		sy, err := p.Share(1, y, []int{bs, k, n})
+		if err != nil {
+			return err
+		}
+		before := p.Stats()
+		z, err := p.BatchMatMul(sx, sy)
+		if err != nil {
+			return err
+		}
+		if p.ID() == 0 {
+			cost = p.Stats().Sub(before)
+		}
+		if _, err := p.BatchMatMul(sx, sx); err == nil {
+			return fmt.Errorf("mismatched stacks accepted")
+		}
+		v, err := p.Reveal(z, 0)
+		if p.ID() == 0 {
+			got = v
+		}
+		return err
+	})
+	assert.Equal(t, int64(2), cost.Rounds)
+	assert.Equal(t, int64(8*bs*m*n), cost.BytesSent)
+	for b := 0; b < bs; b++ {
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var exact float64
+				for q := 0; q < k; q++ {
+					exact += quantize(x[(b*m+i)*k+q]) * quantize(y[(b*k+q)*n+j])
+				}
+				require.InDelta(t, exact, got[(b*m+i)*n+j], ulp+1e-9)
+			}
+		}
+	}
+}
