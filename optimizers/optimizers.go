@@ -1,0 +1,418 @@
+package optimizers
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gotfe/gotfe/keras/backend"
+)
+
+// Optimizer is an optimizer spec: hyperparameters from which a model builds one Updater per
+// backend.
+type Optimizer interface {
+	// Name is the Keras class name, "SGD" or "Adam".
+	Name() string
+	// Config returns the JSON-encodable hyperparameters FromConfig rebuilds the optimizer from.
+	Config() any
+	// Validate checks the hyperparameters.
+	Validate() error
+	// Build returns an updater for vars (the trainable ones are updated) on backend b.
+	Build(b backend.Backend, vars []*backend.Variable) (Updater, error)
+}
+
+// Updater applies an optimizer's steps to one replica of a model's weights.
+type Updater interface {
+	// Update applies one step to every trainable variable from its Grad.
+	Update() error
+	// Iterations returns the number of steps applied.
+	Iterations() int
+}
+
+// Option is an optional hyperparameter of an optimizer constructor.
+type Option interface {
+	apply(c *config)
+}
+
+type config struct {
+	given []string
+	sgd   SGDConfig
+	adam  AdamConfig
+}
+
+type option struct {
+	key string
+	f   func(c *config)
+}
+
+func (o option) apply(c *config) { c.given = append(c.given, o.key); o.f(c) }
+
+// Momentum sets SGD's momentum in [0, 1) (default 0: plain gradient descent).
+func Momentum(m float64) Option {
+	return option{"Momentum", func(c *config) { c.sgd.Momentum = m }}
+}
+
+// Nesterov makes SGD use Nesterov momentum (default false).
+func Nesterov(v bool) Option {
+	return option{"Nesterov", func(c *config) { c.sgd.Nesterov = v }}
+}
+
+// Beta1 sets Adam's decay rate of the first moment estimate (default 0.9).
+func Beta1(v float64) Option { return option{"Beta1", func(c *config) { c.adam.Beta1 = v }} }
+
+// Beta2 sets Adam's decay rate of the second moment estimate (default 0.999).
+func Beta2(v float64) Option { return option{"Beta2", func(c *config) { c.adam.Beta2 = v }} }
+
+// Epsilon sets Adam's epsilon (default 1e-7).
+func Epsilon(v float64) Option { return option{"Epsilon", func(c *config) { c.adam.Epsilon = v }} }
+
+// AMSGrad selects the AMSGrad variant of Adam, which divides by the running maximum of the
+// second moment estimate (default false).
+func AMSGrad(v bool) Option { return option{"AMSGrad", func(c *config) { c.adam.AMSGrad = v }} }
+
+func collect(class string, opts []Option, c *config, allowed ...string) error {
+	for _, o := range opts {
+		if o == nil {
+			return fmt.Errorf("%s: nil option", class)
+		}
+		o.apply(c)
+	}
+	for _, k := range c.given {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("%s: option %s does not apply to %s", class, k, class)
+		}
+	}
+	return nil
+}
+
+// SGDConfig holds the hyperparameters of [SGD].
+type SGDConfig struct {
+	LearningRate float64 `json:"learning_rate"`
+	Momentum     float64 `json:"momentum"`
+	Nesterov     bool    `json:"nesterov"`
+}
+
+type sgd struct {
+	cfg SGDConfig
+	err error
+}
+
+// SGD returns stochastic gradient descent with the given learning rate (Keras's default is
+// 0.01). Without momentum a step is w -= lr*g. With momentum m a velocity v (initially 0)
+// becomes v = m*v - lr*g and w += v, or with Nesterov w += m*v - lr*g. Options: Momentum,
+// Nesterov.
+func SGD(learningRate float64, opts ...Option) Optimizer {
+	c := config{sgd: SGDConfig{LearningRate: learningRate}}
+	err := collect("SGD", opts, &c, "Momentum", "Nesterov")
+	return &sgd{cfg: c.sgd, err: err}
+}
+
+func (o *sgd) Name() string { return "SGD" }
+func (o *sgd) Config() any  { return o.cfg }
+
+func (o *sgd) Validate() error {
+	if o.err != nil {
+		return o.err
+	}
+	if err := checkLR("SGD", o.cfg.LearningRate); err != nil {
+		return err
+	}
+	if !(o.cfg.Momentum >= 0 && o.cfg.Momentum < 1) {
+		return fmt.Errorf("SGD: momentum %v not in [0, 1)", o.cfg.Momentum)
+	}
+	return nil
+}
+
+func checkLR(class string, lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("%s: learning rate %v must be positive", class, lr)
+	}
+	return nil
+}
+
+// trainable returns the trainable variables, checking they have values.
+func trainable(class string, vars []*backend.Variable) ([]*backend.Variable, error) {
+	var out []*backend.Variable
+	for i, v := range vars {
+		if v == nil || v.Value == nil {
+			return nil, fmt.Errorf("%s: variable %d has no value", class, i)
+		}
+		if v.Trainable {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func zerosLike(b backend.Backend, vars []*backend.Variable) ([]backend.Tensor, error) {
+	out := make([]backend.Tensor, len(vars))
+	for i, v := range vars {
+		z, err := b.Zeros(v.Value.Shape())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = z
+	}
+	return out, nil
+}
+
+func grad(class string, v *backend.Variable) (backend.Tensor, error) {
+	if v.Grad == nil {
+		return nil, fmt.Errorf("%s: variable %s has no gradient", class, v.Name)
+	}
+	if !slices.Equal(v.Grad.Shape(), v.Value.Shape()) {
+		return nil, fmt.Errorf("%s: gradient of %s has shape %v, value %v", class, v.Name, v.Grad.Shape(), v.Value.Shape())
+	}
+	return v.Grad, nil
+}
+
+func (o *sgd) Build(b backend.Backend, vars []*backend.Variable) (Updater, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	tv, err := trainable("SGD", vars)
+	if err != nil {
+		return nil, err
+	}
+	u := &sgdUpdater{b: b, cfg: o.cfg, vars: tv}
+	if o.cfg.Momentum > 0 {
+		if u.velocity, err = zerosLike(b, tv); err != nil {
+			return nil, fmt.Errorf("SGD: %w", err)
+		}
+	}
+	return u, nil
+}
+
+type sgdUpdater struct {
+	b        backend.Backend
+	cfg      SGDConfig
+	vars     []*backend.Variable
+	velocity []backend.Tensor
+	steps    int
+}
+
+func (u *sgdUpdater) Iterations() int { return u.steps }
+
+func (u *sgdUpdater) Update() error {
+	for i, v := range u.vars {
+		if err := u.update(i, v); err != nil {
+			return fmt.Errorf("SGD: %s: %w", v.Name, err)
+		}
+	}
+	u.steps++
+	return nil
+}
+
+func (u *sgdUpdater) update(i int, v *backend.Variable) error {
+	b, lr, m := u.b, u.cfg.LearningRate, u.cfg.Momentum
+	g, err := grad("SGD", v)
+	if err != nil {
+		return err
+	}
+	step, err := b.Scale(g, -lr) // -lr*g
+	if err != nil {
+		return err
+	}
+	if m > 0 {
+		mv, err := b.Scale(u.velocity[i], m)
+		if err != nil {
+			return err
+		}
+		vel, err := b.Add(mv, step) // v = m*v - lr*g
+		if err != nil {
+			return err
+		}
+		u.velocity[i] = vel
+		if u.cfg.Nesterov { // m*v - lr*g
+			if mv, err = b.Scale(vel, m); err != nil {
+				return err
+			}
+			if step, err = b.Add(mv, step); err != nil {
+				return err
+			}
+		} else {
+			step = vel
+		}
+	}
+	nv, err := b.Add(v.Value, step)
+	if err != nil {
+		return err
+	}
+	v.Value = nv
+	return nil
+}
+
+// AdamConfig holds the hyperparameters of [Adam].
+type AdamConfig struct {
+	LearningRate float64 `json:"learning_rate"`
+	Beta1        float64 `json:"beta_1"`
+	Beta2        float64 `json:"beta_2"`
+	Epsilon      float64 `json:"epsilon"`
+	AMSGrad      bool    `json:"amsgrad"`
+}
+
+type adam struct {
+	cfg AdamConfig
+	err error
+}
+
+// Adam returns the Adam optimizer with the given learning rate (Keras's default is 0.001).
+// With t the step number (from 1), m = β1*m + (1-β1)*g, v = β2*v + (1-β2)*g² and
+// w -= lr*sqrt(1-β2^t)/(1-β1^t) * m / sqrt(v + ε²) (see the package documentation about ε).
+// With AMSGrad, v is replaced by the running maximum of v. Options: Beta1, Beta2, Epsilon,
+// AMSGrad.
+func Adam(learningRate float64, opts ...Option) Optimizer {
+	c := config{adam: AdamConfig{LearningRate: learningRate, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}}
+	err := collect("Adam", opts, &c, "Beta1", "Beta2", "Epsilon", "AMSGrad")
+	return &adam{cfg: c.adam, err: err}
+}
+
+func (o *adam) Name() string { return "Adam" }
+func (o *adam) Config() any  { return o.cfg }
+
+func (o *adam) Validate() error {
+	if o.err != nil {
+		return o.err
+	}
+	c := o.cfg
+	if err := checkLR("Adam", c.LearningRate); err != nil {
+		return err
+	}
+	if !(c.Beta1 >= 0 && c.Beta1 < 1) || !(c.Beta2 >= 0 && c.Beta2 < 1) {
+		return fmt.Errorf("Adam: betas %v, %v not in [0, 1)", c.Beta1, c.Beta2)
+	}
+	if !(c.Epsilon > 0) {
+		return fmt.Errorf("Adam: epsilon %v must be positive", c.Epsilon)
+	}
+	return nil
+}
+
+func (o *adam) Build(b backend.Backend, vars []*backend.Variable) (Updater, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	tv, err := trainable("Adam", vars)
+	if err != nil {
+		return nil, err
+	}
+	u := &adamUpdater{b: b, cfg: o.cfg, vars: tv}
+	if u.m, err = zerosLike(b, tv); err != nil {
+		return nil, fmt.Errorf("Adam: %w", err)
+	}
+	if u.v, err = zerosLike(b, tv); err != nil {
+		return nil, fmt.Errorf("Adam: %w", err)
+	}
+	if o.cfg.AMSGrad {
+		if u.vmax, err = zerosLike(b, tv); err != nil {
+			return nil, fmt.Errorf("Adam: %w", err)
+		}
+	}
+	return u, nil
+}
+
+type adamUpdater struct {
+	b          backend.Backend
+	cfg        AdamConfig
+	vars       []*backend.Variable
+	m, v, vmax []backend.Tensor
+	steps      int
+}
+
+func (u *adamUpdater) Iterations() int { return u.steps }
+
+func (u *adamUpdater) Update() error {
+	t := float64(u.steps + 1)
+	c := u.cfg
+	alpha := c.LearningRate * math.Sqrt(1-math.Pow(c.Beta2, t)) / (1 - math.Pow(c.Beta1, t))
+	for i, v := range u.vars {
+		if err := u.update(i, v, alpha); err != nil {
+			return fmt.Errorf("Adam: %s: %w", v.Name, err)
+		}
+	}
+	u.steps++
+	return nil
+}
+
+// axpby returns a*x + b*y.
+func axpby(bk backend.Backend, a float64, x backend.Tensor, b float64, y backend.Tensor) (backend.Tensor, error) {
+	ax, err := bk.Scale(x, a)
+	if err != nil {
+		return nil, err
+	}
+	by, err := bk.Scale(y, b)
+	if err != nil {
+		return nil, err
+	}
+	return bk.Add(ax, by)
+}
+
+func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
+	b, c := u.b, u.cfg
+	g, err := grad("Adam", v)
+	if err != nil {
+		return err
+	}
+	if u.m[i], err = axpby(b, c.Beta1, u.m[i], 1-c.Beta1, g); err != nil {
+		return err
+	}
+	g2, err := b.Mul(g, g)
+	if err != nil {
+		return err
+	}
+	if u.v[i], err = axpby(b, c.Beta2, u.v[i], 1-c.Beta2, g2); err != nil {
+		return err
+	}
+	vv := u.v[i]
+	if c.AMSGrad {
+		if u.vmax[i], err = b.Maximum(u.vmax[i], vv); err != nil {
+			return err
+		}
+		vv = u.vmax[i]
+	}
+	d, err := b.AddScalar(vv, c.Epsilon*c.Epsilon)
+	if err != nil {
+		return err
+	}
+	if d, err = b.InvSqrt(d); err != nil {
+		return err
+	}
+	if d, err = b.Mul(u.m[i], d); err != nil {
+		return err
+	}
+	if d, err = b.Scale(d, -alpha); err != nil {
+		return err
+	}
+	nv, err := b.Add(v.Value, d)
+	if err != nil {
+		return err
+	}
+	v.Value = nv
+	return nil
+}
+
+// FromConfig rebuilds an optimizer from its class name ("SGD" or "Adam") and the JSON of its
+// configuration.
+func FromConfig(name string, config []byte) (Optimizer, error) {
+	var o Optimizer
+	switch name {
+	case "SGD":
+		s := &sgd{}
+		if err := json.Unmarshal(config, &s.cfg); err != nil {
+			return nil, fmt.Errorf("optimizers: config of SGD: %w", err)
+		}
+		o = s
+	case "Adam":
+		a := &adam{}
+		if err := json.Unmarshal(config, &a.cfg); err != nil {
+			return nil, fmt.Errorf("optimizers: config of Adam: %w", err)
+		}
+		o = a
+	default:
+		return nil, fmt.Errorf("optimizers: unknown optimizer %q (want SGD or Adam)", name)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("optimizers: %w", err)
+	}
+	return o, nil
+}
