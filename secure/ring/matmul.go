@@ -46,11 +46,14 @@ const (
 	splitCols
 )
 
-// parallelMACs is the size of product (multiply-adds) below which one core does it all.
-const parallelMACs = 1 << 17
-
-// packWeight is the cost of packing one element of b, in multiply-adds, for the split choice.
-const packWeight = 8
+// Sizes of the parallel split, in multiply-adds: products below parallelMACs run on one
+// core; above it, parts are no smaller than partMACs and there are up to partsPerWorker per
+// core, so that a helper that starts late still finds work.
+const (
+	parallelMACs   = 1 << 17
+	partMACs       = 1 << 16
+	partsPerWorker = 4
+)
 
 // mmJob is one product split into parts: blocks of rows (multiples of asmMR) or of columns
 // (multiples of 8).
@@ -64,8 +67,6 @@ type mmJob struct {
 }
 
 var mmJobs = sync.Pool{New: func() any { return new(mmJob) }}
-
-func (j *mmJob) numParts() int { return j.parts }
 
 func (j *mmJob) runPart(i int) {
 	lo, hi := i*j.units/j.parts, (i+1)*j.units/j.parts
@@ -92,29 +93,21 @@ func matMulAdd(dst, a, b []uint64, m, k, n int, asm bool, workers, split int) {
 	if workers > 1 && m*k*n >= parallelMACs {
 		planSplit(j, workers, split)
 	}
-	runParallel(j, j.parts)
+	runParallel(j, j.parts, workers)
 	*j = mmJob{}
 	mmJobs.Put(j)
 }
 
-// planSplit chooses between row and column blocks by the padded work of the largest part
-// plus the cost of packing its panels of b.
+// planSplit shares the product among parts of rows or of columns. Row blocks keep the full
+// width of the kernels' tiles and are preferred, unless b is packed (each row block would
+// pack all of b again) or there are too few rows to go round.
 func planSplit(j *mmJob, workers, split int) {
 	rowTiles, colUnits := ceilDiv(j.m, asmMR), ceilDiv(j.n, 8)
-	rowParts, colParts := min(workers, rowTiles), min(workers, colUnits)
-	cost := func(rows, cols int) int {
-		c := rows * cols * j.k
-		if rows > asmMR && cols > asmNR {
-			c += packWeight * cols * j.k
-		}
-		return c
+	want := max(2, min(workers*partsPerWorker, j.m*j.k*j.n/partMACs))
+	byCols := rowTiles < want && colUnits > rowTiles
+	if j.asm && packsB(j.m, j.n) {
+		byCols = true
 	}
-	rowCost := cost(ceilDiv(rowTiles, rowParts)*asmMR, colUnits*8)
-	colCost := cost(rowTiles*asmMR, ceilDiv(colUnits, colParts)*8)
-	if rowParts <= 1 && colParts <= 1 {
-		return
-	}
-	byCols := colCost < rowCost || (colCost == rowCost && colParts >= rowParts)
 	switch split {
 	case splitRows:
 		byCols = false
@@ -123,10 +116,11 @@ func planSplit(j *mmJob, workers, split int) {
 	}
 	j.byCols = byCols
 	if byCols {
-		j.units, j.parts = colUnits, colParts
+		j.units = colUnits
 	} else {
-		j.units, j.parts = rowTiles, rowParts
+		j.units = rowTiles
 	}
+	j.parts = min(want, j.units)
 }
 
 // panels holds packing buffers of asmKC×asmNC elements.
@@ -157,6 +151,12 @@ func MatMulRef(dst, a, b []uint64, m, k, n int) {
 // MatMul returns a·b for 2-D tensors a (m×k) and b (k×n), or batched over a leading axis
 // when both are 3-D (B×m×k and B×k×n).
 func MatMul(a, b *Tensor) (*Tensor, error) {
+	if err := checkTensor("matmul", a); err != nil {
+		return nil, err
+	}
+	if err := checkTensor("matmul", b); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(a.Shape) == 2 && len(b.Shape) == 2:
 		m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]

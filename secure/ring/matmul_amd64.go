@@ -84,12 +84,17 @@ const (
 	asmNC = 256 // columns of a packed panel
 )
 
+// packsB reports whether the AVX-512 path packs b for a block of m rows of a product with n
+// columns. Packing pays only when b's rows are long (n >= 512: a stride of 4 KiB or more sends
+// a sliver's rows to few cache sets) and the panel serves more than one row tile; on
+// shorter rows the kernels read b in place as fast as from a packed copy, and packing would
+// cost about a tenth of the product.
+func packsB(m, n int) bool { return m > asmMR && n >= 512 }
+
 // matMulAddAVX512 adds a[i0:i1, :]·b[:, j0:j1] into dst[i0:i1, j0:j1] with the AVX-512
 // kernels. a is m×k, b is k×n and dst m×n, row-major.
 func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
-	// Packing pays when the panel is reused by more than one row tile and b's rows are wider
-	// than one sliver (a narrow b is already a contiguous sliver with stride n).
-	pack := i1-i0 > asmMR && j1-j0 > asmNR
+	pack := packsB(i1-i0, n) && j1-j0 > asmNR
 	kc := ceilDiv(k, ceilDiv(k, asmKC))
 	nc := roundUp(ceilDiv(j1-j0, ceilDiv(j1-j0, asmNC)), 8)
 	var buf *[]uint64

@@ -10,6 +10,9 @@ func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
 	panic("ring: AVX-512 kernel not built")
 }
 
+// packsB is never true where the assembly kernels are not built.
+func packsB(m, n int) bool { return false }
+
 // asmMR and asmNR give the tile the work split aligns to.
 const (
 	asmMR = 8

@@ -3,6 +3,8 @@ package ring
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +17,7 @@ var matMulShapes = [][3]int{
 	{8, 8, 8}, {16, 17, 48}, {17, 4, 49}, {5, 1000, 3}, {1000, 1, 1}, {1, 1, 1000},
 	{33, 300, 70}, {20, 600, 300}, {65, 257, 263}, {127, 129, 131},
 	{128, 784, 128}, {128, 784, 10}, {1, 784, 128}, {784, 128, 128}, {128, 10, 128},
+	{17, 70, 530}, {9, 300, 1000}, {40, 3, 777},
 }
 
 func randSlice(r *rand.Rand, n int) []uint64 {
@@ -89,6 +92,38 @@ func TestMatMulAddToPublic(t *testing.T) {
 	}
 }
 
+// TestMatMulAddToConcurrent runs products from several goroutines at once, as three parties
+// in one process do, so that the helper hand-off is exercised under contention.
+func TestMatMulAddToConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, k, n = 64, 150, 72
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	want := make([]uint64, m*n)
+	MatMulRef(want, a, b, m, k, n)
+	var wg sync.WaitGroup
+	errs := make(chan string, 3)
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := make([]uint64, m*n)
+			for it := range 30 {
+				clear(got)
+				matMulAdd(got, a, b, m, k, n, useAVX512, 2+g, splitAuto)
+				if !slices.Equal(want, got) {
+					errs <- fmt.Sprintf("goroutine %d, iteration %d: wrong product", g, it)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
 func TestMatMulAddToEmpty(t *testing.T) {
 	dst := []uint64{7}
 	MatMulAddTo(dst, nil, nil, 1, 0, 1)
@@ -122,4 +157,36 @@ func TestMatMulAddToAllocs(t *testing.T) {
 	MatMulAddTo(dst, a, b, m, k, n) // warm the pools and start the helpers
 	allocs := testing.AllocsPerRun(20, func() { MatMulAddTo(dst, a, b, m, k, n) })
 	require.Zero(t, allocs)
+}
+
+func TestMatMulTensors(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	a, b := randTensor(r, 3, 4), randTensor(r, 4, 5)
+	c, err := MatMul(a, b)
+	require.NoError(t, err)
+	want := make([]uint64, 15)
+	MatMulRef(want, a.Data, b.Data, 3, 4, 5)
+	require.Equal(t, []int{3, 5}, c.Shape)
+	require.Equal(t, want, c.Data)
+
+	ba, bb := randTensor(r, 2, 3, 4), randTensor(r, 2, 4, 5)
+	bc, err := MatMul(ba, bb)
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 3, 5}, bc.Shape)
+	for i := range 2 {
+		MatMulRef(want, ba.Data[i*12:], bb.Data[i*20:], 3, 4, 5)
+		require.Equal(t, want, bc.Data[i*15:(i+1)*15])
+	}
+
+	for _, c := range []struct{ a, b *Tensor }{
+		{a, a},
+		{a, MustNew(4)},
+		{ba, MustNew(3, 4, 5)},
+		{ba, b},
+		{nil, b},
+		{a, &Tensor{Shape: []int{4, 5}, Data: make([]uint64, 19)}},
+	} {
+		_, err := MatMul(c.a, c.b)
+		require.ErrorIs(t, err, ErrShape)
+	}
 }
