@@ -1,0 +1,30 @@
+// Package quic links the three parties of a computation over QUIC (quic-go): one connection
+// per pair of parties, TLS 1.3 with mutual authentication against pinned party certificates,
+// and ordered messages framed on one bidirectional stream per connection.
+//
+// # Linking
+//
+// [Dial] takes a [Config]: this party's index, the three parties' addresses and pinned
+// certificates, its own key pair and the deployment CA. Each party listens on its own UDP
+// address; the party with the lower index dials the higher one. TLS checks both certificates
+// against the CA, and each side checks that the peer's certificate is, byte for byte, the one
+// listed for that party (each certificate names its party in a "gotfe://party/i" URI SAN).
+// The dialer then states its index in a hello; the listener refuses it unless it is the index
+// of the certificate presented. A refused peer gets a [*RefusedError] and nothing else.
+//
+// # Frames
+//
+// A message is one frame: a msgpack header [kind, length] of 3 to 11 bytes followed by the
+// payload bytes as they are (bulk tensors are little-endian uint64s produced by the engine;
+// they are never encoded element by element). A frame longer than [Config].MaxFrame, or a
+// header that is not well formed, is a [*FrameError] that ends the link on both sides.
+//
+// # Semantics
+//
+// An [*Endpoint] behaves as transport/mem's: messages to one peer arrive in order; Send takes
+// ownership of the payload; Recv returns a payload owned by the caller and honours its
+// context's deadline; Stats counts payload bytes and messages. A dead peer is noticed after
+// [Config].IdleTimeout without packets (keep-alives flow meanwhile), an orderly Close by the
+// peer after its queued messages have been read. Link errors are [*LinkError]s wrapping the
+// cause, [ErrClosed] for orderly ends.
+package quic

@@ -1,0 +1,241 @@
+package quic
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+)
+
+// readBufferSize is the read buffer of a link. Headers and small messages are read from it;
+// a payload larger than what is buffered is read straight into the message.
+const readBufferSize = 64 << 10
+
+// coalesceLimit is the largest payload copied next to its header so that both leave in one
+// Write (and, when small, one packet); larger payloads are written after the header without
+// a copy.
+const coalesceLimit = 32 << 10
+
+// aLongTimeAgo is a deadline in the past, to interrupt blocked stream calls.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// link is the connection and stream to one peer. One goroutine reads frames into in; sends
+// are serialised by wmu so that frames never interleave.
+type link struct {
+	e      *Endpoint
+	peer   int
+	conn   *quicgo.Conn
+	stream *quicgo.Stream
+	br     *bufio.Reader
+	in     chan []byte
+	done   chan struct{} // closed when the reader stops; err then says why
+	err    error
+
+	wmu     sync.Mutex
+	wbuf    []byte // header, and small payloads, of the frame being sent
+	sendErr error  // set when a send failed: the stream can no longer be framed
+}
+
+func newLink(e *Endpoint, peer int, conn *quicgo.Conn, stream *quicgo.Stream) *link {
+	return &link{
+		e:      e,
+		peer:   peer,
+		conn:   conn,
+		stream: stream,
+		br:     bufio.NewReaderSize(stream, readBufferSize),
+		in:     make(chan []byte, e.s.RecvQueue),
+		done:   make(chan struct{}),
+		wbuf:   make([]byte, 0, maxHeaderLen+coalesceLimit),
+	}
+}
+
+func (l *link) errorf(op, format string, args ...any) error {
+	return &LinkError{Party: l.e.s.ID, Peer: l.peer, Op: op, Err: fmt.Errorf(format, args...)}
+}
+
+// readLoop reads data frames until the stream ends or breaks. A frame that breaks the format
+// ends the connection, telling the peer why.
+func (l *link) readLoop() {
+	defer close(l.done)
+	max := uint64(l.e.s.MaxFrame)
+	for {
+		p, err := readFrame(l.br, kindData, max)
+		if err != nil {
+			var fe *FrameError
+			if errors.As(err, &fe) {
+				l.conn.CloseWithError(codeProtocol, fmt.Sprintf("party %d got a bad frame from party %d: %s", l.e.s.ID, l.peer, fe.Reason))
+				l.err = fmt.Errorf("party %d sent a bad frame: %w", l.peer, err)
+			} else {
+				l.err = l.explain(err)
+			}
+			l.e.fail(l.peer, l.err)
+			return
+		}
+		select {
+		case l.in <- p:
+		case <-l.e.closing:
+			// Closing: nobody will read it; keep reading to see the peer's end of stream.
+		}
+	}
+}
+
+// explain turns an error of the stream or connection into one that says what happened to
+// the link.
+func (l *link) explain(err error) error {
+	var (
+		ae  *quicgo.ApplicationError
+		ito *quicgo.IdleTimeoutError
+		sre *quicgo.StatelessResetError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("party %d closed the link: %w", l.peer, ErrClosed)
+	case errors.As(err, &ae) && !ae.Remote:
+		if ae.ErrorCode == codeClosed {
+			return ErrClosed
+		}
+		return fmt.Errorf("link ended by this party: %s", ae.ErrorMessage)
+	case errors.As(err, &ae):
+		if ae.ErrorCode == codeClosed {
+			return fmt.Errorf("party %d closed the link: %w", l.peer, ErrClosed)
+		}
+		return fmt.Errorf("party %d ended the link: %s", l.peer, ae.ErrorMessage)
+	case errors.As(err, &ito):
+		return fmt.Errorf("link lost: nothing heard from party %d for %v (dead or unreachable): %w", l.peer, l.e.s.IdleTimeout, err)
+	case errors.As(err, &sre):
+		return fmt.Errorf("link lost: party %d restarted or dropped the connection: %w", l.peer, err)
+	}
+	select {
+	case <-l.e.closing:
+		return ErrClosed
+	default:
+	}
+	return fmt.Errorf("link lost: %w", err)
+}
+
+func (l *link) recv(ctx context.Context) ([]byte, error) {
+	select {
+	case p := <-l.in:
+		return p, nil
+	default:
+	}
+	select {
+	case p := <-l.in:
+		return p, nil
+	case <-l.done:
+		select {
+		case p := <-l.in:
+			return p, nil
+		default:
+		}
+		return nil, l.err
+	case <-l.e.closing:
+		return nil, ErrClosed
+	case <-l.e.lost:
+		select {
+		case <-l.done:
+			return nil, l.err
+		default:
+		}
+		return nil, l.e.lostErr
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no message from party %d in time: %w", l.peer, ctx.Err())
+	}
+}
+
+func (l *link) send(ctx context.Context, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-l.e.closing:
+		return ErrClosed
+	case <-l.done:
+		return l.err
+	case <-l.e.lost:
+		return l.e.lostErr
+	default:
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.sendErr != nil {
+		return l.sendErr
+	}
+	var (
+		stop  func() bool
+		fired chan struct{}
+	)
+	if ctx.Done() != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			_ = l.stream.SetWriteDeadline(aLongTimeAgo)
+			close(fired)
+		})
+	}
+	err := l.write(p)
+	if stop != nil && !stop() {
+		<-fired
+		if err == nil {
+			_ = l.stream.SetWriteDeadline(time.Time{})
+		} else {
+			err = fmt.Errorf("frame not sent in time: %w", ctx.Err())
+		}
+	}
+	if err != nil {
+		select {
+		case <-l.done:
+			// The link had already ended: say why.
+			err = l.err
+		default:
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				err = l.explain(err)
+			}
+		}
+		l.sendErr = err
+		l.e.fail(l.peer, err)
+		l.conn.CloseWithError(codeAbandon, fmt.Sprintf("party %d abandoned a frame half-sent: %v", l.e.s.ID, err))
+		return err
+	}
+	return nil
+}
+
+// write writes one data frame.
+func (l *link) write(p []byte) error {
+	b := appendHeader(l.wbuf[:0], kindData, uint64(len(p)))
+	if len(p) <= coalesceLimit {
+		_, err := l.stream.Write(append(b, p...))
+		return err
+	}
+	if _, err := l.stream.Write(b); err != nil {
+		return err
+	}
+	_, err := l.stream.Write(p)
+	return err
+}
+
+// shutdown finishes this side of the stream, waits up to Linger for the peer to finish its
+// side, and closes the connection.
+func (l *link) shutdown() {
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		l.wmu.Lock()
+		defer l.wmu.Unlock()
+		if l.sendErr == nil {
+			_ = l.stream.Close()
+		}
+	}()
+	t := time.NewTimer(l.e.s.Linger)
+	defer t.Stop()
+	select {
+	case <-l.done:
+	case <-t.C:
+	}
+	l.conn.CloseWithError(codeClosed, "closed")
+	<-finished
+}
