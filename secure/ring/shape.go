@@ -41,9 +41,9 @@ func splitAt(shape []int, axis int) (outer, inner int) {
 	return outer, inner
 }
 
-// transposeBlock is the side of the square tiles TransposeTo moves at a time: a tile of the
-// source and one of the destination (2·16·16·8 bytes) fit in L1 together.
-const transposeBlock = 16
+// transposeBlock is the side of the square blocks TransposeTo walks: a 64×64 block of the
+// source and one of the destination (64 KiB) stay in L1 and L2 while 8×8 tiles move.
+const transposeBlock = 64
 
 // TransposeTo sets dst (n×m) to the transpose of a (m×n), row-major. It equals
 //
@@ -53,8 +53,8 @@ const transposeBlock = 16
 //		}
 //	}
 //
-// walking both matrices in square tiles so that each cache line is read and written once.
-// dst must not alias a.
+// moving 8×8 tiles (eight source rows read, each destination row written as one cache line)
+// within cache-sized blocks. dst must not alias a.
 func TransposeTo(dst, a []uint64, m, n int) {
 	if m == 0 || n == 0 {
 		return
@@ -64,18 +64,44 @@ func TransposeTo(dst, a []uint64, m, n int) {
 		copy(dst[:m*n], a[:m*n])
 		return
 	}
-	for i0 := 0; i0 < m; i0 += transposeBlock {
-		i1 := min(i0+transposeBlock, m)
-		for j0 := 0; j0 < n; j0 += transposeBlock {
-			j1 := min(j0+transposeBlock, n)
-			for i := i0; i < i1; i++ {
-				row := a[i*n+j0 : i*n+j1]
-				d := dst[j0*m+i:]
-				for jj, v := range row {
-					d[jj*m] = v
+	m8, n8 := m&^7, n&^7
+	for i0 := 0; i0 < m8; i0 += transposeBlock {
+		i1 := min(i0+transposeBlock, m8)
+		for j0 := 0; j0 < n8; j0 += transposeBlock {
+			j1 := min(j0+transposeBlock, n8)
+			for i := i0; i < i1; i += 8 {
+				for j := j0; j < j1; j += 8 {
+					transpose8(dst, a, m, n, i, j)
 				}
 			}
 		}
+	}
+	// Edges: the last m%8 rows and n%8 columns.
+	for i := 0; i < m; i++ {
+		j := n8
+		if i >= m8 {
+			j = 0
+		}
+		for ; j < n; j++ {
+			dst[j*m+i] = a[i*n+j]
+		}
+	}
+}
+
+// transpose8 moves the 8×8 tile of a at (i, j) to dst at (j, i).
+func transpose8(dst, a []uint64, m, n, i, j int) {
+	r0 := (*[8]uint64)(a[i*n+j:])
+	r1 := (*[8]uint64)(a[(i+1)*n+j:])
+	r2 := (*[8]uint64)(a[(i+2)*n+j:])
+	r3 := (*[8]uint64)(a[(i+3)*n+j:])
+	r4 := (*[8]uint64)(a[(i+4)*n+j:])
+	r5 := (*[8]uint64)(a[(i+5)*n+j:])
+	r6 := (*[8]uint64)(a[(i+6)*n+j:])
+	r7 := (*[8]uint64)(a[(i+7)*n+j:])
+	for c := range 8 {
+		d := (*[8]uint64)(dst[(j+c)*m+i:])
+		d[0], d[1], d[2], d[3] = r0[c], r1[c], r2[c], r3[c]
+		d[4], d[5], d[6], d[7] = r4[c], r5[c], r6[c], r7[c]
 	}
 }
 

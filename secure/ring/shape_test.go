@@ -42,7 +42,7 @@ func unravel(o int, shape []int) []int {
 
 func TestTransposeTo(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 11))
-	for _, s := range [][2]int{{1, 1}, {1, 7}, {7, 1}, {2, 3}, {16, 16}, {17, 33}, {100, 37}, {128, 784}} {
+	for _, s := range [][2]int{{1, 1}, {1, 7}, {7, 1}, {2, 3}, {8, 8}, {9, 9}, {8, 17}, {16, 16}, {17, 33}, {100, 37}, {65, 130}, {128, 784}, {200, 3}} {
 		m, n := s[0], s[1]
 		a := randSlice(r, m*n)
 		got := make([]uint64, m*n)
