@@ -1,0 +1,595 @@
+package keras
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/gotfe/gotfe/keras/backend"
+)
+
+// dataset is what a program knows of some samples: their count (public) and, for the owner,
+// the samples and the targets in the loss's layout.
+type dataset struct {
+	n    int
+	x, y []float64 // nil where this process does not hold the owner's data
+}
+
+// slice returns samples [lo, hi).
+func (d dataset) slice(lo, hi, inSize, outSize int) dataset {
+	s := dataset{n: hi - lo}
+	if d.x != nil {
+		s.x = d.x[lo*inSize : hi*inSize]
+	}
+	if d.y != nil {
+		s.y = d.y[lo*outSize : hi*outSize]
+	}
+	return s
+}
+
+func (m *Sequential) inSize() int  { n, _ := backend.NumElements(m.input); return n }
+func (m *Sequential) outSize() int { n, _ := backend.NumElements(m.OutputShape()); return n }
+
+// prepare checks x and y against the model and encodes the targets. samples is the
+// NumSamples option (0 when not given).
+func (m *Sequential) prepare(call string, x, y []float64, samples int, needY bool) (dataset, error) {
+	inSize := m.inSize()
+	var d dataset
+	switch {
+	case x != nil:
+		if len(x)%inSize != 0 {
+			return d, fmt.Errorf("keras: %s: x has %d values, not a whole number of samples of shape %s (%d values each)",
+				call, len(x), backend.FormatShape(m.input), inSize)
+		}
+		d.n, d.x = len(x)/inSize, x
+		if samples != 0 && samples != d.n {
+			return d, fmt.Errorf("keras: %s: NumSamples(%d) but x holds %d samples", call, samples, d.n)
+		}
+	case y != nil:
+		return d, fmt.Errorf("keras: %s: y without x", call)
+	default:
+		d.n = samples
+	}
+	if d.n <= 0 {
+		return d, fmt.Errorf("keras: %s: no samples (a party that does not own the data passes nil with NumSamples(n))", call)
+	}
+	if !needY {
+		return d, nil
+	}
+	if x != nil && y == nil {
+		return d, fmt.Errorf("keras: %s: x without targets y", call)
+	}
+	if y == nil {
+		return d, nil
+	}
+	out := m.OutputShape()
+	size, err := m.loss.TargetSize(out)
+	if err != nil {
+		return d, fmt.Errorf("keras: %s: %w", call, err)
+	}
+	if len(y) != d.n*size {
+		return d, fmt.Errorf("keras: %s: y has %d values for %d samples; the loss %s takes %d per sample for outputs %s",
+			call, len(y), d.n, m.loss.Name(), size, backend.FormatShape(out))
+	}
+	if d.y, err = m.loss.EncodeTargets(y, out); err != nil {
+		return d, fmt.Errorf("keras: %s: %w", call, err)
+	}
+	return d, nil
+}
+
+// batch is the inputs of one step on one party.
+func (m *Sequential) inputBatch(b backend.Backend, d dataset, idx []int, owner int, withY bool) (x, y backend.Tensor, err error) {
+	inSize, outSize := m.inSize(), m.outSize()
+	var xb, yb []float64
+	if backend.Owns(b, owner) && d.x != nil {
+		xb = gatherRows(d.x, inSize, idx)
+		if withY {
+			yb = gatherRows(d.y, outSize, idx)
+		}
+	}
+	if x, err = b.Input(xb, append([]int{len(idx)}, m.input...), owner); err != nil {
+		return nil, nil, fmt.Errorf("input x: %w", err)
+	}
+	if withY {
+		if y, err = b.Input(yb, append([]int{len(idx)}, m.OutputShape()...), owner); err != nil {
+			return nil, nil, fmt.Errorf("input y: %w", err)
+		}
+	}
+	return x, y, nil
+}
+
+func gatherRows(src []float64, size int, idx []int) []float64 {
+	out := make([]float64, len(idx)*size)
+	for i, r := range idx {
+		copy(out[i*size:(i+1)*size], src[r*size:(r+1)*size])
+	}
+	return out
+}
+
+func rangeIdx(lo, hi int) []int {
+	idx := make([]int, hi-lo)
+	for i := range idx {
+		idx[i] = lo + i
+	}
+	return idx
+}
+
+// permutation returns a shuffled order of n samples from a public seed.
+func permutation(n int, seed uint64) []int {
+	return rand.New(rand.NewPCG(seed, 0x51a7e)).Perm(n)
+}
+
+// accum accumulates per-batch sums (loss times batch size, then each metric's sum) on one
+// party, and reveals them to every party.
+type accum struct {
+	sums []backend.Tensor
+	n    int
+}
+
+func (a *accum) add(b backend.Backend, vals []backend.Tensor, n int) error {
+	if a.sums == nil {
+		a.sums = vals
+	} else {
+		for i, v := range vals {
+			s, err := b.Add(a.sums[i], v)
+			if err != nil {
+				return err
+			}
+			a.sums[i] = s
+		}
+	}
+	a.n += n
+	return nil
+}
+
+// logs reveals the running means to every party.
+func (a *accum) logs(b backend.Backend, keys []string, prefix string) (Logs, error) {
+	l := Logs{}
+	for i, s := range a.sums {
+		v, err := b.Reveal(s, -1)
+		if err != nil {
+			return nil, fmt.Errorf("reveal %s: %w", keys[i], err)
+		}
+		if len(v) != 1 {
+			return nil, fmt.Errorf("reveal %s: got %d values", keys[i], len(v))
+		}
+		l[prefix+keys[i]] = v[0] / float64(a.n)
+	}
+	return l, nil
+}
+
+// stepSums returns the loss (times the batch size) and the metric sums of a batch.
+func (m *Sequential) stepSums(b backend.Backend, pred, y backend.Tensor) ([]backend.Tensor, error) {
+	n := float64(pred.Shape()[0])
+	l, err := m.loss.Forward(b, pred, y)
+	if err != nil {
+		return nil, err
+	}
+	if l, err = b.Scale(l, n); err != nil {
+		return nil, err
+	}
+	out := []backend.Tensor{l}
+	for _, mt := range m.metrics {
+		s, err := mt.batchSum(b, pred, y)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// logKeys returns the names of the loss and the metrics.
+func (m *Sequential) logKeys() []string {
+	keys := []string{"loss"}
+	for _, mt := range m.metrics {
+		keys = append(keys, mt.name)
+	}
+	return keys
+}
+
+// reporter picks the one party of this process that prints progress and records logs.
+type reporter struct {
+	mu   sync.Mutex
+	b    backend.Backend
+	logs Logs
+}
+
+func (r *reporter) is(b backend.Backend) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.b == nil {
+		r.b = b
+	}
+	return r.b == b
+}
+
+func (r *reporter) set(b backend.Backend, l Logs) {
+	if r.is(b) {
+		r.mu.Lock()
+		r.logs = l
+		r.mu.Unlock()
+	}
+}
+
+// Fit trains the model on samples x and targets y for a number of epochs and returns the
+// History of the logged loss and metrics. Options: Epochs (default 1), InitialEpoch,
+// BatchSize (default 32), Shuffle (default true), Seed, ValidationData or ValidationSplit,
+// Callbacks, Verbose (default 1), Output, DataOwner, NumSamples, ValidationSamples.
+//
+// On an error the History holds the epochs completed.
+func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
+	h := newHistory()
+	o, err := collect("Fit", opts, options{epochs: 1, batchSize: 32, shuffle: true, verbose: 1, out: os.Stdout},
+		"Epochs", "InitialEpoch", "BatchSize", "Shuffle", "Seed", "ValidationData", "ValidationSplit",
+		"Callbacks", "Verbose", "Output", "DataOwner", "NumSamples", "ValidationSamples")
+	if err != nil {
+		return h, fmt.Errorf("keras: %w", err)
+	}
+	if err := m.checkRun("Fit", &o, true); err != nil {
+		return h, err
+	}
+	if !o.has("Seed") {
+		o.seed = backend.DeriveSeed(m.seed, 0x5eed)
+	}
+	if o.epochs < 0 || o.initialEpoch < 0 || o.initialEpoch > o.epochs {
+		return h, fmt.Errorf("keras: Fit: epochs %d and initial epoch %d", o.epochs, o.initialEpoch)
+	}
+	if o.validationSplit != 0 && (o.hasValData || !(o.validationSplit > 0 && o.validationSplit < 1)) {
+		return h, fmt.Errorf("keras: Fit: validation split %v must be in (0, 1) and not given with ValidationData", o.validationSplit)
+	}
+	train, err := m.prepare("Fit", x, y, o.samples, true)
+	if err != nil {
+		return h, err
+	}
+	var val *dataset
+	switch {
+	case o.hasValData:
+		v, err := m.prepare("Fit: validation data", o.xVal, o.yVal, o.valSamples, true)
+		if err != nil {
+			return h, err
+		}
+		val = &v
+	case o.validationSplit > 0:
+		at := int(float64(train.n) * (1 - o.validationSplit))
+		if at <= 0 || at >= train.n {
+			return h, fmt.Errorf("keras: Fit: validation split %v of %d samples leaves an empty set", o.validationSplit, train.n)
+		}
+		v := train.slice(at, train.n, m.inSize(), m.outSize())
+		train = train.slice(0, at, m.inSize(), m.outSize())
+		val = &v
+	}
+
+	keys := m.logKeys()
+	allKeys := slices.Clone(keys)
+	if val != nil {
+		for _, k := range keys {
+			allKeys = append(allKeys, "val_"+k)
+		}
+	}
+	m.stop = false
+	for _, cb := range o.callbacks {
+		if cb == nil {
+			return h, errors.New("keras: Fit: nil callback")
+		}
+		if err := cb.OnTrainBegin(m); err != nil {
+			return h, fmt.Errorf("keras: Fit: %w", err)
+		}
+	}
+	steps := (train.n + o.batchSize - 1) / o.batchSize
+	rep := &reporter{}
+	for epoch := o.initialEpoch; epoch < o.epochs && !m.stop; epoch++ {
+		if o.verbose > 0 {
+			fmt.Fprintf(o.out, "Epoch %d/%d\n", epoch+1, o.epochs)
+		}
+		order := rangeIdx(0, train.n)
+		if o.shuffle {
+			order = permutation(train.n, backend.DeriveSeed(o.seed, uint64(epoch)))
+		}
+		prog := newProgress(o.out, o.verbose, steps, nil)
+		rep.logs = nil
+		err := m.runner.Run(func(b backend.Backend) error {
+			return m.trainEpoch(b, &o, train, val, order, keys, prog, rep)
+		})
+		m.mu.Lock()
+		m.diverged = true
+		m.mu.Unlock()
+		if err != nil {
+			return h, fmt.Errorf("keras: Fit: epoch %d: %w", epoch+1, err)
+		}
+		logs := rep.logs
+		if logs == nil {
+			return h, fmt.Errorf("keras: Fit: epoch %d: no party reported logs", epoch+1)
+		}
+		prog.finish(steps, logs, allKeys)
+		h.add(epoch, logs, allKeys)
+		for _, cb := range o.callbacks {
+			if err := cb.OnEpochEnd(m, epoch, logs); err != nil {
+				return h, fmt.Errorf("keras: Fit: %w", err)
+			}
+		}
+	}
+	for _, cb := range o.callbacks {
+		if err := cb.OnTrainEnd(m, h); err != nil {
+			return h, fmt.Errorf("keras: Fit: %w", err)
+		}
+	}
+	return h, nil
+}
+
+// checkRun validates what Fit, Evaluate and Predict share.
+func (m *Sequential) checkRun(call string, o *options, needCompile bool) error {
+	if err := m.built(call); err != nil {
+		return err
+	}
+	if needCompile && (m.optimizer == nil || m.loss == nil) {
+		return fmt.Errorf("keras: %s: the model is not compiled; call Compile first", call)
+	}
+	if needCompile {
+		if _, err := m.loss.TargetSize(m.OutputShape()); err != nil {
+			return fmt.Errorf("keras: %s: %w", call, err)
+		}
+	}
+	if o.batchSize <= 0 {
+		return fmt.Errorf("keras: %s: batch size %d must be positive", call, o.batchSize)
+	}
+	if o.verbose < 0 || o.verbose > 2 {
+		return fmt.Errorf("keras: %s: verbose %d not in 0, 1, 2", call, o.verbose)
+	}
+	if o.owner < 0 {
+		return fmt.Errorf("keras: %s: data owner %d", call, o.owner)
+	}
+	if o.samples < 0 || o.valSamples < 0 {
+		return fmt.Errorf("keras: %s: negative sample count", call)
+	}
+	return nil
+}
+
+// trainEpoch is the program of one training epoch on one party.
+func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, val *dataset, order []int,
+	keys []string, prog *progress, rep *reporter) error {
+	r, err := m.replica(b)
+	if err != nil {
+		return err
+	}
+	upd, err := r.updater(m)
+	if err != nil {
+		return err
+	}
+	report := rep.is(b)
+	var acc accum
+	for step, lo := 0, 0; lo < train.n; step, lo = step+1, lo+o.batchSize {
+		idx := order[lo:min(lo+o.batchSize, train.n)]
+		xt, yt, err := m.inputBatch(b, train, idx, o.owner, true)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		pred, err := r.forward(xt, true)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		sums, err := m.stepSums(b, pred, yt)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if err := r.backward(m.loss, pred, yt); err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if err := upd.Update(); err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if err := acc.add(b, sums, len(idx)); err != nil {
+			return fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if o.verbose == 1 && lo+o.batchSize < train.n {
+			logs, err := acc.logs(b, keys, "")
+			if err != nil {
+				return fmt.Errorf("step %d: %w", step+1, err)
+			}
+			if report {
+				prog.update(step+1, logs, keys)
+			}
+		}
+	}
+	logs, err := acc.logs(b, keys, "")
+	if err != nil {
+		return err
+	}
+	if val != nil {
+		vl, err := m.evaluate(b, r, *val, o, "val_", nil, false)
+		if err != nil {
+			return fmt.Errorf("validation: %w", err)
+		}
+		for k, v := range vl {
+			logs[k] = v
+		}
+	}
+	rep.set(b, logs)
+	return nil
+}
+
+// evaluate computes the loss and metrics of d on one party. With a progress and verbose 1,
+// every party reveals the running logs after each step and the reporting party prints them.
+func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *options, prefix string, prog *progress, report bool) (Logs, error) {
+	keys := m.logKeys()
+	var acc accum
+	for step, lo := 0, 0; lo < d.n; step, lo = step+1, lo+o.batchSize {
+		idx := rangeIdx(lo, min(lo+o.batchSize, d.n))
+		xt, yt, err := m.inputBatch(b, d, idx, o.owner, true)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", step+1, err)
+		}
+		pred, err := r.forward(xt, false)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", step+1, err)
+		}
+		sums, err := m.stepSums(b, pred, yt)
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", step+1, err)
+		}
+		if err := acc.add(b, sums, len(idx)); err != nil {
+			return nil, err
+		}
+		if prog != nil && o.verbose == 1 && lo+o.batchSize < d.n {
+			logs, err := acc.logs(b, keys, prefix)
+			if err != nil {
+				return nil, err
+			}
+			if report {
+				prog.update(step+1, logs, keys)
+			}
+		}
+	}
+	return acc.logs(b, keys, prefix)
+}
+
+// Evaluate returns the loss and metrics of the model on samples x with targets y. Options:
+// BatchSize (default 32), Verbose (default 1), Output, DataOwner, NumSamples.
+func (m *Sequential) Evaluate(x, y []float64, opts ...Option) (Logs, error) {
+	o, err := collect("Evaluate", opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
+		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
+	if err != nil {
+		return nil, fmt.Errorf("keras: %w", err)
+	}
+	if err := m.checkRun("Evaluate", &o, true); err != nil {
+		return nil, err
+	}
+	d, err := m.prepare("Evaluate", x, y, o.samples, true)
+	if err != nil {
+		return nil, err
+	}
+	steps := (d.n + o.batchSize - 1) / o.batchSize
+	prog := newProgress(o.out, o.verbose, steps, nil)
+	rep := &reporter{}
+	err = m.runner.Run(func(b backend.Backend) error {
+		r, err := m.replica(b)
+		if err != nil {
+			return err
+		}
+		logs, err := m.evaluate(b, r, d, &o, "", prog, rep.is(b))
+		if err != nil {
+			return err
+		}
+		rep.set(b, logs)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keras: Evaluate: %w", err)
+	}
+	prog.finish(steps, rep.logs, m.logKeys())
+	return rep.logs, nil
+}
+
+// Predict returns the model's outputs for samples x, flat row-major [n, output shape...].
+// The outputs are revealed to the data owner only; in a process that does not run the owner
+// Predict returns nil. Options: BatchSize (default 32), Verbose (default 1), Output,
+// DataOwner, NumSamples.
+func (m *Sequential) Predict(x []float64, opts ...Option) ([]float64, error) {
+	var out []float64
+	err := m.predict("Predict", x, opts, func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error) {
+		v, err := b.Reveal(pred, to)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return func(lo int) error {
+			if out == nil {
+				return errors.New("internal: no output buffer")
+			}
+			copy(out[lo*m.outSize():], v)
+			return nil
+		}, nil
+	}, func(n int) { out = make([]float64, n*m.outSize()) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PredictClasses returns, for each sample of x, the index of the largest output along the last
+// axis (Keras's argmax of predict), revealed to the data owner only; in a process that does not
+// run the owner it returns nil. Options as Predict.
+func (m *Sequential) PredictClasses(x []float64, opts ...Option) ([]int, error) {
+	var out []int
+	var rows int
+	err := m.predict("PredictClasses", x, opts, func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error) {
+		v, err := b.ArgMax(pred, to)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return func(lo int) error {
+			copy(out[lo*rows:], v)
+			return nil
+		}, nil
+	}, func(n int) {
+		s := m.OutputShape()
+		rows = m.outSize() / s[len(s)-1]
+		out = make([]int, n*rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// predict runs the model over x and hands each batch's output to open, which reveals it and
+// returns how to store it (nil where this party gets nothing). alloc is called once in the
+// process that receives outputs.
+func (m *Sequential) predict(call string, x []float64, opts []Option,
+	open func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error), alloc func(n int)) error {
+	o, err := collect(call, opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
+		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
+	if err != nil {
+		return fmt.Errorf("keras: %w", err)
+	}
+	if err := m.checkRun(call, &o, false); err != nil {
+		return err
+	}
+	d, err := m.prepare(call, x, nil, o.samples, false)
+	if err != nil {
+		return err
+	}
+	steps := (d.n + o.batchSize - 1) / o.batchSize
+	prog := newProgress(o.out, o.verbose, steps, nil)
+	rep := &reporter{}
+	var once sync.Once
+	err = m.runner.Run(func(b backend.Backend) error {
+		r, err := m.replica(b)
+		if err != nil {
+			return err
+		}
+		report := rep.is(b)
+		for step, lo := 0, 0; lo < d.n; step, lo = step+1, lo+o.batchSize {
+			idx := rangeIdx(lo, min(lo+o.batchSize, d.n))
+			xt, _, err := m.inputBatch(b, d, idx, o.owner, false)
+			if err != nil {
+				return fmt.Errorf("step %d: %w", step+1, err)
+			}
+			pred, err := r.forward(xt, false)
+			if err != nil {
+				return fmt.Errorf("step %d: %w", step+1, err)
+			}
+			store, err := open(b, pred, o.owner)
+			if err != nil {
+				return fmt.Errorf("step %d: %w", step+1, err)
+			}
+			if store != nil {
+				once.Do(func() { alloc(d.n) })
+				if err := store(lo); err != nil {
+					return err
+				}
+			}
+			if report && o.verbose == 1 {
+				prog.update(step+1, nil, nil)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("keras: %s: %w", call, err)
+	}
+	prog.finish(steps, nil, nil)
+	return nil
+}

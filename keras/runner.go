@@ -1,0 +1,15 @@
+package keras
+
+import "github.com/gotfe/gotfe/keras/backend"
+
+// Runner runs a program on the parties of a computation. The plain runner
+// ([github.com/gotfe/gotfe/keras/backend/plain.Runner]) calls fn once; a local secure runner
+// calls it concurrently on three goroutines, each with its own party's backend; a distributed
+// runner calls it once with the backend of the party its process runs. Run returns the first
+// error a call returned.
+//
+// A runner must pass the same backend values on every call of Run for its lifetime: models
+// keep one replica of their weights per backend, across Runs.
+type Runner interface {
+	Run(fn func(b backend.Backend) error) error
+}
