@@ -1,0 +1,237 @@
+package aby3
+
+import (
+	"fmt"
+
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// Exact comparisons. Every comparison reduces to the sign bit of a difference ([Party.MSB],
+// seven rounds) and every use of its result to a bit product ([Party.MulBit], one round), so a
+// comparison-and-select costs eight rounds whatever the size of the tensors, and several
+// comparisons of one operation share those rounds (they are batched into one sign-bit
+// extraction).
+//
+// Comparisons are exact on the encoded values (fixed-point encodings are integers), provided
+// the difference of the operands does not overflow: |x - y| < 2^63 as signed 64-bit integers,
+// which holds whenever both magnitudes are below 2^62 raw (2^(62-f) as real numbers, 2^46 at
+// f = 16). Beyond that the result is undefined; the engine's values stay far below it.
+
+// subPublicTo writes the components of x - c (c a public ring value) into dst.
+func (p *Party) subPublicTo(dstA, dstB, xa, xb []uint64, c uint64) {
+	copy(dstA, xa)
+	copy(dstB, xb)
+	if d := p.comp0(dstA, dstB); d != nil {
+		for i := range d {
+			d[i] -= c
+		}
+	}
+}
+
+// notBit flips bit 0 of a boolean sharing in place (component 0 holds the public one).
+func (p *Party) notBit(a, b []uint64) {
+	if d := p.comp0(a, b); d != nil {
+		for i := range d {
+			d[i] ^= 1
+		}
+	}
+}
+
+// LessThan returns the secret bits [x < y] (bit 0 of each element). Seven rounds.
+func (p *Party) LessThan(x, y *Shared) (*BoolShared, error) {
+	d, err := p.Sub(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: less than: %w", err)
+	}
+	return p.MSB(d)
+}
+
+// LessThanPublic returns the secret bits [x < c] for a public real c, compared with the
+// encoding of c (rounded to the nearest multiple of 2^-f). Seven rounds.
+func (p *Party) LessThanPublic(x *Shared, c float64) (*BoolShared, error) {
+	enc, err := p.enc.Encode(c)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: less than: %w", err)
+	}
+	d := newShared(x.shape, x.Len())
+	p.subPublicTo(d.a, d.b, x.a, x.b, enc)
+	return p.MSB(d)
+}
+
+// GreaterThanPublic returns the secret bits [x > c] for a public real c, compared with the
+// encoding of c. Seven rounds.
+func (p *Party) GreaterThanPublic(x *Shared, c float64) (*BoolShared, error) {
+	enc, err := p.enc.Encode(c)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: greater than: %w", err)
+	}
+	// x > c ⟺ x ≥ c + 2^-f ⟺ ¬(x - c - 2^-f < 0).
+	d := newShared(x.shape, x.Len())
+	p.subPublicTo(d.a, d.b, x.a, x.b, enc+1)
+	m, err := p.MSB(d)
+	if err != nil {
+		return nil, err
+	}
+	p.notBit(m.a, m.b)
+	return m, nil
+}
+
+// Sign returns the fixed-point sign of x: +1 where x ≥ 0 and -1 where x < 0 (zero counts as
+// positive). Eight rounds.
+func (p *Party) Sign(x *Shared) (*Shared, error) {
+	m, err := p.MSB(x)
+	if err != nil {
+		return nil, err
+	}
+	// 1 - 2·msb: the bit times the public -2, plus 1.
+	var bt batch
+	st := p.bitMulSend(&bt, m.a, m.b, nil, nil, []uint64{-(2 * p.enc.One())})
+	if err := p.exchange("sign", &bt); err != nil {
+		return nil, err
+	}
+	za, zb := st.finish(p, &bt)
+	return p.AddPublicRing(&Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}, []uint64{p.enc.One()})
+}
+
+// ReLU returns y = max(x, 0) and the derivative mask [x > 0] (bit 0 of a boolean sharing), to
+// be kept for the backward pass, where [Party.MulMask] applies it to the incoming gradient
+// with no second comparison. Exact (y equals x or 0 bit for bit). Eight rounds: seven for the
+// sign bit of x - 2^-f and one for the product; every party sends about 8 words per element.
+func (p *Party) ReLU(x *Shared) (y *Shared, mask *BoolShared, err error) {
+	d := newShared(x.shape, x.Len())
+	p.subPublicTo(d.a, d.b, x.a, x.b, 1) // x > 0 ⟺ x - 1 ≥ 0 on the encodings
+	ma, mb, err := p.msbBits("relu", d.a, d.b)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.notBit(ma, mb)
+	mask = &BoolShared{shape: append([]int(nil), x.shape...), a: ma, b: mb}
+	var bt batch
+	st := p.bitMulSend(&bt, ma, mb, x.a, x.b, nil)
+	if err := p.exchange("relu", &bt); err != nil {
+		return nil, nil, err
+	}
+	za, zb := st.finish(p, &bt)
+	return &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}, mask, nil
+}
+
+// MulMask returns x where the secret bit of mask is set and 0 elsewhere (the backward pass of
+// [Party.ReLU] and of max-pooling): one round, exact. An alias of [Party.MulBit] with the
+// operands in the order of the layers' calls.
+func (p *Party) MulMask(x *Shared, mask *BoolShared) (*Shared, error) {
+	return p.MulBit(mask, x)
+}
+
+// Select returns x where the secret bit b is set and y elsewhere: y + b·(x - y). One round.
+func (p *Party) Select(b *BoolShared, x, y *Shared) (*Shared, error) {
+	d, err := p.Sub(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: select: %w", err)
+	}
+	z, err := p.MulBit(b, d)
+	if err != nil {
+		return nil, err
+	}
+	return p.Add(y, z)
+}
+
+// Maximum returns the elementwise maximum of x and y. Eight rounds.
+func (p *Party) Maximum(x, y *Shared) (*Shared, error) {
+	lt, err := p.LessThan(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: maximum: %w", err)
+	}
+	return p.Select(lt, y, x)
+}
+
+// Minimum returns the elementwise minimum of x and y. Eight rounds.
+func (p *Party) Minimum(x, y *Shared) (*Shared, error) {
+	lt, err := p.LessThan(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: minimum: %w", err)
+	}
+	return p.Select(lt, x, y)
+}
+
+// threshold is one output of [Party.thresholds]: the ramp max(x - at, 0) when ramp is set,
+// else the step value·[x ≥ at] (value a raw ring element).
+type threshold struct {
+	at    uint64 // encoded threshold
+	ramp  bool
+	value uint64
+}
+
+// thresholds compares x with public thresholds in one batch: one sign-bit extraction over all
+// distinct thresholds (seven rounds) and one round of bit products for all outputs. Outputs
+// are exact: ramps are x - at or 0, steps value or 0.
+func (p *Party) thresholds(op string, x *Shared, ts []threshold) ([]*Shared, error) {
+	n := x.Len()
+	var ats []uint64
+	idx := make([]int, len(ts))
+	for i, t := range ts {
+		idx[i] = -1
+		for j, a := range ats {
+			if a == t.at {
+				idx[i] = j
+			}
+		}
+		if idx[i] < 0 {
+			idx[i] = len(ats)
+			ats = append(ats, t.at)
+		}
+	}
+	k := len(ats)
+	da, db := make([]uint64, k*n), make([]uint64, k*n)
+	for j, a := range ats {
+		p.subPublicTo(da[j*n:(j+1)*n], db[j*n:(j+1)*n], x.a, x.b, a)
+	}
+	ba, bb, err := p.msbBits(op, da, db)
+	if err != nil {
+		return nil, err
+	}
+	p.notBit(ba, bb) // [x ≥ at]
+	var bt batch
+	steps := make([]*bitMulStep, len(ts))
+	for i, t := range ts {
+		j := idx[i]
+		sa, sb := ba[j*n:(j+1)*n], bb[j*n:(j+1)*n]
+		if t.ramp {
+			steps[i] = p.bitMulSend(&bt, sa, sb, da[j*n:(j+1)*n], db[j*n:(j+1)*n], nil)
+		} else {
+			steps[i] = p.bitMulSend(&bt, sa, sb, nil, nil, []uint64{t.value})
+		}
+	}
+	if err := p.exchange(op, &bt); err != nil {
+		return nil, err
+	}
+	out := make([]*Shared, len(ts))
+	for i, st := range steps {
+		za, zb := st.finish(p, &bt)
+		out[i] = &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}
+	}
+	return out, nil
+}
+
+// Clip limits every element of x to [lo, hi] (public bounds, lo ≤ hi, compared on their
+// encodings): lo + max(x - lo, 0) - max(x - hi, 0). Eight rounds; exact.
+func (p *Party) Clip(x *Shared, lo, hi float64) (*Shared, error) {
+	if !(lo <= hi) {
+		return nil, fmt.Errorf("aby3: clip: bounds [%v, %v] are not ordered", lo, hi)
+	}
+	elo, err := p.enc.Encode(lo)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: clip: %w", err)
+	}
+	ehi, err := p.enc.Encode(hi)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: clip: %w", err)
+	}
+	r, err := p.thresholds("clip", x, []threshold{{at: elo, ramp: true}, {at: ehi, ramp: true}})
+	if err != nil {
+		return nil, err
+	}
+	z := newShared(x.shape, x.Len())
+	ring.SubTo(z.a, r[0].a, r[1].a)
+	ring.SubTo(z.b, r[0].b, r[1].b)
+	return p.AddPublicRing(z, []uint64{elo})
+}

@@ -1,0 +1,408 @@
+package aby3_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// encValues returns n fixed-point encodings (f = 16) spread over magnitudes 2^-16 .. 2^40,
+// with zeros, repeated values (for ties) and the extremes of the documented range.
+func encValues(r *rand.Rand, n int) []uint64 {
+	v := make([]uint64, n)
+	for i := range v {
+		switch i % 7 {
+		case 0:
+			v[i] = 0
+		case 1:
+			v[i] = uint64(r.IntN(5)-2) << 16 // small integers: many ties
+		case 2:
+			v[i] = uint64(int64(r.IntN(7) - 3)) // a few ulps around zero
+		case 3:
+			s := int64(1) << (16 + 40)
+			if r.IntN(2) == 0 {
+				s = -s
+			}
+			v[i] = uint64(s - int64(r.IntN(3)))
+		default:
+			bits := 1 + r.IntN(56)
+			x := int64(r.Uint64() >> (64 - bits))
+			if r.IntN(2) == 0 {
+				x = -x
+			}
+			v[i] = uint64(x)
+		}
+	}
+	return v
+}
+
+// revealAll opens a sharing to every party and returns party 0's copy through dst.
+func revealRing(p *aby3.Party, dst *[]uint64, s *aby3.Shared, err error) error {
+	if err != nil {
+		return err
+	}
+	v, err := p.RevealRing(s, -1)
+	if p.ID() == 0 {
+		*dst = v
+	}
+	return err
+}
+
+func revealBits(p *aby3.Party, dst *[]uint64, s *aby3.BoolShared, err error) error {
+	if err != nil {
+		return err
+	}
+	v, err := p.RevealBool(s, -1)
+	if p.ID() == 0 {
+		*dst = v
+	}
+	return err
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Comparisons, ReLU and selections are exact on the encodings.
+func TestComparisons(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	const c = -1.25 // public operand
+	var cEnc = uint64(0xFFFFFFFFFFFEC000) // the encoding of c
+	for _, shape := range oddShapes {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			n := numel(shape)
+			x, y := encValues(r, n), encValues(r, n)
+			for i := range y {
+				if i%3 == 0 {
+					y[i] = x[i] // equal operands
+				}
+				if i%11 == 4 {
+					x[i] = cEnc
+				}
+			}
+			var lt, ltc, gtc, sign, relu, mask, back, sel, maxi, mini, clip []uint64
+			run3(t, 53, func(p *aby3.Party) error {
+				sx, err := shareRandom(p, x, shape)
+				if err != nil {
+					return err
+				}
+				sy, err := shareRandom(p, y, shape)
+				if err != nil {
+					return err
+				}
+				b, err := p.LessThan(sx, sy)
+				if err := revealBits(p, &lt, b, err); err != nil {
+					return err
+				}
+				b, err = p.LessThanPublic(sx, c)
+				if err := revealBits(p, &ltc, b, err); err != nil {
+					return err
+				}
+				b, err = p.GreaterThanPublic(sx, c)
+				if err := revealBits(p, &gtc, b, err); err != nil {
+					return err
+				}
+				z, err := p.Sign(sx)
+				if err := revealRing(p, &sign, z, err); err != nil {
+					return err
+				}
+				z, m, err := p.ReLU(sx)
+				if err := revealRing(p, &relu, z, err); err != nil {
+					return err
+				}
+				if err := revealBits(p, &mask, m, nil); err != nil {
+					return err
+				}
+				z, err = p.MulMask(sy, m)
+				if err := revealRing(p, &back, z, err); err != nil {
+					return err
+				}
+				lb, err := p.LessThan(sx, sy)
+				if err != nil {
+					return err
+				}
+				z, err = p.Select(lb, sx, sy)
+				if err := revealRing(p, &sel, z, err); err != nil {
+					return err
+				}
+				z, err = p.Maximum(sx, sy)
+				if err := revealRing(p, &maxi, z, err); err != nil {
+					return err
+				}
+				z, err = p.Minimum(sx, sy)
+				if err := revealRing(p, &mini, z, err); err != nil {
+					return err
+				}
+				z, err = p.Clip(sx, -3, 2.5)
+				return revealRing(p, &clip, z, err)
+			})
+			for i := range x {
+				xi, yi := int64(x[i]), int64(y[i])
+				require.Equal(t, b2u(xi < yi), lt[i], "x<y %d: %d %d", i, xi, yi)
+				require.Equal(t, b2u(xi < int64(cEnc)), ltc[i], "x<c %d: %d", i, xi)
+				require.Equal(t, b2u(xi > int64(cEnc)), gtc[i], "x>c %d: %d", i, xi)
+				wantSign := uint64(1 << 16)
+				if xi < 0 {
+					wantSign = -wantSign
+				}
+				require.Equal(t, wantSign, sign[i], "sign %d", i)
+				require.Equal(t, uint64(max(xi, 0)), relu[i], "relu %d", i)
+				require.Equal(t, b2u(xi > 0), mask[i], "relu mask %d", i)
+				require.Equal(t, y[i]*b2u(xi > 0), back[i], "mul mask %d", i)
+				if xi < yi {
+					require.Equal(t, x[i], sel[i], "select %d", i)
+				} else {
+					require.Equal(t, y[i], sel[i], "select %d", i)
+				}
+				require.Equal(t, uint64(max(xi, yi)), maxi[i], "maximum %d", i)
+				require.Equal(t, uint64(min(xi, yi)), mini[i], "minimum %d", i)
+				require.Equal(t, uint64(min(max(xi, -3<<16), 5<<15)), clip[i], "clip %d", i)
+			}
+		})
+	}
+}
+
+// ReLU costs eight rounds whatever the size; the mask product costs one.
+func TestReLUCost(t *testing.T) {
+	for _, n := range []int{1, 100, 16384} {
+		var relu, back [3]aby3.Stats
+		run3(t, 55, func(p *aby3.Party) error {
+			x, err := p.Public([]float64{-0.5}, []int{n})
+			if err != nil {
+				return err
+			}
+			s := p.Stats()
+			_, m, err := p.ReLU(x)
+			if err != nil {
+				return err
+			}
+			relu[p.ID()] = p.Stats().Sub(s)
+			s = p.Stats()
+			if _, err := p.MulMask(x, m); err != nil {
+				return err
+			}
+			back[p.ID()] = p.Stats().Sub(s)
+			return nil
+		})
+		var bytes int64
+		for id := range 3 {
+			assert.Equal(t, int64(8), relu[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(1), back[id].Rounds, "n=%d party %d", n, id)
+			bytes += relu[id].BytesSent
+		}
+		t.Logf("ReLU n=%d: %.1f words per element (all parties)", n, float64(bytes)/8/float64(n))
+	}
+}
+
+// naiveMax returns the maximum and the index of its first occurrence along the middle axis of
+// [outer, k, inner] signed values.
+func naiveMax(x []uint64, outer, k, inner int) (mx []uint64, arg []int) {
+	mx, arg = make([]uint64, outer*inner), make([]int, outer*inner)
+	for o := range outer {
+		for i := range inner {
+			best := 0
+			for j := 1; j < k; j++ {
+				if int64(x[(o*k+j)*inner+i]) > int64(x[(o*k+best)*inner+i]) {
+					best = j
+				}
+			}
+			mx[o*inner+i], arg[o*inner+i] = x[(o*k+best)*inner+i], best
+		}
+	}
+	return mx, arg
+}
+
+func TestMaxAxis(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 58))
+	cases := []struct {
+		shape []int
+		axis  int
+	}{
+		{[]int{1}, 0}, {[]int{5}, -1}, {[]int{3, 10}, 1}, {[]int{4, 7, 3}, 1}, {[]int{9, 2}, 0},
+		{[]int{2, 130}, -1}, {[]int{2, 64, 2}, 1}, {[]int{65, 1}, 0},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%v/%d", c.shape, c.axis), func(t *testing.T) {
+			n := numel(c.shape)
+			x := encValues(r, n)
+			var mx, hot, arg []uint64
+			var rounds int64
+			run3(t, 59, func(p *aby3.Party) error {
+				sx, err := shareRandom(p, x, c.shape)
+				if err != nil {
+					return err
+				}
+				s := p.Stats()
+				m, err := p.Max(sx, c.axis)
+				if p.ID() == 0 {
+					rounds = p.Stats().Sub(s).Rounds
+				}
+				if err := revealRing(p, &mx, m, err); err != nil {
+					return err
+				}
+				_, h, err := p.MaxWithMask(sx, c.axis)
+				if err := revealBits(p, &hot, h, err); err != nil {
+					return err
+				}
+				a, err := p.ArgMax(sx, c.axis)
+				return revealRing(p, &arg, a, err)
+			})
+			axis := (c.axis + len(c.shape)) % len(c.shape)
+			outer, inner := numel(c.shape[:axis]), numel(c.shape[axis+1:])
+			k := c.shape[axis]
+			wantMax, wantArg := naiveMax(x, outer, k, inner)
+			assert.Equal(t, wantMax, mx)
+			for o := range outer {
+				for i := range inner {
+					assert.Equal(t, uint64(wantArg[o*inner+i])<<16, arg[o*inner+i], "argmax (%d,%d)", o, i)
+					for j := range k {
+						assert.Equal(t, b2u(j == wantArg[o*inner+i]), hot[(o*k+j)*inner+i], "mask (%d,%d,%d)", o, j, i)
+					}
+				}
+			}
+			depth := 0
+			for 1<<depth < k {
+				depth++
+			}
+			assert.Equal(t, int64(8*depth), rounds)
+		})
+	}
+}
+
+// naivePool is max-pooling on plain signed values: the maximum over in-image positions and the
+// index (in window order) of its first occurrence.
+func naivePool(x []uint64, g ring.ConvGeom) (out []uint64, arg []int) {
+	for n := range g.N {
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				for c := range g.C {
+					best, bestJ := int64(0), -1
+					for kh := range g.KH {
+						for kw := range g.KW {
+							ih, iw := oh*g.StrideH-g.PadTop+kh, ow*g.StrideW-g.PadLeft+kw
+							if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+								continue
+							}
+							v := int64(x[((n*g.H+ih)*g.W+iw)*g.C+c])
+							if bestJ < 0 || v > best {
+								best, bestJ = v, kh*g.KW+kw
+							}
+						}
+					}
+					out = append(out, uint64(best))
+					arg = append(arg, bestJ)
+				}
+			}
+		}
+	}
+	return out, arg
+}
+
+func TestMaxPool2D(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	cases := []struct {
+		n, h, w, c, kh, kw, sh, sw int
+		same                       bool
+	}{
+		{2, 4, 4, 3, 2, 2, 2, 2, false},
+		{1, 5, 5, 2, 2, 2, 2, 2, true}, // padding on the bottom and right
+		{2, 5, 6, 1, 3, 3, 1, 1, true}, // overlapping windows, padding on every side
+		{1, 7, 5, 4, 3, 2, 2, 1, false},
+		{3, 1, 1, 2, 1, 1, 1, 1, false},
+	}
+	for _, c := range cases {
+		g, err := ring.NewConvGeom(c.n, c.h, c.w, c.c, c.kh, c.kw, c.sh, c.sw, c.same)
+		require.NoError(t, err)
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			x := encValues(r, c.n*c.h*c.w*c.c)
+			for i := range x {
+				if i%4 == 0 {
+					x[i] = -x[i] // more negative values: padding must still lose
+				}
+			}
+			dy := encValues(r, g.N*g.OutH*g.OutW*g.C)
+			for i := range dy {
+				dy[i] = uint64(int64(dy[i]) >> 20)
+			}
+			var out, hot, grad []uint64
+			run3(t, 63, func(p *aby3.Party) error {
+				sx, err := shareRandom(p, x, []int{c.n, c.h, c.w, c.c})
+				if err != nil {
+					return err
+				}
+				o, mask, err := p.MaxPool2D(sx, g)
+				if err := revealRing(p, &out, o, err); err != nil {
+					return err
+				}
+				if err := revealBits(p, &hot, mask, nil); err != nil {
+					return err
+				}
+				sdy, err := shareRandom(p, dy, o.Shape())
+				if err != nil {
+					return err
+				}
+				gx, err := p.MaxPool2DBackward(sdy, mask, g)
+				return revealRing(p, &grad, gx, err)
+			})
+			wantOut, wantArg := naivePool(x, g)
+			require.Equal(t, wantOut, out)
+			k := c.kh * c.kw
+			wantGrad := make([]uint64, len(x))
+			for row := range g.Rows() {
+				n, oh, ow := row/(g.OutH*g.OutW), row/g.OutW%g.OutH, row%g.OutW
+				for ch := range c.c {
+					j := wantArg[row*c.c+ch]
+					for pos := range k {
+						assert.Equal(t, b2u(pos == j), hot[row*k*c.c+pos*c.c+ch], "mask row %d pos %d ch %d", row, pos, ch)
+					}
+					ih, iw := oh*g.StrideH-g.PadTop+j/c.kw, ow*g.StrideW-g.PadLeft+j%c.kw
+					wantGrad[((n*c.h+ih)*c.w+iw)*c.c+ch] += dy[row*c.c+ch]
+				}
+			}
+			require.Equal(t, wantGrad, grad)
+		})
+	}
+}
+
+func TestCompareErrors(t *testing.T) {
+	g, err := ring.NewConvGeom(1, 4, 4, 1, 2, 2, 2, 2, false)
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		op   func(p *aby3.Party, x *aby3.Shared) error
+		want string
+	}{
+		{"max axis", func(p *aby3.Party, x *aby3.Shared) error { _, err := p.Max(x, 2); return err }, "axis 2 out of range"},
+		{"clip", func(p *aby3.Party, x *aby3.Shared) error { _, err := p.Clip(x, 1, 0); return err }, "not ordered"},
+		{"maxpool", func(p *aby3.Party, x *aby3.Shared) error { _, _, err := p.MaxPool2D(x, g); return err }, "geometry wants [1 4 4 1]"},
+		{"less", func(p *aby3.Party, x *aby3.Shared) error {
+			y, err := p.Reshape(x, 6)
+			if err != nil {
+				return err
+			}
+			_, err = p.LessThan(x, y)
+			return err
+		}, "differ"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := try3(1, func(p *aby3.Party) error {
+				x, err := p.Public([]float64{1}, []int{2, 3})
+				if err != nil {
+					return err
+				}
+				return c.op(p, x)
+			})
+			assert.ErrorContains(t, err, c.want)
+		})
+	}
+}

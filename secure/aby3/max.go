@@ -1,0 +1,356 @@
+package aby3
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// axisSplit returns the sizes (outer, k, inner) of shape around axis (negative axes count
+// from the end).
+func axisSplit(op string, shape []int, axis int) (outer, k, inner, ax int, err error) {
+	if axis < 0 {
+		axis += len(shape)
+	}
+	if axis < 0 || axis >= len(shape) {
+		return 0, 0, 0, 0, fmt.Errorf("aby3: %s: axis %d out of range for shape %v: %w", op, axis, shape, ring.ErrShape)
+	}
+	outer, inner = 1, 1
+	for i, d := range shape {
+		switch {
+		case i < axis:
+			outer *= d
+		case i > axis:
+			inner *= d
+		}
+	}
+	if shape[axis] == 0 {
+		return 0, 0, 0, 0, fmt.Errorf("aby3: %s: empty axis %d of shape %v: %w", op, axis, shape, ring.ErrShape)
+	}
+	return outer, shape[axis], inner, axis, nil
+}
+
+// dropAxis returns shape without axis.
+func dropAxis(shape []int, axis int) []int {
+	out := append([]int(nil), shape[:axis]...)
+	return append(out, shape[axis+1:]...)
+}
+
+// maxTree computes the maximum along the middle axis of data laid out [outer, k, inner] by a
+// tree of comparisons: level L compares candidates 2t and 2t+1 (each the winner of 2^L
+// consecutive positions; an odd last candidate waits for the next level) and keeps the right
+// one only when it is strictly greater, so the first maximum wins ties. Each level is one
+// batched sign-bit extraction (seven rounds) and one round of bit products: 8·⌈log2 k⌉
+// rounds. With withMask it also tracks, in the same rounds, the one-hot mask of the winning
+// position (packed 64 positions per word while the tree runs) and returns it laid out
+// [outer, k, inner] with the bit in bit 0.
+func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
+	groups := outer * inner
+	m := k
+	ca, cb := append([]uint64(nil), xa...), append([]uint64(nil), xb...)
+	words := (k + 63) / 64
+	var maskA, maskB []uint64
+	if withMask {
+		maskA, maskB = make([]uint64, groups*words), make([]uint64, groups*words)
+		if d := p.comp0(maskA, maskB); d != nil {
+			for g := range groups {
+				for w := range words {
+					d[g*words+w] = rangeBits(0, k, w)
+				}
+			}
+		}
+	}
+	for span := 1; m > 1; span *= 2 {
+		pairs, odd := m/2, m%2
+		// Differences left - right and right - left of every pair, laid out [outer, pairs, inner].
+		n := outer * pairs * inner
+		da, db := make([]uint64, n), make([]uint64, n)
+		for o := range outer {
+			for t := range pairs {
+				l := (o*m + 2*t) * inner
+				r := l + inner
+				d := (o*pairs + t) * inner
+				ring.SubTo(da[d:d+inner], ca[l:l+inner], ca[r:r+inner])
+				ring.SubTo(db[d:d+inner], cb[l:l+inner], cb[r:r+inner])
+			}
+		}
+		sa, sb, err := p.msbBits(op, da, db) // [left < right]: the right candidate wins
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ring.NegTo(da, da)
+		ring.NegTo(db, db)
+		var bt batch
+		st := p.bitMulSend(&bt, sa, sb, da, db, nil)
+		var and andStep
+		var ya, yb []uint64
+		if withMask {
+			ya, yb = p.maskUpdate(sa, sb, outer, inner, k, m, span, words)
+			and = p.andSendInto(&bt, make([]uint64, len(maskA)), maskA, maskB, ya, yb)
+		}
+		if err := p.exchange(op, &bt); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		za, zb := st.finish(p, &bt)
+		next := pairs + odd
+		na, nb := make([]uint64, outer*next*inner), make([]uint64, outer*next*inner)
+		for o := range outer {
+			for t := range pairs {
+				l := (o*m + 2*t) * inner
+				d := (o*pairs + t) * inner
+				w := (o*next + t) * inner
+				ring.AddTo(na[w:w+inner], ca[l:l+inner], za[d:d+inner])
+				ring.AddTo(nb[w:w+inner], cb[l:l+inner], zb[d:d+inner])
+			}
+			if odd == 1 {
+				l := (o*m + m - 1) * inner
+				w := (o*next + pairs) * inner
+				copy(na[w:w+inner], ca[l:l+inner])
+				copy(nb[w:w+inner], cb[l:l+inner])
+			}
+		}
+		ca, cb, m = na, nb, next
+		if withMask {
+			maskA, maskB = and.finish(&bt)
+		}
+	}
+	if !withMask {
+		return ca, cb, nil, nil, nil
+	}
+	hotA, hotB = make([]uint64, outer*k*inner), make([]uint64, outer*k*inner)
+	for o := range outer {
+		for i := range inner {
+			g := (o*inner + i) * words
+			for pos := range k {
+				j := (o*k+pos)*inner + i
+				hotA[j] = maskA[g+pos/64] >> (pos % 64) & 1
+				hotB[j] = maskB[g+pos/64] >> (pos % 64) & 1
+			}
+		}
+	}
+	return ca, cb, hotA, hotB, nil
+}
+
+// rangeBits returns the bits of word w (positions 64w .. 64w+63) that lie in [lo, hi).
+func rangeBits(lo, hi, w int) uint64 {
+	lo, hi = max(lo-64*w, 0), min(hi-64*w, 64)
+	if lo >= hi {
+		return 0
+	}
+	return (^uint64(0) >> (64 - (hi - lo))) << lo
+}
+
+// maskUpdate returns the components of the word that the winner masks are ANDed with at one
+// level of maxTree: for pair t with right-wins bit c, ¬c on the left candidate's positions, c on
+// the right one's, and 1 elsewhere: base ⊕ c·(left ∪ right), where the public base has ones
+// except on right positions.
+func (p *Party) maskUpdate(sa, sb []uint64, outer, inner, k, m, span, words int) (ya, yb []uint64) {
+	pairs := m / 2
+	groups := outer * inner
+	ya, yb = make([]uint64, groups*words), make([]uint64, groups*words)
+	type flip struct {
+		t, w int
+		bits uint64
+	}
+	var flips []flip
+	base := make([]uint64, words)
+	for w := range words {
+		base[w] = rangeBits(0, k, w)
+	}
+	for t := range pairs {
+		lo, mid, hi := 2*t*span, (2*t+1)*span, min((2*t+2)*span, k)
+		for w := lo / 64; w <= (hi-1)/64; w++ {
+			flips = append(flips, flip{t, w, rangeBits(lo, hi, w)})
+			base[w] &^= rangeBits(mid, hi, w)
+		}
+	}
+	if d := p.comp0(ya, yb); d != nil {
+		for g := range groups {
+			copy(d[g*words:(g+1)*words], base)
+		}
+	}
+	for o := range outer {
+		for i := range inner {
+			g := (o*inner + i) * words
+			for _, f := range flips {
+				c := (o*pairs+f.t)*inner + i
+				ya[g+f.w] ^= -(sa[c] & 1) & f.bits
+				yb[g+f.w] ^= -(sb[c] & 1) & f.bits
+			}
+		}
+	}
+	return ya, yb
+}
+
+// maxRounds is the number of rounds of a maximum over k elements.
+func maxRounds(k int) int { return 8 * bits.Len(uint(k-1)) }
+
+// Max returns the maximum of x along axis (the axis is dropped): a tree of comparisons,
+// 8·⌈log2 k⌉ rounds for an axis of size k, whatever the other dimensions.
+func (p *Party) Max(x *Shared, axis int) (*Shared, error) {
+	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
+	if err != nil {
+		return nil, err
+	}
+	ma, mb, _, _, err := p.maxTree("max", x.a, x.b, outer, k, inner, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Shared{shape: dropAxis(x.shape, ax), a: ma, b: mb}, nil
+}
+
+// MaxWithMask returns the maximum of x along axis (dropped) and the one-hot mask of the first
+// maximum along that axis, shaped like x (bit 0 of a boolean sharing). Same rounds as
+// [Party.Max]: the masks are updated in the rounds of the bit products.
+func (p *Party) MaxWithMask(x *Shared, axis int) (*Shared, *BoolShared, error) {
+	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
+	if err != nil {
+		return nil, nil, err
+	}
+	ma, mb, ha, hb, err := p.maxTree("max", x.a, x.b, outer, k, inner, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Shared{shape: dropAxis(x.shape, ax), a: ma, b: mb},
+		&BoolShared{shape: append([]int(nil), x.shape...), a: ha, b: hb}, nil
+}
+
+// ArgMax returns the index of the first maximum of x along axis (dropped), as fixed-point
+// integers. One round more than [Party.Max]: the one-hot mask is weighted by the positions.
+func (p *Party) ArgMax(x *Shared, axis int) (*Shared, error) {
+	outer, k, inner, ax, err := axisSplit("argmax", x.shape, axis)
+	if err != nil {
+		return nil, err
+	}
+	_, _, ha, hb, err := p.maxTree("argmax", x.a, x.b, outer, k, inner, true)
+	if err != nil {
+		return nil, err
+	}
+	pos := make([]uint64, len(ha))
+	for o := range outer {
+		for j := range k {
+			for i := range inner {
+				pos[(o*k+j)*inner+i] = uint64(j) * p.enc.One()
+			}
+		}
+	}
+	var bt batch
+	st := p.bitMulSend(&bt, ha, hb, nil, nil, pos)
+	if err := p.exchange("argmax", &bt); err != nil {
+		return nil, err
+	}
+	za, zb := st.finish(p, &bt)
+	out := newShared(dropAxis(x.shape, ax), outer*inner)
+	ring.SumAxisTo(out.a, za, outer, k, inner)
+	ring.SumAxisTo(out.b, zb, outer, k, inner)
+	return out, nil
+}
+
+// padValue is the encoding the padding positions of a pooling window take: -2^62, below every
+// value the comparisons are exact for, so padding never wins.
+const padValue = uint64(0xC000000000000000) // -2^62
+
+// poolWindows validates g against x's shape and returns the padding indicator of one image
+// and channel: for output position (oh, ow) and window position j, whether the position lies
+// in the image.
+func poolWindows(op string, shape []int, g ring.ConvGeom) ([]uint64, error) {
+	if !ring.SameShape(shape, []int{g.N, g.H, g.W, g.C}) {
+		return nil, fmt.Errorf("aby3: %s: input %v, geometry wants [%d %d %d %d]: %w", op, shape, g.N, g.H, g.W, g.C, ring.ErrShape)
+	}
+	one := g
+	one.N, one.C = 1, 1
+	img, err := ring.FromData(make([]uint64, g.H*g.W), 1, g.H, g.W, 1)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %s: %w", op, err)
+	}
+	for i := range img.Data {
+		img.Data[i] = 1
+	}
+	ind, err := ring.Im2Col(img, one)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %s: %w", op, err)
+	}
+	k := g.KH * g.KW
+	for r := range g.OutH * g.OutW {
+		var any uint64
+		for j := range k {
+			any |= ind.Data[r*k+j]
+		}
+		if any == 0 {
+			return nil, fmt.Errorf("aby3: %s: geometry %+v has a window entirely in the padding: %w", op, g, ring.ErrShape)
+		}
+	}
+	if _, err := ring.NumElements([]int{g.N, g.OutH, g.OutW, g.KH, g.KW, g.C}); err != nil {
+		return nil, fmt.Errorf("aby3: %s: %w", op, err)
+	}
+	return ind.Data, nil
+}
+
+// MaxPool2D takes the maximum of each channel of x [N, H, W, C] over the windows of g and
+// returns it [N, OutH, OutW, C], with the one-hot mask of the first maximum of each window in
+// the patch layout of [ring.Im2ColTo] ([N·OutH·OutW, KH·KW·C], bit 0), for
+// [Party.MaxPool2DBackward]. Padding positions never win. A tree of comparisons over the
+// KH·KW positions of every window at once: 8·⌈log2(KH·KW)⌉ rounds (16 for 2×2). Inputs must
+// stay below 2^(62-f) in magnitude (see the comparisons).
+func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *BoolShared, err error) {
+	ind, err := poolWindows("maxpool", x.shape, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
+	xa, xb := make([]uint64, rows*cols), make([]uint64, rows*cols)
+	ring.Im2ColTo(xa, x.a, g)
+	ring.Im2ColTo(xb, x.b, g)
+	if d := p.comp0(xa, xb); d != nil {
+		per := g.OutH * g.OutW
+		for r := range rows {
+			w := ind[(r%per)*k : (r%per+1)*k]
+			for j, in := range w {
+				if in == 0 {
+					seg := d[r*cols+j*g.C : r*cols+(j+1)*g.C]
+					for c := range seg {
+						seg[c] = padValue
+					}
+				}
+			}
+		}
+	}
+	ma, mb, ha, hb, err := p.maxTree("maxpool", xa, xb, rows, k, g.C, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Shared{shape: []int{g.N, g.OutH, g.OutW, g.C}, a: ma, b: mb},
+		&BoolShared{shape: []int{rows, cols}, a: ha, b: hb}, nil
+}
+
+// MaxPool2DBackward routes dy [N, OutH, OutW, C] to the positions argmax (from
+// [Party.MaxPool2D] with the same geometry) records and returns the gradient of the pooling's
+// input [N, H, W, C], adding the contributions of overlapping windows. One round.
+func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeom) (*Shared, error) {
+	if !ring.SameShape(dy.shape, []int{g.N, g.OutH, g.OutW, g.C}) {
+		return nil, fmt.Errorf("aby3: maxpool backward: gradient %v, geometry wants [%d %d %d %d]: %w", dy.shape, g.N, g.OutH, g.OutW, g.C, ring.ErrShape)
+	}
+	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
+	if !ring.SameShape(argmax.shape, []int{rows, cols}) {
+		return nil, fmt.Errorf("aby3: maxpool backward: mask %v, geometry wants [%d %d]: %w", argmax.shape, rows, cols, ring.ErrShape)
+	}
+	// Broadcast dy over the window positions, keep the winners, fold the patches back.
+	ba, bb := make([]uint64, rows*cols), make([]uint64, rows*cols)
+	for r := range rows {
+		for j := range k {
+			copy(ba[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.a[r*g.C:(r+1)*g.C])
+			copy(bb[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.b[r*g.C:(r+1)*g.C])
+		}
+	}
+	var bt batch
+	st := p.bitMulSend(&bt, argmax.a, argmax.b, ba, bb, nil)
+	if err := p.exchange("maxpool backward", &bt); err != nil {
+		return nil, err
+	}
+	za, zb := st.finish(p, &bt)
+	out := newShared([]int{g.N, g.H, g.W, g.C}, g.N*g.H*g.W*g.C)
+	ring.Col2ImTo(out.a, za, g)
+	ring.Col2ImTo(out.b, zb, g)
+	return out, nil
+}
