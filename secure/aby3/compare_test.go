@@ -75,7 +75,7 @@ func b2u(b bool) uint64 {
 // Comparisons, ReLU and selections are exact on the encodings.
 func TestComparisons(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
-	const c = -1.25 // public operand
+	const c = -1.25                       // public operand
 	var cEnc = uint64(0xFFFFFFFFFFFEC000) // the encoding of c
 	for _, shape := range oddShapes {
 		t.Run(fmt.Sprint(shape), func(t *testing.T) {
