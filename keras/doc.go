@@ -35,9 +35,12 @@
 // Data are read only by the party that owns them ([DataOwner], party 0 by default): the other
 // parties pass nil to Input with the same public shapes. The sample count, batch size, epochs
 // and the shuffling seed are public, so every party walks the same batches. Only what is
-// revealed to everyone leaves a computation: the loss and metric sums shown in the progress
-// line and kept in the [History], on which callbacks such as [EarlyStopping] decide, so that all
-// parties decide alike. Predictions are revealed to the data owner only.
+// revealed to everyone leaves a computation: the loss and metric sums of each epoch, shown in
+// the progress line and kept in the [History], on which callbacks such as [EarlyStopping]
+// decide, so that all parties decide alike. Predictions are revealed to the data owner only.
+// [Verbose] and [Output] change what a process prints, never what the parties exchange: the
+// running loss a terminal shows during an epoch on the plain engine appears only at the end of
+// the epoch on a secure runner.
 //
 // After training the weights stay on the replicas (secret-shared on a secure runner).
 // [Sequential.GetWeights] and [Sequential.Save] reveal them to the model owner on request (free

@@ -384,14 +384,14 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 		if err := acc.add(b, sums, len(idx)); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
-		if o.verbose == 1 && lo+o.batchSize < train.n {
-			logs, err := acc.logs(b, keys, "")
-			if err != nil {
-				return fmt.Errorf("step %d: %w", step+1, err)
+		if report && prog.live() && lo+o.batchSize < train.n {
+			var logs Logs
+			if b.Party() < 0 { // running values cost nothing and reveal nothing on one party
+				if logs, err = acc.logs(b, keys, ""); err != nil {
+					return fmt.Errorf("step %d: %w", step+1, err)
+				}
 			}
-			if report {
-				prog.update(step+1, logs, keys)
-			}
+			prog.update(step+1, logs, keys)
 		}
 	}
 	logs, err := acc.logs(b, keys, "")
@@ -411,8 +411,8 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 	return nil
 }
 
-// evaluate computes the loss and metrics of d on one party. With a progress and verbose 1,
-// every party reveals the running logs after each step and the reporting party prints them.
+// evaluate computes the loss and metrics of d on one party; the reporting party redraws prog
+// (which may be nil) as it goes.
 func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *options, prefix string, prog *progress, report bool) (Logs, error) {
 	keys := m.logKeys()
 	var acc accum
@@ -433,14 +433,14 @@ func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *optio
 		if err := acc.add(b, sums, len(idx)); err != nil {
 			return nil, err
 		}
-		if prog != nil && o.verbose == 1 && lo+o.batchSize < d.n {
-			logs, err := acc.logs(b, keys, prefix)
-			if err != nil {
-				return nil, err
+		if report && prog.live() && lo+o.batchSize < d.n {
+			var logs Logs
+			if b.Party() < 0 {
+				if logs, err = acc.logs(b, keys, prefix); err != nil {
+					return nil, err
+				}
 			}
-			if report {
-				prog.update(step+1, logs, keys)
-			}
+			prog.update(step+1, logs, keys)
 		}
 	}
 	return acc.logs(b, keys, prefix)
@@ -581,7 +581,7 @@ func (m *Sequential) predict(call string, x []float64, opts []Option,
 					return err
 				}
 			}
-			if report && o.verbose == 1 {
+			if report {
 				prog.update(step+1, nil, nil)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -368,7 +369,7 @@ func TestProgressOutput(t *testing.T) {
 	out.Reset()
 	_, err = m.Fit(x, y, Epochs(1), BatchSize(25), Verbose(1), Output(&out))
 	require.NoError(t, err)
-	assert.Regexp(t, regexp.MustCompile(`\r4/4 ━{20} \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\x1b\[K\n$`), out.String())
+	assert.Regexp(t, regexp.MustCompile(`^Epoch 1/1\n4/4 ━{20} \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n$`), out.String())
 
 	out.Reset()
 	_, err = m.Evaluate(xt, yt, Verbose(2), Output(&out), BatchSize(10))
@@ -576,4 +577,25 @@ func TestFormatPath(t *testing.T) {
 	p, err := formatPath("ck/{epoch:03d}-{val_loss:.3f}-{loss}-{epoch}", 7, Logs{"val_loss": 0.12345, "loss": 0.5})
 	require.NoError(t, err)
 	assert.Equal(t, "ck/007-0.123-0.5-7", p)
+}
+
+func TestProgressBarLive(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Unix(0, 0)
+	p := newProgress(&out, 1, 40, func() time.Time { return now })
+	p.dynamic = true
+	now = now.Add(2 * time.Second)
+	p.update(10, Logs{"loss": 0.5}, []string{"loss"})
+	assert.Equal(t, "\r10/40 ━━━━━─────────────── 6s 200ms/step - loss: 0.5000\x1b[K", out.String())
+	out.Reset()
+	now = now.Add(10 * time.Millisecond)
+	p.update(11, Logs{"loss": 0.4}, []string{"loss"})
+	assert.Empty(t, out.String(), "redraws are throttled")
+	now = now.Add(70 * time.Second)
+	p.finish(40, Logs{"loss": 0.25, "val_loss": 0.00012}, []string{"loss", "val_loss"})
+	assert.Equal(t, "\r40/40 ━━━━━━━━━━━━━━━━━━━━ 72s 2s/step - loss: 0.2500 - val_loss: 1.2000e-04\x1b[K\n", out.String())
+	assert.Equal(t, "1:01:01", formatETA(3661))
+	assert.Equal(t, "2:05", formatETA(125))
+	assert.Equal(t, " 12us/step", formatPerStep(12e-6))
+	assert.Equal(t, "loss: 0.5000 - accuracy: 0.9000 - val_loss: 0.6000", Logs{"val_loss": 0.6, "accuracy": 0.9, "loss": 0.5}.String())
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"time"
 )
@@ -15,6 +16,7 @@ import (
 type progress struct {
 	w       io.Writer
 	verbose int
+	dynamic bool // w is a terminal: the bar is redrawn in place during an epoch
 	target  int
 	start   time.Time
 	last    time.Time // last redraw of the bar
@@ -28,12 +30,26 @@ func newProgress(w io.Writer, verbose, target int, now func() time.Time) *progre
 		now = time.Now
 	}
 	t := now()
-	return &progress{w: w, verbose: verbose, target: target, start: t, now: now}
+	return &progress{w: w, verbose: verbose, target: target, start: t, now: now, dynamic: isTerminal(w)}
 }
 
-// update redraws the bar after step steps (verbose 1 only), at most every 50 ms.
+// isTerminal reports whether w is a character device, where Keras redraws its bar.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// live reports whether the bar is redrawn during an epoch.
+func (p *progress) live() bool { return p != nil && p.verbose == 1 && p.dynamic && p.w != nil }
+
+// update redraws the bar after step steps (verbose 1 on a terminal only), at most every
+// 50 ms.
 func (p *progress) update(step int, logs Logs, keys []string) {
-	if p.verbose != 1 || p.w == nil {
+	if !p.live() {
 		return
 	}
 	t := p.now()
@@ -55,7 +71,11 @@ func (p *progress) finish(steps int, logs Logs, keys []string) {
 	elapsed := p.now().Sub(p.start).Seconds()
 	perStep := elapsed / float64(max(steps, 1))
 	if p.verbose == 1 {
-		fmt.Fprintf(p.w, "\r%s %s %.0fs%s%s\x1b[K\n", p.count(steps), p.bar(steps), math.Floor(elapsed), formatPerStep(perStep), formatLogs(logs, keys))
+		pre, post := "", ""
+		if p.dynamic {
+			pre, post = "\r", "\x1b[K"
+		}
+		fmt.Fprintf(p.w, "%s%s %s %.0fs%s%s%s\n", pre, p.count(steps), p.bar(steps), math.Floor(elapsed), formatPerStep(perStep), formatLogs(logs, keys), post)
 		return
 	}
 	fmt.Fprintf(p.w, "%s - %.0fs -%s%s\n", p.count(steps), math.Floor(elapsed), formatPerStep(perStep), formatLogs(logs, keys))
