@@ -141,6 +141,14 @@ func (m *Sequential) build() error {
 		if specs[i], err = l.Weights(in); err != nil {
 			return fmt.Errorf("keras: %w", err)
 		}
+		for _, s := range specs[i] {
+			if s.Init == nil {
+				return fmt.Errorf("keras: layer %s: weight %s has no initializer", l.Name(), s.Name)
+			}
+			if _, err := backend.NumElements(s.Shape); err != nil {
+				return fmt.Errorf("keras: layer %s: weight %s: %w", l.Name(), s.Name, err)
+			}
+		}
 		shapes[i], in = out, out
 	}
 	m.shapes, m.specs = shapes, specs
@@ -349,6 +357,9 @@ func (m *Sequential) newReplicaFrom(b backend.Backend, value func(k int, s named
 		inst, err := l.Build(b, in, vars, backend.DeriveSeed(m.seed, uint64(i), 1<<32))
 		if err != nil {
 			return nil, err
+		}
+		if inst == nil {
+			return nil, fmt.Errorf("layer %s built no instance", l.Name())
 		}
 		r.insts = append(r.insts, inst)
 		r.vars = append(r.vars, vars...)

@@ -13,5 +13,6 @@
 // Updates follow Keras 3, except that Adam divides by sqrt(v̂ + ε²) instead of sqrt(v̂) + ε: one
 // inverse square root rather than a square root and a reciprocal, which on the secure engine
 // is one approximation instead of two. The two agree at v̂ = 0 and for v̂ ≫ ε² and differ by at
-// most a factor √2 in between.
+// most a factor √2 in between. On a fixed-point engine ε² must be representable: with f
+// fractional bits, choose ε >= 2^(-f/2) (about 4e-3 for f = 16) rather than Keras's 1e-7.
 package optimizers
