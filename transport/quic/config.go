@@ -85,8 +85,9 @@ type Config struct {
 	// declared dead; keep-alives are sent at a third of it so a live but busy peer never hits
 	// it. Zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// Linger is how long Close waits for a peer to close its side too, so that messages
-	// still in flight are delivered. Zero means DefaultLinger.
+	// Linger bounds how long Close waits for a peer to confirm it has read everything sent
+	// to it (a live peer does so within a round trip), so that messages still in flight are
+	// delivered. Zero means DefaultLinger.
 	Linger time.Duration
 	// RecvQueue is the number of received messages buffered per peer ahead of Recv; beyond it
 	// the link stops reading and QUIC flow control holds the sender back. Zero means

@@ -465,10 +465,11 @@ func (e *Endpoint) Recv(ctx context.Context, peer int) ([]byte, error) {
 	return p, nil
 }
 
-// Close ends both links in order: it finishes this side's streams, waits up to Linger for
-// the peers to finish theirs (so that messages in flight arrive), then closes the connections
-// and the socket. Pending and later Send and Recv calls return [ErrClosed]. Close is
-// idempotent.
+// Close ends both links in order: it finishes this side's streams, waits until each peer has
+// read what was sent to it (about a round trip; at most Linger for a peer that does not
+// answer), then closes the connections and the socket. Pending and later Send and Recv calls
+// return [ErrClosed]; on the peers' side, Recv returns the messages sent before Close, then
+// ErrClosed, and Send returns ErrClosed. Close is idempotent.
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.closing)

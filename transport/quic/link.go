@@ -73,6 +73,11 @@ func (l *link) readLoop() {
 			} else {
 				l.err = l.explain(err)
 			}
+			if errors.Is(err, io.EOF) {
+				// The peer closed its side: close ours too, as mem does, which also tells a
+				// peer waiting in Close that everything it sent has been read.
+				go l.finish(l.err)
+			}
 			l.e.fail(l.peer, l.err)
 			return
 		}
@@ -218,17 +223,25 @@ func (l *link) write(p []byte) error {
 	return err
 }
 
-// shutdown finishes this side of the stream, waits up to Linger for the peer to finish its
-// side, and closes the connection.
+// finish ends this side of the stream after the frame being sent, if any; later sends fail
+// with why.
+func (l *link) finish(why error) {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.sendErr == nil {
+		l.sendErr = why
+		_ = l.stream.Close()
+	}
+}
+
+// shutdown finishes this side of the stream and waits up to Linger for the peer's end of
+// stream, which a live peer sends back as soon as it has read everything (whether or not it
+// is closing too); then it closes the connection.
 func (l *link) shutdown() {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		l.wmu.Lock()
-		defer l.wmu.Unlock()
-		if l.sendErr == nil {
-			_ = l.stream.Close()
-		}
+		l.finish(ErrClosed)
 	}()
 	t := time.NewTimer(l.e.s.Linger)
 	defer t.Stop()

@@ -247,9 +247,7 @@ func TestBadPeerIndex(t *testing.T) {
 }
 
 func TestCloseDeliversQueuedMessages(t *testing.T) {
-	cfgs := newTestPKI(t).configs(t)
-	cfgs[0].Linger = 200 * time.Millisecond // party 2 does not close: do not wait long for it
-	eps := dialAll(t, cfgs)
+	eps := dialAll(t, newTestPKI(t).configs(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	big := make([]byte, 4<<20)
