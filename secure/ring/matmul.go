@@ -46,13 +46,17 @@ const (
 	splitCols
 )
 
-// Sizes of the parallel split, in multiply-adds: products below parallelMACs run on one
-// core; above it, parts are no smaller than partMACs and there are up to partsPerWorker per
-// core, so that a helper that starts late still finds work.
+// Sizes of the parallel split, in multiply-adds. Handing work to a parked helper takes some
+// 10 to 70 µs before it runs (the Go scheduler's wake-up), so products below parallelMACs
+// (about 40 µs on one core) run on the caller alone. Above it there are up to
+// partsPerWorker parts per core, none below partMACs, so that a helper that starts late
+// still finds work; from wholeMACs on, one part per core, since each extra part re-reads
+// one operand and the start-up delay no longer matters.
 const (
-	parallelMACs   = 1 << 17
-	partMACs       = 1 << 16
+	parallelMACs   = 1 << 21
+	partMACs       = 1 << 18
 	partsPerWorker = 4
+	wholeMACs      = 1 << 26
 )
 
 // mmJob is one product split into parts: blocks of rows (multiples of asmMR) or of columns
@@ -103,7 +107,11 @@ func matMulAdd(dst, a, b []uint64, m, k, n int, asm bool, workers, split int) {
 // pack all of b again) or there are too few rows to go round.
 func planSplit(j *mmJob, workers, split int) {
 	rowTiles, colUnits := ceilDiv(j.m, asmMR), ceilDiv(j.n, 8)
-	want := max(2, min(workers*partsPerWorker, j.m*j.k*j.n/partMACs))
+	macs := j.m * j.k * j.n
+	want := max(2, min(workers*partsPerWorker, macs/partMACs))
+	if macs >= wholeMACs {
+		want = workers
+	}
 	byCols := rowTiles < want && colUnits > rowTiles
 	if j.asm && packsB(j.m, j.n) {
 		byCols = true

@@ -83,15 +83,23 @@ func runParallel(job partJob, parts, workers int) {
 	s.next.Store(0)
 	s.refs.Store(1)
 	s.done.Add(parts)
+	handed := false
 	for range workers - 1 {
 		s.refs.Add(1)
 		select {
 		case helperCh <- s:
+			handed = true
 			continue
 		default:
 			s.refs.Add(-1)
 		}
 		break
+	}
+	if handed {
+		// The woken helper sits in this P's runnext slot, where an idle P steals it only
+		// after a back-off of tens of microseconds. Yielding runs the helper here at once
+		// and lets the idle P pick the caller up from the global queue.
+		runtime.Gosched()
 	}
 	s.work()
 	s.done.Wait()
