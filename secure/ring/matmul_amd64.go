@@ -118,8 +118,8 @@ func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
 				}
 				ap := &a[i*k+pc]
 				off := 0
-				for jj := jc; jj < jcEnd; jj += asmNR {
-					w := min(asmNR, jcEnd-jj)
+				for jj, w := jc, 0; jj < jcEnd; jj += w {
+					w = sliverWidth(jcEnd - jj)
 					nv := (w + 7) / 8
 					mask := uint64(1)<<(w-8*(nv-1)) - 1
 					bp, ldb := &b[pc*n+jj], n
@@ -138,12 +138,22 @@ func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
 	}
 }
 
-// packPanel copies b[pc:pc+kb, jc:jcEnd] into panel as consecutive slivers of asmNR columns
-// (the last one 8, 16 or 24 wide, zero-padded), each sliver kb rows of contiguous elements.
+// sliverWidth returns the width of the next column sliver when rem columns are left: 24,
+// except that a tail of 25 to 32 columns goes as 16 and 9 to 16, since the one-vector kernel
+// is much slower per multiply than the two- and three-vector ones.
+func sliverWidth(rem int) int {
+	if rem > asmNR && rem <= asmNR+8 {
+		return 16
+	}
+	return min(asmNR, rem)
+}
+
+// packPanel copies b[pc:pc+kb, jc:jcEnd] into panel as consecutive slivers of the widths
+// sliverWidth gives, each kb rows of 8, 16 or 24 contiguous elements (zero-padded).
 func packPanel(panel, b []uint64, n, pc, kb, jc, jcEnd int) {
 	off := 0
-	for jj := jc; jj < jcEnd; jj += asmNR {
-		w := min(asmNR, jcEnd-jj)
+	for jj, w := jc, 0; jj < jcEnd; jj += w {
+		w = sliverWidth(jcEnd - jj)
 		if w == asmNR {
 			for p := range kb {
 				src := b[(pc+p)*n+jj:]
