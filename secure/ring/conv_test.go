@@ -38,7 +38,7 @@ func TestNewConvGeom(t *testing.T) {
 	for _, bad := range [][8]int{
 		{0, 4, 4, 1, 2, 2, 1, 1}, {1, 4, 4, 0, 2, 2, 1, 1}, {1, 4, 4, 1, 0, 2, 1, 1},
 		{1, 4, 4, 1, 2, 2, 0, 1}, {1, 4, 4, 1, 5, 2, 1, 1}, {1, -4, 4, 1, 2, 2, 1, 1},
-		{1 << 40, 1 << 20, 1 << 20, 1, 1, 1, 1, 1},
+		{1 << 20, 1 << 10, 1 << 10, 1 << 10, 1, 1, 1, 1},
 	} {
 		_, err := NewConvGeom(bad[0], bad[1], bad[2], bad[3], bad[4], bad[5], bad[6], bad[7], false)
 		assert.ErrorIs(t, err, ErrShape, "%v", bad)
@@ -87,13 +87,27 @@ var convCases = []struct {
 	{1, 9, 9, 4, 3, 3, 3, 3, false},
 }
 
+// convGeoms returns the geometries of convCases and hand-built ones whose padding is wider
+// than the window, so that whole windows fall in the padding.
+func convGeoms(t *testing.T) []ConvGeom {
+	var gs []ConvGeom
+	for _, c := range convCases {
+		g, err := NewConvGeom(c.n, c.h, c.w, c.c, c.kh, c.kw, c.sh, c.sw, c.same)
+		require.NoError(t, err)
+		gs = append(gs, g)
+	}
+	wide := ConvGeom{N: 2, H: 3, W: 2, C: 2, KH: 2, KW: 2, StrideH: 1, StrideW: 2,
+		PadTop: 3, PadLeft: 3, PadBottom: 1, PadRight: 4}
+	wide.OutH = (wide.H+wide.PadTop+wide.PadBottom-wide.KH)/wide.StrideH + 1
+	wide.OutW = (wide.W+wide.PadLeft+wide.PadRight-wide.KW)/wide.StrideW + 1
+	return append(gs, wide)
+}
+
 func TestIm2ColMatchesConvolution(t *testing.T) {
 	r := rand.New(rand.NewPCG(30, 31))
-	for _, c := range convCases {
-		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
-			g, err := NewConvGeom(c.n, c.h, c.w, c.c, c.kh, c.kw, c.sh, c.sw, c.same)
-			require.NoError(t, err)
-			x := randTensor(r, c.n, c.h, c.w, c.c)
+	for _, g := range convGeoms(t) {
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			x := randTensor(r, g.N, g.H, g.W, g.C)
 			const nf = 3
 			f := randTensor(r, g.Cols(), nf)
 			cols, err := Im2Col(x, g)
@@ -116,17 +130,15 @@ func dot(a, b []uint64) uint64 {
 
 func TestCol2ImIsAdjoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(32, 33))
-	for _, c := range convCases {
-		g, err := NewConvGeom(c.n, c.h, c.w, c.c, c.kh, c.kw, c.sh, c.sw, c.same)
-		require.NoError(t, err)
-		x := randTensor(r, c.n, c.h, c.w, c.c)
+	for _, g := range convGeoms(t) {
+		x := randTensor(r, g.N, g.H, g.W, g.C)
 		y := randTensor(r, g.Rows(), g.Cols())
 		cols, err := Im2Col(x, g)
 		require.NoError(t, err)
 		back, err := Col2Im(y, g)
 		require.NoError(t, err)
-		require.Equal(t, []int{c.n, c.h, c.w, c.c}, back.Shape)
-		require.Equal(t, dot(cols.Data, y.Data), dot(x.Data, back.Data), "%+v", c)
+		require.Equal(t, []int{g.N, g.H, g.W, g.C}, back.Shape)
+		require.Equal(t, dot(cols.Data, y.Data), dot(x.Data, back.Data), "%+v", g)
 
 		// Col2ImTo overwrites its destination.
 		dst := randSlice(r, len(back.Data))

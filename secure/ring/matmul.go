@@ -27,10 +27,9 @@ func MatMulTo(dst, a, b []uint64, m, k, n int) {
 //	}
 //
 // exactly (the ring's addition is associative, so the order of the sums does not matter).
-// On amd64 with AVX-512 it runs register-blocked assembly kernels over packed panels of b;
-// elsewhere a cache-blocked Go kernel. Products of more than a few hundred thousand
-// multiply-adds are split across up to GOMAXPROCS cores, by column panels or by row blocks
-// (whichever wastes less), without allocating.
+// On amd64 with AVX-512 it runs register-blocked assembly kernels; elsewhere a cache-blocked
+// Go kernel. Products of more than 2^21 multiply-adds are split across up to GOMAXPROCS
+// cores by blocks of rows or of columns. It does not allocate in steady state.
 func MatMulAddTo(dst, a, b []uint64, m, k, n int) {
 	if m == 0 || n == 0 || k == 0 {
 		return

@@ -3,6 +3,7 @@ package ring
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Tensor is a row-major tensor over Z_2^64.
@@ -14,15 +15,19 @@ type Tensor struct {
 // ErrShape is wrapped by every shape mismatch error of this package.
 var ErrShape = errors.New("shape mismatch")
 
+// maxElements bounds the size of a tensor: 2^48 elements, or what a 32-bit address space can
+// hold.
+const maxElements = min(1<<48, math.MaxInt/8)
+
 // NumElements returns the number of elements of a tensor of the given shape, or an error when
-// a dimension is negative or the size overflows.
+// a dimension is negative or the size exceeds 2^48 elements (less on 32-bit platforms).
 func NumElements(shape []int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
 			return 0, fmt.Errorf("ring: negative dimension in shape %v", shape)
 		}
-		if d != 0 && n > (1<<48)/d {
+		if d != 0 && n > maxElements/d {
 			return 0, fmt.Errorf("ring: shape %v too large", shape)
 		}
 		n *= d
