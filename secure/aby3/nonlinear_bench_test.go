@@ -104,3 +104,46 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		return func() error { _, _, err := p.MaxPool2D(x, g); return err }, err
 	})
 }
+
+func BenchmarkSigmoid(b *testing.B) {
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{16384}, -8, 8)
+		return func() error { _, err := p.Sigmoid(x); return err }, err
+	})
+}
+
+func BenchmarkSoftmax(b *testing.B) {
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{128, 10}, -10, 10)
+		return func() error { _, err := p.Softmax(x); return err }, err
+	})
+}
+
+func BenchmarkExp(b *testing.B) {
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{16384}, -10, 4)
+		return func() error { _, err := p.Exp(x); return err }, err
+	})
+}
+
+func BenchmarkReciprocal(b *testing.B) {
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{16384}, 0.01, 30)
+		return func() error { _, err := p.Reciprocal(x); return err }, err
+	})
+}
+
+func BenchmarkMaxPool2DBackward(b *testing.B) {
+	g, err := ring.NewConvGeom(128, 24, 24, 16, 2, 2, 2, 2, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{128, 24, 24, 16}, -4, 4)
+		if err != nil {
+			return nil, err
+		}
+		y, mask, err := p.MaxPool2D(x, g)
+		return func() error { _, err := p.MaxPool2DBackward(y, mask, g); return err }, err
+	})
+}
