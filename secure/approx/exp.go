@@ -128,8 +128,8 @@ func expReduced[T any](o Ops[T], x T, cfg ExpConfig, clampHigh bool) (T, error) 
 	}
 	// p(t) ≈ e^t on [-expSegment/2^n, 0], from its monomial coefficients.
 	lo := -math.Ldexp(math.Max(expSegment, top[0]-cfg.Min), -n)
-	cheb := chebFit(func(u float64) float64 { return math.Exp(lo/2*(1-u)) }, d) // u ↦ t = lo(1-u)/2
-	a := compose(chebToMonomial(cheb), -2/lo, 1)                                  // u = 1 - 2t/lo
+	cheb := chebFit(func(u float64) float64 { return math.Exp(lo / 2 * (1 - u)) }, d) // u ↦ t = lo(1-u)/2
+	a := compose(chebToMonomial(cheb), -2/lo, 1)                                      // u = 1 - 2t/lo
 	v := t
 	if d > 1 {
 		want := make([]int, 0, d)

@@ -110,7 +110,7 @@ func (fn squash) oddCoeffs(cfg SigmoidConfig) []float64 {
 }
 
 // knots returns the Segments+1 knots of the piecewise form: they split [-R, R] into pieces of
-// equal ∫ sqrt(|f''|) (the placement that balances the interpolation error h²·|f''|/8), with a
+// equal ∫ sqrt(|f”|) (the placement that balances the interpolation error h²·|f”|/8), with a
 // small floor so that flat stretches still get knots.
 func (fn squash) knots(cfg SigmoidConfig) []float64 {
 	const grid = 4096

@@ -183,7 +183,9 @@ func (s *simOps) reduce(x *sim, op func(acc, v int64) int64) *sim {
 	return z
 }
 
-func (s *simOps) MaxLast(x *sim) (*sim, error) { return s.reduce(x, func(a, b int64) int64 { return max(a, b) }), nil }
+func (s *simOps) MaxLast(x *sim) (*sim, error) {
+	return s.reduce(x, func(a, b int64) int64 { return max(a, b) }), nil
+}
 
 func (s *simOps) SumLast(x *sim) (*sim, error) {
 	return s.reduce(x, func(a, b int64) int64 { return a + b }), nil
