@@ -61,7 +61,6 @@ func (l *link) errorf(op, format string, args ...any) error {
 // readLoop reads data frames until the stream ends or breaks. A frame that breaks the format
 // ends the connection, telling the peer why.
 func (l *link) readLoop() {
-	defer close(l.done)
 	max := uint64(l.e.s.MaxFrame)
 	for {
 		p, err := readFrame(l.br, kindData, max)
@@ -73,6 +72,9 @@ func (l *link) readLoop() {
 			} else {
 				l.err = l.explain(err)
 			}
+			// Closed before the endpoint learns of the failure, so that a Recv on this link
+			// reports this link's error rather than the endpoint's.
+			close(l.done)
 			if errors.Is(err, io.EOF) {
 				// The peer closed its side: close ours too, as mem does, which also tells a
 				// peer waiting in Close that everything it sent has been read.
