@@ -241,7 +241,7 @@ func GenerateCerts(dir string, opts CertOptions) error {
 	if !opts.Overwrite {
 		for name := range files {
 			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
-				return fmt.Errorf("deploy: %s already exists (remove it, choose another directory, or overwrite)", filepath.Join(dir, name))
+				return fmt.Errorf("deploy: %s already exists (use another directory, or overwrite: gotfe certs --force)", filepath.Join(dir, name))
 			}
 		}
 	}

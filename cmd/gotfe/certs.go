@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gotfe/gotfe/deploy"
+)
+
+func init() {
+	register("certs", "certs --out DIR [--hosts h0,h1,h2] [--force] [--validity DURATION]: make a deployment CA, the three parties' keys and certificates, and parties.json", certs)
+}
+
+func certs(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
+	out := fs.String("out", "", "directory to write ca.pem, party<i>.pem, party<i>.key and parties.json to")
+	hosts := fs.String("hosts", "", "the parties' hosts, host or host:port, comma-separated: one for all (consecutive ports) or three (default 127.0.0.1, ports 7000-7002)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	validity := fs.Duration("validity", deploy.DefaultValidity, "how long the certificates are valid")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *out == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: --out is required and no other arguments are taken", errUsage)
+	}
+	var hs []string
+	if *hosts != "" {
+		hs = strings.Split(*hosts, ",")
+	}
+	if err := deploy.GenerateCerts(*out, deploy.CertOptions{Hosts: hs, Validity: *validity, Overwrite: *force}); err != nil {
+		return err
+	}
+	p, err := deploy.LoadParties(filepath.Join(*out, deploy.PartiesFile))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stdout, "wrote %s\n", filepath.Join(*out, deploy.PartiesFile))
+	for i, a := range p.Addrs() {
+		fmt.Fprintf(os.Stdout, "  party %d at %s: give it %s\n", i, a, p.KeyPath(i))
+	}
+	return nil
+}
