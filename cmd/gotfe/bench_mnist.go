@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/gotfe/gotfe/datasets"
+	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/keras/backend/mpc"
+	"github.com/gotfe/gotfe/models"
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+func init() {
+	register("bench mnist", "bench mnist [--model a|b|c|d|lr] [--optimizer sgd|amsgrad|adam] [--json] [--plot FILE.png] [--transport mem|quic] [--iterations N] [--epochs E]: private training and prediction on MNIST", benchMNIST)
+}
+
+// mnistBench is the configuration of one run of the suite.
+type mnistBench struct {
+	model, optimizer, transport, plotPath, data string
+	iterations, runs, epochs, trainN, testN      int
+	lr                                           float64
+	asJSON                                       bool
+}
+
+func benchMNIST(ctx context.Context, args []string) error {
+	var c mnistBench
+	fs := flag.NewFlagSet("bench mnist", flag.ContinueOnError)
+	fs.StringVar(&c.model, "model", "a", "network: a, b, c, d or lr")
+	fs.StringVar(&c.optimizer, "optimizer", "sgd", "optimizer: sgd, adam or amsgrad")
+	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default for these networks)")
+	fs.StringVar(&c.transport, "transport", "quic", "links of the three local parties: quic or mem")
+	fs.IntVar(&c.iterations, "iterations", 20, "training iterations (batches of 128) per timed run")
+	fs.IntVar(&c.runs, "runs", 3, "timed runs (the median is reported)")
+	fs.IntVar(&c.epochs, "epochs", 0, "epochs of private training before measuring accuracy (0: only the timed iterations)")
+	fs.IntVar(&c.trainN, "train-samples", 0, "training images for the accuracy run (0: all)")
+	fs.IntVar(&c.testN, "test-samples", 0, "test images (0: all)")
+	fs.StringVar(&c.data, "data", "", "directory of the MNIST files")
+	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
+	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if c.transport != "quic" && c.transport != "mem" {
+		return fmt.Errorf("%w: --transport %q", errUsage, c.transport)
+	}
+	return c.run(ctx, os.Stdout)
+}
+
+const benchBatch = 128
+
+func (c *mnistBench) newModel() (*keras.Sequential, string, error) {
+	m, err := models.New(c.model)
+	if err != nil {
+		return nil, "", err
+	}
+	opt, err := models.Optimizer(c.optimizer, c.lr)
+	if err != nil {
+		return nil, "", err
+	}
+	metric := "accuracy"
+	if c.model == "lr" {
+		metric = "binary_accuracy"
+	}
+	return m, metric, m.Compile(opt, models.Loss(c.model), keras.Metrics(metric))
+}
+
+func (c *mnistBench) runner() *mpc.LocalRunner {
+	nets := mpc.MemNetworks
+	if c.transport == "quic" {
+		nets = mpc.QUICNetworks
+	}
+	return mpc.NewLocalRunner(aby3.Config{}, nets)
+}
+
+func statsSum(s [3]aby3.Stats) aby3.Stats {
+	var t aby3.Stats
+	for _, x := range s {
+		t.BytesSent += x.BytesSent
+		t.Messages += x.Messages
+	}
+	t.Rounds = s[0].Rounds
+	return t
+}
+
+func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
+	d, err := datasets.LoadMNIST(c.data)
+	if err != nil {
+		return err
+	}
+	y, err := models.Targets(c.model, d.TrainY)
+	if err != nil {
+		return err
+	}
+	yt, err := models.Targets(c.model, d.TestY)
+	if err != nil {
+		return err
+	}
+	n := c.iterations * benchBatch
+	if n > d.NumTrain() {
+		return fmt.Errorf("%w: --iterations %d needs more than %d images", errUsage, c.iterations, d.NumTrain())
+	}
+	x := d.TrainX[:n*datasets.ImageSize]
+	ys := y[:n*len(y)/d.NumTrain()]
+	fit := func(m *keras.Sequential) error {
+		_, err := m.Fit(x, ys, keras.Epochs(1), keras.BatchSize(benchBatch), keras.Verbose(0), keras.Shuffle(false))
+		return err
+	}
+
+	// Private training iterations.
+	model, metric, err := c.newModel()
+	if err != nil {
+		return err
+	}
+	r := c.runner()
+	defer r.Close()
+	if err := model.SetRunner(r); err != nil {
+		return err
+	}
+	if err := fit(model); err != nil { // warm-up: set-up, replicas, first session
+		return err
+	}
+	var per []time.Duration
+	var cost aby3.Stats
+	for i := 0; i < c.runs; i++ {
+		before := statsSum(r.Stats())
+		start := time.Now()
+		if err := fit(model); err != nil {
+			return err
+		}
+		per = append(per, time.Since(start)/time.Duration(c.iterations))
+		cost = statsSum(r.Stats()).Sub(before)
+	}
+	sec := median(per)
+
+	// The same iterations on the plain engine.
+	plainModel, _, err := c.newModel()
+	if err != nil {
+		return err
+	}
+	if err := fit(plainModel); err != nil {
+		return err
+	}
+	var plainPer []time.Duration
+	for i := 0; i < c.runs; i++ {
+		start := time.Now()
+		if err := fit(plainModel); err != nil {
+			return err
+		}
+		plainPer = append(plainPer, time.Since(start)/time.Duration(c.iterations))
+	}
+	psec := median(plainPer)
+	iters := int64(c.iterations)
+	if err := printResult(out, c.asJSON, benchResult{
+		"name": "mnist_train_iteration", "model": c.model, "optimizer": c.optimizer, "transport": c.transport,
+		"batch": benchBatch, "seconds": sec, "epoch_seconds": sec * float64((d.NumTrain()+benchBatch-1)/benchBatch),
+		"bytes_sent": cost.BytesSent / iters, "rounds": cost.Rounds / iters,
+		"plaintext_seconds": psec, "ratio": sec / psec,
+	}); err != nil {
+		return err
+	}
+
+	// Private prediction latency.
+	for _, bs := range []int{1, 128} {
+		xs := d.TestX[:bs*datasets.ImageSize]
+		if _, err := model.Predict(xs, keras.BatchSize(bs), keras.Verbose(0)); err != nil {
+			return err
+		}
+		var lat []time.Duration
+		var pc aby3.Stats
+		for i := 0; i < max(c.runs, 5); i++ {
+			before := statsSum(r.Stats())
+			start := time.Now()
+			if _, err := model.Predict(xs, keras.BatchSize(bs), keras.Verbose(0)); err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(start))
+			pc = statsSum(r.Stats()).Sub(before)
+		}
+		if err := printResult(out, c.asJSON, benchResult{
+			"name": fmt.Sprintf("mnist_predict_%d", bs), "model": c.model, "transport": c.transport,
+			"seconds": median(lat), "bytes_sent": pc.BytesSent, "rounds": pc.Rounds,
+		}); err != nil {
+			return err
+		}
+	}
+
+	// Accuracy: the model trained so far, or a fresh one trained for --epochs.
+	trained := (c.runs + 1) * c.iterations
+	var hist *keras.History
+	if c.epochs > 0 {
+		trainN := c.trainN
+		if trainN == 0 {
+			trainN = d.NumTrain()
+		}
+		if model, metric, err = c.newModel(); err != nil {
+			return err
+		}
+		if err := model.SetRunner(r); err != nil {
+			return err
+		}
+		verbose := 2
+		if c.asJSON {
+			verbose = 0
+		}
+		hist, err = model.Fit(d.TrainX[:trainN*datasets.ImageSize], y[:trainN*len(y)/d.NumTrain()],
+			keras.Epochs(c.epochs), keras.BatchSize(benchBatch), keras.Verbose(verbose), keras.Output(os.Stderr),
+			keras.ValidationData(d.TestX, yt))
+		if err != nil {
+			return err
+		}
+		trained = c.epochs * ((trainN + benchBatch - 1) / benchBatch)
+	}
+	testN := c.testN
+	if testN == 0 {
+		testN = d.NumTest()
+	}
+	logs, err := model.Evaluate(d.TestX[:testN*datasets.ImageSize], yt[:testN*len(yt)/d.NumTest()], keras.BatchSize(500), keras.Verbose(0))
+	if err != nil {
+		return err
+	}
+	if err := printResult(out, c.asJSON, benchResult{
+		"name": "mnist_accuracy", "model": c.model, "optimizer": c.optimizer, "accuracy": logs[metric],
+		"loss": logs["loss"], "iterations": trained, "epochs": c.epochs, "test_samples": testN,
+	}); err != nil {
+		return err
+	}
+	if c.plotPath != "" {
+		if hist == nil {
+			return fmt.Errorf("%w: --plot needs --epochs", errUsage)
+		}
+		return plotHistory(c.plotPath, hist, metric)
+	}
+	return nil
+}
+
+// plotHistory draws loss and accuracy per epoch (training and validation).
+func plotHistory(path string, h *keras.History, metric string) error {
+	p := plot.New()
+	p.Title.Text = "Private training on MNIST"
+	p.X.Label.Text = "epoch"
+	var args []any
+	for _, k := range []string{"loss", "val_loss", metric, "val_" + metric} {
+		v := h.History[k]
+		if len(v) == 0 {
+			continue
+		}
+		pts := make(plotter.XYs, len(v))
+		for i := range v {
+			pts[i].X, pts[i].Y = float64(h.Epoch[i]+1), v[i]
+		}
+		args = append(args, k, pts)
+	}
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return err
+	}
+	return p.Save(6*vg.Inch, 4*vg.Inch, path)
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/keras"
+)
+
+// The example trains privately in a small configuration (a few hundred images, a few steps)
+// over the in-memory links, and the loss falls from the first epoch to the last; the saved
+// model loads back.
+func TestFitSmall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "model.gotfe")
+	var stdout, stderr bytes.Buffer
+	res, err := run(ctx, []string{
+		"--train-samples", "384", "--test-samples", "200", "--epochs", "3", "--batch-size", "64",
+		"--transport", "mem", "--verbose", "2", "--out", out,
+	}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	t.Log(stdout.String())
+	loss := res.History.History["loss"]
+	require.Len(t, loss, 3)
+	assert.Less(t, loss[2], loss[0], "the loss falls")
+	assert.Greater(t, res.TestAccuracy, 0.3, "better than chance after 18 steps")
+	assert.Contains(t, stdout.String(), "Test accuracy")
+	m, err := keras.Load(out)
+	require.NoError(t, err)
+	assert.Len(t, m.Layers(), 5)
+}
+
+func TestFitFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	ctx := context.Background()
+	_, err := run(ctx, []string{"--config", "parties.json"}, &out, &errOut)
+	assert.ErrorContains(t, err, "--config and --party go together")
+	_, err = run(ctx, []string{"--transport", "tcp"}, &out, &errOut)
+	assert.ErrorContains(t, err, "--transport")
+	_, err = run(ctx, []string{"--model", "z", "--plain", "--train-samples", "10", "--test-samples", "10"}, &out, &errOut)
+	assert.ErrorContains(t, err, "unknown network")
+}

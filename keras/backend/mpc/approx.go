@@ -1,0 +1,67 @@
+package mpc
+
+import "github.com/gotfe/gotfe/keras/backend"
+
+// Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
+func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Sigmoid", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Sigmoid(s))
+}
+
+// Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
+func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Tanh", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Tanh(s))
+}
+
+// Softmax approximates softmax along the last axis: error below 2e-3 per probability.
+func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Softmax", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Softmax(s))
+}
+
+// Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].
+func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Exp", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Exp(s))
+}
+
+// Log approximates ln x for x clamped to [2^-16, 2^16] (absolute error below 2e-4); the
+// losses' clip at 1e-7 therefore acts as a clip at 2^-16.
+func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Log", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Log(s))
+}
+
+// Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only).
+func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Reciprocal", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Reciprocal(s))
+}
+
+// InvSqrt approximates 1/sqrt(x) for x clamped to [2^-8, 2^12].
+func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("InvSqrt", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.InvSqrt(s))
+}

@@ -1,0 +1,362 @@
+package mpc
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// Tensor is one party's shares of a secret tensor.
+type Tensor struct {
+	s *aby3.Shared
+}
+
+// Shape returns the tensor's dimensions.
+func (t *Tensor) Shape() []int { return t.s.Shape() }
+
+// Shared returns the underlying sharing.
+func (t *Tensor) Shared() *aby3.Shared { return t.s }
+
+// Backend is one party's secure engine. It is used by one goroutine at a time.
+type Backend struct {
+	p *aby3.Party
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New returns the backend of party p.
+func New(p *aby3.Party) *Backend { return &Backend{p: p} }
+
+// Party returns the party's index.
+func (b *Backend) Party() int { return int(b.p.ID()) }
+
+// Name returns "aby3".
+func (b *Backend) Name() string { return aby3.ProtocolName }
+
+// Engine returns the party runtime, for its counters.
+func (b *Backend) Engine() *aby3.Party { return b.p }
+
+func wrap(s *aby3.Shared, err error) (backend.Tensor, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{s: s}, nil
+}
+
+func get(op string, t backend.Tensor) (*aby3.Shared, error) {
+	x, ok := t.(*Tensor)
+	if !ok || x == nil || x.s == nil {
+		return nil, fmt.Errorf("aby3: %s: operand %T is not a tensor of the secure backend", op, t)
+	}
+	return x.s, nil
+}
+
+func get2(op string, a, b backend.Tensor) (*aby3.Shared, *aby3.Shared, error) {
+	x, err := get(op, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := get(op, b)
+	return x, y, err
+}
+
+// Input secret-shares the owner's data; the other parties pass nil data with the same shape.
+func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
+	if b.Party() != owner {
+		data = nil
+	}
+	return wrap(b.p.Share(secure.PartyID(owner), data, shape))
+}
+
+// Reveal opens t to party to (-1: every party).
+func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
+	x, err := get("Reveal", t)
+	if err != nil {
+		return nil, err
+	}
+	return b.p.Reveal(x, secure.PartyID(to))
+}
+
+// Const makes a sharing of public values (no communication).
+func (b *Backend) Const(data []float64, shape []int) (backend.Tensor, error) {
+	n, err := backend.NumElements(shape)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: Const: %w", err)
+	}
+	if len(data) != n {
+		return nil, fmt.Errorf("aby3: Const: %d values for shape %v", len(data), shape)
+	}
+	return wrap(b.p.Public(data, shape))
+}
+
+// Fill makes a sharing of the public value v repeated.
+func (b *Backend) Fill(shape []int, v float64) (backend.Tensor, error) {
+	return wrap(b.p.Public([]float64{v}, shape))
+}
+
+// Zeros makes a sharing of zeros.
+func (b *Backend) Zeros(shape []int) (backend.Tensor, error) { return b.Fill(shape, 0) }
+
+// RandomUniform secret-shares backend.UniformValues from party 0, so that a model starts from
+// the same weights as on the plain engine with the same seed.
+func (b *Backend) RandomUniform(shape []int, low, high float64, seed uint64) (backend.Tensor, error) {
+	n, err := backend.NumElements(shape)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: RandomUniform: %w", err)
+	}
+	var v []float64
+	if b.Party() == 0 {
+		v = backend.UniformValues(n, low, high, seed)
+	}
+	return wrap(b.p.Share(0, v, shape))
+}
+
+// DropoutMask returns the public mask backend.DropoutValues as a sharing: the mask depends on
+// no data, only on the public seed.
+func (b *Backend) DropoutMask(shape []int, rate float64, seed uint64) (backend.Tensor, error) {
+	n, err := backend.NumElements(shape)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: DropoutMask: %w", err)
+	}
+	if !(rate >= 0 && rate < 1) {
+		return nil, fmt.Errorf("aby3: DropoutMask: rate %v not in [0, 1)", rate)
+	}
+	return wrap(b.p.Public(backend.DropoutValues(n, rate, seed), shape))
+}
+
+// Reshape returns x with a new shape (local, no copy).
+func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	s, err := get("Reshape", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Reshape(s, shape...))
+}
+
+// Transpose permutes the axes of x (nil perm reverses them); local.
+func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error) {
+	s, err := get("Transpose", x)
+	if err != nil {
+		return nil, err
+	}
+	if perm == nil {
+		r := len(s.Shape())
+		perm = make([]int, r)
+		for i := range perm {
+			perm[i] = r - 1 - i
+		}
+	}
+	return wrap(b.p.Permute(s, perm...))
+}
+
+// BroadcastTo repeats x to shape by the NumPy rule (local).
+func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	s, err := get("BroadcastTo", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
+}
+
+// broadcast repeats t to shape by the NumPy rule.
+func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
+	in := t.Shape
+	if len(in) > len(shape) {
+		return nil, fmt.Errorf("broadcast %v to %v: %w", in, shape, ring.ErrShape)
+	}
+	// Align on the last axes.
+	pad := make([]int, len(shape))
+	for i := range pad {
+		pad[i] = 1
+	}
+	copy(pad[len(shape)-len(in):], in)
+	for i := range shape {
+		if pad[i] != shape[i] && pad[i] != 1 {
+			return nil, fmt.Errorf("broadcast %v to %v: %w", in, shape, ring.ErrShape)
+		}
+	}
+	out, err := ring.New(shape...)
+	if err != nil {
+		return nil, err
+	}
+	if out.Len() == 0 {
+		return out, nil
+	}
+	inStrides := make([]int, len(shape))
+	st := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		if pad[i] != 1 {
+			inStrides[i] = st
+		}
+		st *= pad[i]
+	}
+	idx := make([]int, len(shape))
+	for o := range out.Data {
+		off := 0
+		for i, v := range idx {
+			off += v * inStrides[i]
+		}
+		out.Data[o] = t.Data[off]
+		for i := len(idx) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < shape[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out, nil
+}
+
+// Add returns a + b (local).
+func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
+	sx, sy, err := get2("Add", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Add(sx, sy))
+}
+
+// Sub returns a - b (local).
+func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
+	sx, sy, err := get2("Sub", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Sub(sx, sy))
+}
+
+// Mul returns the elementwise fixed-point product (two rounds).
+func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
+	sx, sy, err := get2("Mul", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Mul(sx, sy))
+}
+
+// AddBias adds bias over the last axis (local).
+func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
+	sx, sb, err := get2("AddBias", x, bias)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.AddBias(sx, sb))
+}
+
+// Neg returns -x (local).
+func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("Neg", x)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{s: b.p.Neg(s)}, nil
+}
+
+// Scale returns s·x for a public s (one round for the truncation; none when s is an integer).
+func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
+	s, err := get("Scale", x)
+	if err != nil {
+		return nil, err
+	}
+	if v == float64(int64(v)) && v > -(1<<20) && v < 1<<20 {
+		return &Tensor{s: b.p.MulPublicRing(s, uint64(int64(v)))}, nil
+	}
+	return wrap(b.p.MulPublic(s, v))
+}
+
+// AddScalar returns x + v for a public v (local).
+func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error) {
+	s, err := get("AddScalar", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.AddPublic(s, []float64{v}))
+}
+
+// Sum adds along axis (local, exact).
+func (b *Backend) Sum(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	s, err := get("Sum", x)
+	if err != nil {
+		return nil, err
+	}
+	a, err := backend.NormAxis(axis, len(s.Shape()))
+	if err != nil {
+		return nil, fmt.Errorf("aby3: Sum of %v: %w", s.Shape(), err)
+	}
+	out, err := b.p.Sum(s, a)
+	if err != nil {
+		return nil, err
+	}
+	return keep(b, out, s.Shape(), a, keepDims)
+}
+
+func keep(b *Backend, out *aby3.Shared, in []int, axis int, keepDims bool) (backend.Tensor, error) {
+	if !keepDims {
+		return &Tensor{s: out}, nil
+	}
+	shape := slices.Clone(in)
+	shape[axis] = 1
+	return wrap(b.p.Reshape(out, shape...))
+}
+
+// SumAll adds every element into a scalar (local).
+func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("SumAll", x)
+	if err != nil {
+		return nil, err
+	}
+	flat, err := b.p.Reshape(s, s.Len())
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Sum(flat, 0))
+}
+
+// Mean averages along axis (one round for the product with 1/n).
+func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	s, err := get("Mean", x)
+	if err != nil {
+		return nil, err
+	}
+	a, err := backend.NormAxis(axis, len(s.Shape()))
+	if err != nil {
+		return nil, fmt.Errorf("aby3: Mean of %v: %w", s.Shape(), err)
+	}
+	out, err := b.p.Mean(s, a)
+	if err != nil {
+		return nil, err
+	}
+	return keep(b, out, s.Shape(), a, keepDims)
+}
+
+// MatMul returns op(a)·op(b) for matrices or rank-3 stacks (two rounds for the whole product).
+func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tensor, error) {
+	sx, sy, err := get2("MatMul", x, y)
+	if err != nil {
+		return nil, err
+	}
+	tr := func(s *aby3.Shared, t bool) (*aby3.Shared, error) {
+		if !t {
+			return s, nil
+		}
+		switch len(s.Shape()) {
+		case 2:
+			return b.p.Permute(s, 1, 0)
+		case 3:
+			return b.p.Permute(s, 0, 2, 1)
+		}
+		return nil, fmt.Errorf("aby3: MatMul: operand of shape %v is not a matrix or a stack of matrices", s.Shape())
+	}
+	if sx, err = tr(sx, transA); err != nil {
+		return nil, err
+	}
+	if sy, err = tr(sy, transB); err != nil {
+		return nil, err
+	}
+	return wrap(b.p.BatchMatMul(sx, sy))
+}

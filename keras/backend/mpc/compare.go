@@ -1,0 +1,148 @@
+package mpc
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+// Mask is a boolean sharing returned by ReLU and MaxPool2D for their backward passes.
+type Mask struct {
+	b *aby3.BoolShared
+}
+
+// Shape returns the mask's dimensions.
+func (m *Mask) Shape() []int { return m.b.Shape() }
+
+func getMask(op string, t backend.Tensor) (*aby3.BoolShared, error) {
+	m, ok := t.(*Mask)
+	if !ok || m == nil || m.b == nil {
+		return nil, fmt.Errorf("aby3: %s: operand %T is not a mask of the secure backend", op, t)
+	}
+	return m.b, nil
+}
+
+// ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass (see
+// [aby3.Party.ReLU] for its rounds).
+func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
+	s, err := get("ReLU", x)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, m, err := b.p.ReLU(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Tensor{s: y}, &Mask{b: m}, nil
+}
+
+// MulMask keeps x where the ReLU mask is set (one round, no comparison).
+func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
+	s, err := get("MulMask", x)
+	if err != nil {
+		return nil, err
+	}
+	m, err := getMask("MulMask", mask)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.MulMask(s, m))
+}
+
+// Maximum returns the elementwise maximum (an exact comparison and a selection).
+func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
+	sx, sy, err := get2("Maximum", x, y)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Maximum(sx, sy))
+}
+
+// Clip limits x to [lo, hi] with exact comparisons.
+func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
+	s, err := get("Clip", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.Clip(s, lo, hi))
+}
+
+// MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
+// one-hot mask of the winners for the backward pass.
+func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
+	s, err := get("MaxPool2D", x)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, _, err := geom("MaxPool2D", s.Shape(), w)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, m, err := b.p.MaxPool2D(s, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Tensor{s: out}, &Mask{b: m}, nil
+}
+
+// MaxPool2DBackward routes dy to the winners of each window (one round).
+func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	s, err := get("MaxPool2DBackward", dy)
+	if err != nil {
+		return nil, err
+	}
+	m, err := getMask("MaxPool2DBackward", argmax)
+	if err != nil {
+		return nil, err
+	}
+	g, _, err := geom("MaxPool2DBackward", inShape, w)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.MaxPool2DBackward(s, m, g))
+}
+
+// ArgMaxMask returns the one-hot mask (as fixed-point 0/1) of the first maximum of each row
+// along the last axis.
+func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
+	s, err := get("ArgMaxMask", x)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Shape()) == 0 {
+		return nil, fmt.Errorf("aby3: ArgMaxMask of a scalar")
+	}
+	_, m, err := b.p.MaxWithMask(s, len(s.Shape())-1)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(b.p.BitToFixed(m))
+}
+
+// ArgMax reveals the index of the first maximum of each row along the last axis to party to
+// (-1: every party).
+func (b *Backend) ArgMax(x backend.Tensor, to int) ([]int, error) {
+	s, err := get("ArgMax", x)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Shape()) == 0 {
+		return nil, fmt.Errorf("aby3: ArgMax of a scalar")
+	}
+	idx, err := b.p.ArgMax(s, len(s.Shape())-1)
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.p.Reveal(idx, secure.PartyID(to))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	out := make([]int, len(v))
+	for i, f := range v {
+		out[i] = int(math.Round(f))
+	}
+	return out, nil
+}
