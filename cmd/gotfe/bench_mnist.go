@@ -27,9 +27,9 @@ func init() {
 // mnistBench is the configuration of one run of the suite.
 type mnistBench struct {
 	model, optimizer, transport, plotPath, data string
-	iterations, runs, epochs, trainN, testN      int
-	lr                                           float64
-	asJSON                                       bool
+	iterations, runs, epochs, trainN, testN     int
+	lr                                          float64
+	asJSON                                      bool
 }
 
 func benchMNIST(ctx context.Context, args []string) error {
