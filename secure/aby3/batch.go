@@ -22,8 +22,9 @@ type batch struct {
 func (bt *batch) grow(peer secure.PartyID, n int) {
 	o := bt.out[peer]
 	if cap(o)-len(o) < n {
-		g := make([]uint64, len(o), len(o)+n)
+		g := getWords(len(o) + n)[:len(o)]
 		copy(g, o)
+		putWords(o)
 		bt.out[peer] = g
 	}
 }
@@ -44,6 +45,15 @@ func (bt *batch) take(peer secure.PartyID, n int) []uint64 {
 	o := bt.off[peer]
 	bt.off[peer] = o + n
 	return bt.in[peer][o : o+n : o+n]
+}
+
+// release recycles the received buffers. Only for batches whose received words have all been
+// consumed (copied or folded into results), never when a result aliases them.
+func (bt *batch) release() {
+	for i, b := range bt.in {
+		putWords(b)
+		bt.in[i] = nil
+	}
 }
 
 // exchange runs one round: it sends every non-empty outgoing buffer (handing it over) and

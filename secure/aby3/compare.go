@@ -85,11 +85,12 @@ func (p *Party) Sign(x *Shared) (*Shared, error) {
 	}
 	// 1 - 2·msb: the bit times the public -2, plus 1.
 	var bt batch
-	st := p.bitMulSend(&bt, m.a, m.b, nil, nil, []uint64{-(2 * p.enc.One())})
+	st := p.bitMulSend(&bt, nil, nil, m.a, m.b, nil, nil, []uint64{-(2 * p.enc.One())})
 	if err := p.exchange("sign", &bt); err != nil {
 		return nil, err
 	}
 	za, zb := st.finish(p, &bt)
+	bt.release()
 	return p.AddPublicRing(&Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}, []uint64{p.enc.One()})
 }
 
@@ -107,11 +108,12 @@ func (p *Party) ReLU(x *Shared) (y *Shared, mask *BoolShared, err error) {
 	p.notBit(ma, mb)
 	mask = &BoolShared{shape: append([]int(nil), x.shape...), a: ma, b: mb}
 	var bt batch
-	st := p.bitMulSend(&bt, ma, mb, x.a, x.b, nil)
+	st := p.bitMulSend(&bt, nil, nil, ma, mb, x.a, x.b, nil)
 	if err := p.exchange("relu", &bt); err != nil {
 		return nil, nil, err
 	}
 	za, zb := st.finish(p, &bt)
+	bt.release()
 	return &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}, mask, nil
 }
 
@@ -181,12 +183,12 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold) ([]*Shared, err
 		}
 	}
 	k := len(ats)
-	da, db := make([]uint64, k*n), make([]uint64, k*n)
+	da, db, ba, bb := getWords(k*n), getWords(k*n), getWords(k*n), getWords(k*n)
+	defer putWords(da, db, ba, bb)
 	for j, a := range ats {
 		p.subPublicTo(da[j*n:(j+1)*n], db[j*n:(j+1)*n], x.a, x.b, a)
 	}
-	ba, bb, err := p.msbBits(op, da, db)
-	if err != nil {
+	if err := p.msbBitsTo(op, ba, bb, da, db); err != nil {
 		return nil, err
 	}
 	p.notBit(ba, bb) // [x ≥ at]
@@ -196,9 +198,9 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold) ([]*Shared, err
 		j := idx[i]
 		sa, sb := ba[j*n:(j+1)*n], bb[j*n:(j+1)*n]
 		if t.ramp {
-			steps[i] = p.bitMulSend(&bt, sa, sb, da[j*n:(j+1)*n], db[j*n:(j+1)*n], nil)
+			steps[i] = p.bitMulSend(&bt, nil, nil, sa, sb, da[j*n:(j+1)*n], db[j*n:(j+1)*n], nil)
 		} else {
-			steps[i] = p.bitMulSend(&bt, sa, sb, nil, nil, []uint64{t.value})
+			steps[i] = p.bitMulSend(&bt, nil, nil, sa, sb, nil, nil, []uint64{t.value})
 		}
 	}
 	if err := p.exchange(op, &bt); err != nil {
@@ -209,6 +211,7 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold) ([]*Shared, err
 		za, zb := st.finish(p, &bt)
 		out[i] = &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}
 	}
+	bt.release()
 	return out, nil
 }
 

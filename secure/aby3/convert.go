@@ -46,11 +46,12 @@ const top = uint64(1) << 63
 // p has components (u⊕r, r, v) and g has components (γ_0, γ_1, g_2) with g_2 = u∧v ⊕ γ_0 ⊕ γ_1.
 // Party 0 sends u⊕r' to party 1 and u⊕r to party 2; party 1 sends (r∧v)⊕γ_1 to party 2 and
 // party 2 sends (r'∧v)⊕γ_0 to party 1; each of them then computes g_2 from what it received.
-// Every message is masked by a PRG value its receiver does not know.
+// Every message is masked by a PRG value its receiver does not know. The four results come
+// from the scratch pool; the caller gives them back.
 func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, err error) {
 	n := len(xa)
 	var bt batch
-	ga, gb, pa, pb = make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
+	ga, gb, pa, pb = getWords(n), getWords(n), getWords(n), getWords(n)
 	switch p.id {
 	case 0:
 		r, g1 := pb, gb
@@ -88,6 +89,7 @@ func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, e
 		for i := range gb {
 			gb[i] = (c[i] & pb[i]) ^ q2[i] ^ g1[i]
 		}
+		bt.release()
 	case 2:
 		q := bt.put(1, n)
 		p.next.Fill(q) // r'
@@ -107,23 +109,32 @@ func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, e
 		for i := range ga {
 			ga[i] = (p0[i] & pa[i]) ^ q1[i] ^ gb[i]
 		}
+		bt.release()
 	}
 	return ga, gb, pa, pb, nil
 }
 
 // msbBits returns a boolean sharing (in bit 0) of the most significant bit of the arithmetic
-// sharing with components xa, xb. Seven rounds: gpShares, then a 6-level tree for the carry
-// into bit 63 whose level k packs 2^k elements per word, so every party sends about 2 words
-// per element over the tree.
+// sharing with components xa, xb (see msbBitsTo).
 func (p *Party) msbBits(op string, xa, xb []uint64) (ba, bb []uint64, err error) {
+	ba, bb = make([]uint64, len(xa)), make([]uint64, len(xa))
+	return ba, bb, p.msbBitsTo(op, ba, bb, xa, xb)
+}
+
+// msbBitsTo writes a boolean sharing (in bit 0) of the most significant bit of the arithmetic
+// sharing with components xa, xb into ba, bb. Seven rounds: gpShares, then a 6-level tree for
+// the carry into bit 63 whose level k packs 2^k elements per word, so every party sends about
+// 2 words per element over the tree.
+func (p *Party) msbBitsTo(op string, ba, bb, xa, xb []uint64) error {
 	n := len(xa)
 	ga, gb, pa, pb, err := p.gpShares(op, xa, xb)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer putWords(ga, gb, pa, pb)
 	// msb = p_63 ⊕ c_63, where c_63 is the carry out of bits 0..62. Keep p_63, then run the tree
 	// with g_63 = 0 and p_63 = 1, so that the group ending at bit 63 generates exactly c_63.
-	ba, bb = make([]uint64, n), make([]uint64, n)
+	ba, bb = ba[:n], bb[:n]
 	var flip uint64
 	if p.id == 0 {
 		flip = top
@@ -140,7 +151,8 @@ func (p *Party) msbBits(op string, xa, xb []uint64) (ba, bb []uint64, err error)
 			pb[i] |= top
 		}
 	}
-	z := make([]uint64, n)
+	z := getWords(n)
+	defer putWords(z)
 	for k := range 6 {
 		s := 1 << k
 		hi, lo := ksHi[k], ksLo[k]
@@ -150,45 +162,91 @@ func (p *Party) msbBits(op string, xa, xb []uint64) (ba, bb []uint64, err error)
 		p.prev.Fill(msg)
 		zk := z[:nw]
 		p.next.Fill(zk)
-		// Word w packs elements w·s+j shifted right by j; their useful bits sit at the positions
-		// i with (i+1) mod s = 0, so the shifted copies do not overlap.
-		for w := range zk {
-			var x0, x1, y0, y1 uint64 // the packed AND operands' two components
-			i0 := w * s
-			for j := 0; j < s && i0+j < n; j++ {
-				i := i0 + j
-				pah, pbh := pa[i]&hi, pb[i]&hi
-				x0 |= (pah | pah>>s) >> j
-				x1 |= (pbh | pbh>>s) >> j
-				y0 |= ((ga[i]<<s)&hi | pa[i]&lo) >> j
-				y1 |= ((gb[i]<<s)&hi | pb[i]&lo) >> j
-			}
-			v := zk[w] ^ msg[w] ^ (x0 & (y0 ^ y1)) ^ (x1 & y0)
-			zk[w], msg[w] = v, v
-		}
+		msbPack(zk, msg, ga, gb, pa, pb, s, hi, lo)
 		bt.expect(p.id.Next(), nw)
 		if err := p.exchange(op, &bt); err != nil {
-			return nil, nil, err
+			return err
 		}
 		zn := bt.take(p.id.Next(), nw)
-		useful := hi | lo
-		for w := range zk {
-			i0 := w * s
-			for j := 0; j < s && i0+j < n; j++ {
-				i := i0 + j
-				za, zb := (zk[w]<<j)&useful, (zn[w]<<j)&useful
-				ga[i] ^= za & hi
-				gb[i] ^= zb & hi
-				pa[i] = (za & lo) << s
-				pb[i] = (zb & lo) << s
-			}
-		}
+		msbUnpack(zk, zn, ga, gb, pa, pb, s, hi, lo)
+		bt.release()
 	}
 	for i := range ba {
 		ba[i] ^= ga[i] >> 63
 		bb[i] ^= gb[i] >> 63
 	}
-	return ba, bb, nil
+	return nil
+}
+
+// msbPack computes this party's masked cross terms of one level of the sign-bit tree into z
+// (already holding the zero-sharing's next-party part) and msg (its previous-party part),
+// both ⌈n/s⌉ words. The AND operands are X = P_hi | P_hi>>s and Y = (G<<s)_hi | P_lo: on the
+// hi positions X∧Y = P_hi∧G_lo, on the lo positions P_hi∧P_lo. Word w packs elements w·s+j
+// shifted right by j; their useful bits sit at the positions i with (i+1) mod s = 0, so the
+// shifted copies do not overlap.
+func msbPack(z, msg, ga, gb, pa, pb []uint64, s int, hi, lo uint64) {
+	n := len(ga)
+	gb, pa, pb = gb[:n], pa[:n], pb[:n]
+	if s == 1 {
+		z, msg = z[:n], msg[:n]
+		for i := range ga {
+			pah, pbh := pa[i]&hi, pb[i]&hi
+			x0, x1 := pah|pah>>1, pbh|pbh>>1
+			y0 := (ga[i]<<1)&hi | pa[i]&lo
+			y1 := (gb[i]<<1)&hi | pb[i]&lo
+			v := z[i] ^ msg[i] ^ (x0 & (y0 ^ y1)) ^ (x1 & y0)
+			z[i], msg[i] = v, v
+		}
+		return
+	}
+	us := uint(s)
+	for w := range z {
+		i0, i1 := w*s, min(w*s+s, n)
+		ga, gb, pa, pb := ga[i0:i1], gb[i0:i1], pa[i0:i1], pb[i0:i1]
+		var x0, x1, y0, y1 uint64
+		for j := range ga {
+			pah, pbh := pa[j]&hi, pb[j]&hi
+			x0 |= (pah | pah>>us) >> j
+			x1 |= (pbh | pbh>>us) >> j
+			y0 |= ((ga[j]<<us)&hi | pa[j]&lo) >> j
+			y1 |= ((gb[j]<<us)&hi | pb[j]&lo) >> j
+		}
+		v := z[w] ^ msg[w] ^ (x0 & (y0 ^ y1)) ^ (x1 & y0)
+		z[w], msg[w] = v, v
+	}
+}
+
+// msbUnpack folds one level's AND results (this party's components za, zb) into the group
+// generate and propagate words: G_hi ^= (P_hi∧G_lo), P_hi = P_hi∧P_lo.
+func msbUnpack(za, zb, ga, gb, pa, pb []uint64, s int, hi, lo uint64) {
+	n := len(ga)
+	gb, pa, pb = gb[:n], pa[:n], pb[:n]
+	us := uint(s)
+	if s == 1 {
+		za, zb = za[:n], zb[:n]
+		for i := range ga {
+			a, b := za[i], zb[i]
+			ga[i] ^= a & hi
+			gb[i] ^= b & hi
+			pa[i] = (a & lo) << 1
+			pb[i] = (b & lo) << 1
+		}
+		return
+	}
+	useful := hi | lo
+	zb = zb[:len(za)]
+	for w := range za {
+		i0, i1 := w*s, min(w*s+s, n)
+		ga, gb, pa, pb := ga[i0:i1], gb[i0:i1], pa[i0:i1], pb[i0:i1]
+		wa, wb := za[w], zb[w]
+		for j := range ga {
+			a, b := (wa<<j)&useful, (wb<<j)&useful
+			ga[j] ^= a & hi
+			gb[j] ^= b & hi
+			pa[j] = (a & lo) << us
+			pb[j] = (b & lo) << us
+		}
+	}
 }
 
 // MSB returns a boolean sharing of the most significant bit of every element of x (in bit 0 of
@@ -212,6 +270,7 @@ func (p *Party) A2B(x *Shared) (*BoolShared, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer putWords(ga, gb, pa, pb)
 	n := x.Len()
 	out := newBoolShared(x.shape, n)
 	copy(out.a, pa)
@@ -375,18 +434,44 @@ func (p *Party) B2A(x *BoolShared) (*Shared, error) {
 // sent per element: party 0 five, party 1 five, party 2 two; for a public x only the first half
 // runs (party 0 sends four, the others one).
 type bitMulStep struct {
-	n      int
-	public bool
-	za, zb []uint64 // outputs (this party's components)
-	sel    []uint64 // choice bits (bit 0) of the b·u OT this party receives
-	selB   []uint64 // choice bits (bit 0) of the b·v OT this party receives
+	n       int
+	public  bool
+	za, zb  []uint64 // outputs (this party's components)
+	sel     []uint64 // choice bits (bit 0) of the b·u OT this party receives
+	selB    []uint64 // choice bits (bit 0) of the b·v OT this party receives
+	scratch [][]uint64
 }
 
 // bitMulSend writes this party's messages for z = b·x (b the bit components ba, bb; x the value
 // components xa, xb, or the public values pub, one or one per element when xa is nil) into bt.
-func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep {
+// The result goes to za, zb (fresh slices when nil).
+func (p *Party) bitMulSend(bt *batch, za, zb, ba, bb, xa, xb, pub []uint64) *bitMulStep {
 	n := len(ba)
-	st := &bitMulStep{n: n, public: xa == nil, za: make([]uint64, n), zb: make([]uint64, n)}
+	if za == nil {
+		za, zb = make([]uint64, n), make([]uint64, n)
+	}
+	st := &bitMulStep{n: n, public: xa == nil, za: za[:n], zb: zb[:n]}
+	scratch := func() []uint64 {
+		b := getWords(n)
+		st.scratch = append(st.scratch, b)
+		return b
+	}
+	// Reserve the messages' room (see the word counts above) so that they are not regrown.
+	half := 1 // the b·v half runs only for a shared x
+	if st.public {
+		half = 0
+	}
+	switch p.id {
+	case 0:
+		bt.grow(1, 2*n)
+		bt.grow(2, (2+half)*n)
+	case 1:
+		bt.grow(2, (1+2*half)*n)
+		bt.grow(0, 2*half*n)
+	case 2:
+		bt.grow(1, n)
+		bt.grow(0, half*n)
+	}
 	pubAt := func(i int) uint64 {
 		if len(pub) == 1 {
 			return pub[0]
@@ -397,7 +482,7 @@ func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep 
 	case 0:
 		// Pair (0,1): A_1, pads of the OT to party 2, then B_1 and pads of party 1's OT to
 		// party 2. Pair (0,2): A_0 and pads of the OT to party 1.
-		a1, w20, w21 := st.zb, make([]uint64, n), make([]uint64, n)
+		a1, w20, w21 := st.zb, scratch(), scratch()
 		p.next.Fill(a1)
 		p.next.Fill(w20)
 		p.next.Fill(w21)
@@ -422,7 +507,7 @@ func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep 
 			toP2[n+i] = m1 ^ w21[i]
 		}
 		if !st.public {
-			b1, wb0, wb1 := make([]uint64, n), w20, w21
+			b1, wb0, wb1 := scratch(), w20, w21
 			p.next.Fill(b1)
 			p.next.Fill(wb0)
 			p.next.Fill(wb1)
@@ -437,7 +522,7 @@ func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep 
 			st.selB = ba // choice c = b_0
 		}
 	case 1:
-		a1, w20, w21 := st.za, make([]uint64, n), make([]uint64, n)
+		a1, w20, w21 := st.za, scratch(), scratch()
 		p.prev.Fill(a1)
 		p.prev.Fill(w20)
 		p.prev.Fill(w21)
@@ -447,7 +532,7 @@ func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep 
 			help[i] = w20[i] ^ ((w20[i] ^ w21[i]) & -e)
 		}
 		if !st.public {
-			b1, wb0, wb1 := make([]uint64, n), w20, w21
+			b1, wb0, wb1 := scratch(), w20, w21
 			p.prev.Fill(b1)
 			p.prev.Fill(wb0)
 			p.prev.Fill(wb1)
@@ -474,7 +559,7 @@ func (p *Party) bitMulSend(bt *batch, ba, bb, xa, xb, pub []uint64) *bitMulStep 
 	case 2:
 		a0 := st.zb
 		p.next.Fill(a0)
-		w10, w11 := make([]uint64, n), make([]uint64, n)
+		w10, w11 := scratch(), scratch()
 		p.next.Fill(w10)
 		p.next.Fill(w11)
 		help := bt.put(1, n)
@@ -516,10 +601,13 @@ func pick(dst, m, pad, sel []uint64) {
 	}
 }
 
-// finish reads the received words and completes the output components.
+// finish reads the received words (the batch may be released afterwards) and completes the
+// output components.
 func (st *bitMulStep) finish(p *Party, bt *batch) (za, zb []uint64) {
 	n := st.n
-	tmp := make([]uint64, n)
+	tmp := getWords(n)
+	defer putWords(tmp)
+	defer putWords(st.scratch...)
 	switch p.id {
 	case 0:
 		if !st.public {
@@ -558,11 +646,12 @@ func (p *Party) MulBit(b *BoolShared, x *Shared) (*Shared, error) {
 		return nil, fmt.Errorf("aby3: mul bit: shapes %v and %v differ: %w", b.shape, x.shape, ring.ErrShape)
 	}
 	var bt batch
-	st := p.bitMulSend(&bt, b.a, b.b, x.a, x.b, nil)
+	st := p.bitMulSend(&bt, nil, nil, b.a, b.b, x.a, x.b, nil)
 	if err := p.exchange("mul bit", &bt); err != nil {
 		return nil, err
 	}
 	za, zb := st.finish(p, &bt)
+	bt.release()
 	return &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}, nil
 }
 
@@ -581,10 +670,11 @@ func (p *Party) BitToFixed(b *BoolShared) (*Shared, error) {
 
 func (p *Party) bitScaled(op string, b *BoolShared, c uint64) (*Shared, error) {
 	var bt batch
-	st := p.bitMulSend(&bt, b.a, b.b, nil, nil, []uint64{c})
+	st := p.bitMulSend(&bt, nil, nil, b.a, b.b, nil, nil, []uint64{c})
 	if err := p.exchange(op, &bt); err != nil {
 		return nil, err
 	}
 	za, zb := st.finish(p, &bt)
+	bt.release()
 	return &Shared{shape: append([]int(nil), b.shape...), a: za, b: zb}, nil
 }

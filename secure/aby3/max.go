@@ -48,11 +48,12 @@ func dropAxis(shape []int, axis int) []int {
 func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
 	groups := outer * inner
 	m := k
-	ca, cb := append([]uint64(nil), xa...), append([]uint64(nil), xb...)
+	ca, cb := xa, xb // the candidates; pooled (owned) after the first level
+	owned := false
 	words := (k + 63) / 64
 	var maskA, maskB []uint64
 	if withMask {
-		maskA, maskB = make([]uint64, groups*words), make([]uint64, groups*words)
+		maskA, maskB = getZeroWords(groups*words), getZeroWords(groups*words)
 		if d := p.comp0(maskA, maskB); d != nil {
 			for g := range groups {
 				for w := range words {
@@ -63,9 +64,9 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 	}
 	for span := 1; m > 1; span *= 2 {
 		pairs, odd := m/2, m%2
-		// Differences left - right and right - left of every pair, laid out [outer, pairs, inner].
+		// Differences left - right of every pair, laid out [outer, pairs, inner].
 		n := outer * pairs * inner
-		da, db := make([]uint64, n), make([]uint64, n)
+		da, db, sa, sb := getWords(n), getWords(n), getWords(n), getWords(n)
 		for o := range outer {
 			for t := range pairs {
 				l := (o*m + 2*t) * inner
@@ -75,26 +76,26 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 				ring.SubTo(db[d:d+inner], cb[l:l+inner], cb[r:r+inner])
 			}
 		}
-		sa, sb, err := p.msbBits(op, da, db) // [left < right]: the right candidate wins
-		if err != nil {
+		if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [left < right]: right wins
 			return nil, nil, nil, nil, err
 		}
 		ring.NegTo(da, da)
 		ring.NegTo(db, db)
 		var bt batch
-		st := p.bitMulSend(&bt, sa, sb, da, db, nil)
+		za, zb := getWords(n), getWords(n)
+		st := p.bitMulSend(&bt, za, zb, sa, sb, da, db, nil)
 		var and andStep
 		var ya, yb []uint64
 		if withMask {
 			ya, yb = p.maskUpdate(sa, sb, outer, inner, k, m, span, words)
-			and = p.andSendInto(&bt, make([]uint64, len(maskA)), maskA, maskB, ya, yb)
+			and = p.andSendInto(&bt, getWords(len(maskA)), maskA, maskB, ya, yb)
 		}
 		if err := p.exchange(op, &bt); err != nil {
 			return nil, nil, nil, nil, err
 		}
-		za, zb := st.finish(p, &bt)
+		st.finish(p, &bt)
 		next := pairs + odd
-		na, nb := make([]uint64, outer*next*inner), make([]uint64, outer*next*inner)
+		na, nb := getWords(outer*next*inner), getWords(outer*next*inner)
 		for o := range outer {
 			for t := range pairs {
 				l := (o*m + 2*t) * inner
@@ -110,14 +111,27 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 				copy(nb[w:w+inner], cb[l:l+inner])
 			}
 		}
-		ca, cb, m = na, nb, next
-		if withMask {
-			maskA, maskB = and.finish(&bt)
+		putWords(da, db, sa, sb, za, zb)
+		if owned {
+			putWords(ca, cb)
 		}
+		ca, cb, m, owned = na, nb, next, true
+		if withMask {
+			za, zb := and.finish(&bt)
+			putWords(maskA, ya, yb)
+			maskA = za
+			copy(maskB, zb) // the received words go back to the pool
+		}
+		bt.release()
+	}
+	ma, mb = append([]uint64(nil), ca...), append([]uint64(nil), cb...)
+	if owned {
+		putWords(ca, cb)
 	}
 	if !withMask {
-		return ca, cb, nil, nil, nil
+		return ma, mb, nil, nil, nil
 	}
+	defer putWords(maskA, maskB)
 	hotA, hotB = make([]uint64, outer*k*inner), make([]uint64, outer*k*inner)
 	for o := range outer {
 		for i := range inner {
@@ -129,7 +143,7 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 			}
 		}
 	}
-	return ca, cb, hotA, hotB, nil
+	return ma, mb, hotA, hotB, nil
 }
 
 // rangeBits returns the bits of word w (positions 64w .. 64w+63) that lie in [lo, hi).
@@ -148,7 +162,7 @@ func rangeBits(lo, hi, w int) uint64 {
 func (p *Party) maskUpdate(sa, sb []uint64, outer, inner, k, m, span, words int) (ya, yb []uint64) {
 	pairs := m / 2
 	groups := outer * inner
-	ya, yb = make([]uint64, groups*words), make([]uint64, groups*words)
+	ya, yb = getZeroWords(groups*words), getZeroWords(groups*words)
 	type flip struct {
 		t, w int
 		bits uint64
@@ -236,11 +250,14 @@ func (p *Party) ArgMax(x *Shared, axis int) (*Shared, error) {
 		}
 	}
 	var bt batch
-	st := p.bitMulSend(&bt, ha, hb, nil, nil, pos)
+	za, zb := getWords(len(ha)), getWords(len(ha))
+	defer putWords(za, zb)
+	st := p.bitMulSend(&bt, za, zb, ha, hb, nil, nil, pos)
 	if err := p.exchange("argmax", &bt); err != nil {
 		return nil, err
 	}
-	za, zb := st.finish(p, &bt)
+	st.finish(p, &bt)
+	bt.release()
 	out := newShared(dropAxis(x.shape, ax), outer*inner)
 	ring.SumAxisTo(out.a, za, outer, k, inner)
 	ring.SumAxisTo(out.b, zb, outer, k, inner)
@@ -299,7 +316,8 @@ func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *Bool
 		return nil, nil, err
 	}
 	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
-	xa, xb := make([]uint64, rows*cols), make([]uint64, rows*cols)
+	xa, xb := getWords(rows*cols), getWords(rows*cols)
+	defer putWords(xa, xb)
 	ring.Im2ColTo(xa, x.a, g)
 	ring.Im2ColTo(xb, x.b, g)
 	if d := p.comp0(xa, xb); d != nil {
@@ -336,7 +354,8 @@ func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeo
 		return nil, fmt.Errorf("aby3: maxpool backward: mask %v, geometry wants [%d %d]: %w", argmax.shape, rows, cols, ring.ErrShape)
 	}
 	// Broadcast dy over the window positions, keep the winners, fold the patches back.
-	ba, bb := make([]uint64, rows*cols), make([]uint64, rows*cols)
+	ba, bb, za, zb := getWords(rows*cols), getWords(rows*cols), getWords(rows*cols), getWords(rows*cols)
+	defer putWords(ba, bb, za, zb)
 	for r := range rows {
 		for j := range k {
 			copy(ba[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.a[r*g.C:(r+1)*g.C])
@@ -344,11 +363,12 @@ func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeo
 		}
 	}
 	var bt batch
-	st := p.bitMulSend(&bt, argmax.a, argmax.b, ba, bb, nil)
+	st := p.bitMulSend(&bt, za, zb, argmax.a, argmax.b, ba, bb, nil)
 	if err := p.exchange("maxpool backward", &bt); err != nil {
 		return nil, err
 	}
-	za, zb := st.finish(p, &bt)
+	st.finish(p, &bt)
+	bt.release()
 	out := newShared([]int{g.N, g.H, g.W, g.C}, g.N*g.H*g.W*g.C)
 	ring.Col2ImTo(out.a, za, g)
 	ring.Col2ImTo(out.b, zb, g)

@@ -1,0 +1,58 @@
+package aby3
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// Scratch vectors of the protocols (sign-bit trees, bit products, message buffers) are taken
+// from pools by size class (powers of two, as gonum's mat pool does) and given back when the
+// protocol step is done, so that large tensors do not allocate and clear fresh memory at every
+// level of a comparison. Results handed to callers are never pooled. Buffers received from a
+// peer are the receiver's to keep (the link interface hands them over), so they are recycled
+// too once read.
+
+var wordPools [48]sync.Pool // class c holds slices of capacity 2^c
+
+// minPooled is the smallest capacity worth pooling.
+const minPooled = 1 << 10
+
+// getWords returns a slice of n words with arbitrary contents.
+func getWords(n int) []uint64 {
+	if n < minPooled {
+		return make([]uint64, n)
+	}
+	c := bits.Len(uint(n - 1))
+	if c >= len(wordPools) {
+		return make([]uint64, n)
+	}
+	if v := wordPools[c].Get(); v != nil {
+		return (*v.(*[]uint64))[:n]
+	}
+	return make([]uint64, n, 1<<c)
+}
+
+// getZeroWords returns a slice of n zero words.
+func getZeroWords(n int) []uint64 {
+	b := getWords(n)
+	clear(b)
+	return b
+}
+
+// putWords gives buffers back to the pools (a capacity that is not a power of two, such as a
+// received message's, serves the class below it). The buffers must not be used afterwards,
+// and no live slice may alias them.
+func putWords(bs ...[]uint64) {
+	for _, b := range bs {
+		c := cap(b)
+		if c < minPooled {
+			continue
+		}
+		k := bits.Len(uint(c)) - 1
+		if k >= len(wordPools) {
+			continue
+		}
+		b = b[:1<<k]
+		wordPools[k].Put(&b)
+	}
+}
