@@ -235,6 +235,17 @@ func transportParty(ctx context.Context, asJSON bool, parties string, id int, ke
 	}
 	defer e.Close()
 	next, prev := (id+1)%quic.NumParties, (id+quic.NumParties-1)%quic.NumParties
+	// A barrier, so that the clock starts when all three are linked, not when this one is.
+	for _, p := range []int{next, prev} {
+		if err := e.Send(ctx, p, nil); err != nil {
+			return err
+		}
+	}
+	for _, p := range []int{next, prev} {
+		if _, err := e.Recv(ctx, p); err != nil {
+			return err
+		}
+	}
 	var sent uint64
 	start := time.Now()
 	for r := range rounds {

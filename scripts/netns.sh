@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs three gotfe parties in three Linux network namespaces joined by veth pairs and a
+# bridge, over QUIC with the deployment's certificates, and checks that they compute the same
+# result. Then it shows how time grows with rounds x latency (the transport's PacketDelay
+# option holds every datagram) and what a bandwidth limit (tc tbf) does to bulk messages.
+#
+# Needs root and iproute2 (ip, tc); without them it says why and exits 0. Takes well under a
+# minute. Usage: scripts/netns.sh [--keep]   (--keep leaves the temporary directory)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then echo "netns.sh: skipped: needs root to create network namespaces"; exit 0; fi
+if ! command -v ip >/dev/null 2>&1; then echo "netns.sh: skipped: no 'ip' command (iproute2)"; exit 0; fi
+have_tc=1
+command -v tc >/dev/null 2>&1 || have_tc=0
+
+tag="gtf$$"                 # unique per run, short enough for interface names
+ns=("${tag}p0" "${tag}p1" "${tag}p2")
+brns="${tag}br"
+ips=(10.77.0.1 10.77.0.2 10.77.0.3)
+tmp=$(mktemp -d)
+keep=0
+[ "${1:-}" = "--keep" ] && keep=1
+
+cleanup() {
+  for n in "${ns[@]}" "$brns"; do ip netns del "$n" 2>/dev/null || true; done
+  if [ "$keep" = 0 ]; then rm -rf "$tmp"; else echo "kept $tmp"; fi
+}
+trap cleanup EXIT
+
+if ! ip netns add "$brns" 2>/dev/null; then
+  echo "netns.sh: skipped: cannot create network namespaces here"; exit 0
+fi
+for n in "${ns[@]}"; do ip netns add "$n"; done
+
+# A bridge in its own namespace, so the host's network is left alone; one veth pair per party.
+ip -n "$brns" link add br0 type bridge
+ip -n "$brns" link set br0 up
+for i in 0 1 2; do
+  ip link add "${tag}v$i" type veth peer name "${tag}b$i"
+  ip link set "${tag}v$i" netns "${ns[$i]}"
+  ip link set "${tag}b$i" netns "$brns"
+  ip -n "$brns" link set "${tag}b$i" master br0 up
+  ip -n "${ns[$i]}" addr add "${ips[$i]}/24" dev "${tag}v$i"
+  ip -n "${ns[$i]}" link set "${tag}v$i" up
+  ip -n "${ns[$i]}" link set lo up
+done
+
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+go build -o "$tmp/gotfe" ./cmd/gotfe
+"$tmp/gotfe" certs --out "$tmp/dep" --hosts "${ips[0]},${ips[1]},${ips[2]}" >/dev/null
+parties="$tmp/dep/parties.json"
+
+# run ROUNDS ELEMS DELAY: runs the three parties, checks they agree, prints "seconds per_round".
+run() {
+  local rounds=$1 elems=$2 delay=$3 pids=() i
+  for i in 0 1 2; do
+    ip netns exec "${ns[$i]}" "$tmp/gotfe" bench transport --party "$i" --parties "$parties" \
+      --rounds "$rounds" --elems "$elems" --delay "$delay" --timeout 40s --json \
+      >"$tmp/out$i" 2>"$tmp/err$i" &
+    pids+=($!)
+  done
+  local fail=0
+  for i in 0 1 2; do
+    if ! wait "${pids[$i]}"; then echo "party $i failed: $(cat "$tmp/err$i")" >&2; fail=1; fi
+  done
+  [ "$fail" = 0 ] || return 1
+  local d0 d1 d2
+  d0=$(grep -o '"digest":"[0-9a-f]*"' "$tmp/out0"); d1=$(grep -o '"digest":"[0-9a-f]*"' "$tmp/out1"); d2=$(grep -o '"digest":"[0-9a-f]*"' "$tmp/out2")
+  if [ -z "$d0" ] || [ "$d0" != "$d1" ] || [ "$d0" != "$d2" ]; then
+    echo "parties disagree: $d0 $d1 $d2" >&2; return 1
+  fi
+  for i in 0 1 2; do grep -q '"verified":true' "$tmp/out$i" || { echo "party $i did not verify" >&2; return 1; }; done
+  # The slowest party's time, and per round.
+  cat "$tmp/out0" "$tmp/out1" "$tmp/out2" | awk -v rounds="$rounds" '
+    { if (match($0, /"seconds":[0-9.e+-]+/)) { v = substr($0, RSTART + 10, RLENGTH - 10) + 0; if (v > m) m = v } }
+    END { printf "%.4f %.6f\n", m, m / rounds }'
+}
+
+echo "netns: parties in namespaces ${ns[*]} at ${ips[*]}, bridged in $brns"
+read -r s _ < <(run 40 1024 0)
+echo "check: 40 rounds of 1024-element messages, digests agree, every message verified ($s s)"
+
+echo
+echo "latency (PacketDelay holds every datagram; one round = one message to the next party):"
+printf "  %-8s %-7s %-10s %-12s %s\n" delay rounds seconds per_round "per_round/delay"
+for delay in 0ms 5ms 20ms; do
+  for rounds in 10 40; do
+    read -r s pr < <(run "$rounds" 8 "$delay")
+    ratio=$(awk -v pr="$pr" -v d="${delay%ms}" 'BEGIN { if (d > 0) printf "%.2f", pr / (d / 1000); else print "-" }')
+    printf "  %-8s %-7s %-10s %-12s %s\n" "$delay" "$rounds" "$s" "$pr" "$ratio"
+  done
+done
+
+if [ "$have_tc" = 1 ]; then
+  echo
+  echo "bandwidth (tc tbf on each party's link; 10 rounds of 1 MiB messages):"
+  printf "  %-10s %-10s %s\n" limit seconds "MB/s per link"
+  for rate in none 200mbit 50mbit; do
+    if [ "$rate" != none ]; then
+      for i in 0 1 2; do
+        ip netns exec "${ns[$i]}" tc qdisc replace dev "${tag}v$i" root tbf rate "$rate" burst 256kb latency 100ms
+      done
+    fi
+    read -r s _ < <(run 10 131072 0)
+    mbs=$(awk -v s="$s" 'BEGIN { printf "%.1f", 10 * 1048576 / s / 1e6 }')
+    printf "  %-10s %-10s %s\n" "$rate" "$s" "$mbs"
+  done
+else
+  echo "bandwidth: skipped (no tc)"
+fi
+echo "netns: ok"
