@@ -460,6 +460,13 @@ func (p *Party) bitMulSend(bt *batch, za, zb, ba, bb, xa, xb, pub []uint64) *bit
 	half := 1 // the b·v half runs only for a shared x
 	if st.public {
 		half = 0
+		// The components B_1, B_2 that the b·v half would draw are zero.
+		switch p.id {
+		case 1:
+			clear(st.zb)
+		case 2:
+			clear(st.za)
+		}
 	}
 	switch p.id {
 	case 0:
