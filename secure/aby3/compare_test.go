@@ -341,12 +341,15 @@ func TestMaxPool2D(t *testing.T) {
 				dy[i] = uint64(int64(dy[i]) >> 20)
 			}
 			var out, hot, grad []uint64
+			var rounds, backRounds int64
 			run3(t, 63, func(p *aby3.Party) error {
 				sx, err := shareRandom(p, x, []int{c.n, c.h, c.w, c.c})
 				if err != nil {
 					return err
 				}
+				s := p.Stats()
 				o, mask, err := p.MaxPool2D(sx, g)
+				rounds = p.Stats().Sub(s).Rounds
 				if err := revealRing(p, &out, o, err); err != nil {
 					return err
 				}
@@ -357,9 +360,17 @@ func TestMaxPool2D(t *testing.T) {
 				if err != nil {
 					return err
 				}
+				s = p.Stats()
 				gx, err := p.MaxPool2DBackward(sdy, mask, g)
+				backRounds = p.Stats().Sub(s).Rounds
 				return revealRing(p, &grad, gx, err)
 			})
+			depth := 0
+			for 1<<depth < c.kh*c.kw {
+				depth++
+			}
+			assert.Equal(t, int64(8*depth), rounds, "maxpool rounds")
+			assert.Equal(t, int64(1), backRounds, "backward rounds")
 			wantOut, wantArg := naivePool(x, g)
 			require.Equal(t, wantOut, out)
 			k := c.kh * c.kw

@@ -35,6 +35,22 @@
 // magnitude is below 2^8 the failure probability per element is below 2^-23; keep
 // intermediate values small, or lower f, for long computations.
 //
+// # Boolean sharing, comparisons and approximations
+//
+// [BoolShared] holds XOR sharings of 64-bit words with the same replication. [Party.And] is the
+// boolean form of the product (one round, with an XOR zero-sharing), so a bit-sliced circuit
+// over whole tensors costs its AND depth in rounds, whatever the tensors' size.
+// [Party.A2B], [Party.MSB] and [Party.B2A] convert between the sharings with parallel-prefix
+// adders (ABY3 §5.3; seven, seven and nine rounds); [Party.MulBit] multiplies an arithmetic
+// value by a secret bit in one round (bit injection by three-party OT, ABY3 §5.4).
+// Comparisons are sign bits of differences, exact on the encodings: a comparison and the use
+// of its result cost eight rounds ([Party.ReLU], [Party.Maximum], [Party.Clip]); a maximum
+// over k elements 8·⌈log2 k⌉ ([Party.Max], [Party.MaxPool2D]). Sigmoid, tanh, exp, log,
+// reciprocal, inverse square root and softmax come from
+// [github.com/gotfe/gotfe/secure/approx], each with a stated input range, error, and
+// saturation outside the range. Operations return new tensors; masks returned for a backward
+// pass ([Party.ReLU], [Party.MaxPool2D]) are boolean sharings to be passed back unchanged.
+//
 // # Costs
 //
 // Every operation counts its communication on the party ([Party.Stats]): rounds, messages and
