@@ -119,9 +119,9 @@ func (e *Endpoint) dial(parent context.Context) error {
 			results <- result{peer: j, l: l, err: err}
 		})
 	}
-	if s.ID > 0 {
-		wg.Go(func() { e.acceptLoop(ctx, ln, results, &wg) })
-	}
+	// Party 0 accepts nobody, but listens all the same so that a misconfigured peer dialling
+	// it hears why it is refused.
+	wg.Go(func() { e.acceptLoop(ctx, ln, results, &wg) })
 	var (
 		need = NumParties - 1
 		fail error
@@ -291,13 +291,9 @@ func (e *Endpoint) greet(ctx context.Context, j int, conn *quicgo.Conn) (*link, 
 		return nil, err
 	}
 	l := newLink(e, j, conn, stream)
-	stop := context.AfterFunc(ctx, func() { _ = stream.SetReadDeadline(time.Unix(1, 0)) })
+	unwatch := watchRead(ctx, stream)
 	p, err := readFrame(l.br, kindWelcome, maxControlLen)
-	if !stop() {
-		if err == nil {
-			err = ctx.Err()
-		}
-	}
+	unwatch()
 	if err != nil {
 		var ae *quicgo.ApplicationError
 		if errors.As(err, &ae) && ae.Remote && ae.ErrorCode == codeRefused {
@@ -362,9 +358,9 @@ func (e *Endpoint) admit(ctx context.Context, conn *quicgo.Conn) (*link, int) {
 		return refuse(j, "no hello: %v", err)
 	}
 	l := newLink(e, j, conn, stream)
-	stop := context.AfterFunc(hctx, func() { _ = stream.SetReadDeadline(time.Unix(1, 0)) })
+	unwatch := watchRead(hctx, stream)
 	p, err := readFrame(l.br, kindHello, maxControlLen)
-	stop()
+	unwatch()
 	if err != nil {
 		return refuse(j, "no valid hello: %v", err)
 	}
@@ -396,8 +392,23 @@ func (e *Endpoint) admit(ctx context.Context, conn *quicgo.Conn) (*link, int) {
 		e.mu.Unlock()
 		return nil, -1
 	}
-	_ = stream.SetReadDeadline(time.Time{})
 	return l, j
+}
+
+// watchRead makes reads on stream fail once ctx ends, until the returned function is called;
+// that function undoes it.
+func watchRead(ctx context.Context, stream *quicgo.Stream) func() {
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = stream.SetReadDeadline(aLongTimeAgo)
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired
+		}
+		_ = stream.SetReadDeadline(time.Time{})
+	}
 }
 
 // fail records that the link with peer failed with err. Unless the failure is an orderly
