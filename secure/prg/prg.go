@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // SeedSize is the length of a seed in bytes.
@@ -71,23 +72,38 @@ func (s *Stream) Uint64() uint64 {
 	return v
 }
 
-// Fill overwrites dst with the next len(dst) values of the stream.
+// Fill overwrites dst with the next len(dst) values of the stream. On little-endian machines
+// the keystream is written straight into dst's memory.
 func (s *Stream) Fill(dst []uint64) {
 	i := 0
-	for i < len(dst) {
-		if s.pos == len(s.buf) {
-			s.ctr.XORKeyStream(s.buf, s.zero)
-			s.pos = 0
+	// Drain what the buffer still holds.
+	for i < len(dst) && s.pos < len(s.buf) {
+		dst[i] = binary.LittleEndian.Uint64(s.buf[s.pos:])
+		s.pos += 8
+		i++
+	}
+	if i == len(dst) {
+		return
+	}
+	if nativeLittleEndian {
+		rest := unsafe.Slice((*byte)(unsafe.Pointer(&dst[i])), 8*(len(dst)-i))
+		for len(rest) > 0 {
+			n := min(len(rest), len(s.zero))
+			s.ctr.XORKeyStream(rest[:n], s.zero[:n])
+			rest = rest[n:]
 		}
-		n := min(len(dst)-i, (len(s.buf)-s.pos)/8)
-		b := s.buf[s.pos : s.pos+8*n]
-		for j := 0; j < n; j++ {
-			dst[i+j] = binary.LittleEndian.Uint64(b[8*j:])
-		}
-		i += n
-		s.pos += 8 * n
+		return
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = s.Uint64()
 	}
 }
+
+// nativeLittleEndian is true on little-endian machines.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // Seed derives a fresh seed from the stream, for keying a sub-stream.
 func (s *Stream) Seed() Seed {
