@@ -80,3 +80,23 @@ func LocalQUIC(ctx context.Context, fn PartyFunc) error {
 	}
 	return Run(ctx, nets, fn)
 }
+
+// QUICParty runs fn as party id of a distributed computation: it links to the two other
+// parties listed in the parties file at partiesPath (see package deploy; keyPath is this
+// party's key file, empty for party<id>.key beside it), runs fn, and closes the links, waiting
+// briefly so that the last messages reach the peers. The other parties run the same program
+// with their own index, in other processes or on other hosts.
+func QUICParty(ctx context.Context, partiesPath string, id int, keyPath string, fn PartyFunc) error {
+	if err := secure.CheckParty(secure.PartyID(id)); err != nil {
+		return fmt.Errorf("launch: %w", err)
+	}
+	e, err := deploy.Endpoint(ctx, partiesPath, id, keyPath, nil)
+	if err != nil {
+		return fmt.Errorf("launch: %w", err)
+	}
+	defer e.Close()
+	if err := fn(ctx, secure.PartyID(id), e); err != nil {
+		return fmt.Errorf("party %d: %w", id, err)
+	}
+	return nil
+}

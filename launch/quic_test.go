@@ -3,12 +3,16 @@ package launch_test
 import (
 	"context"
 	"encoding/binary"
+	"net"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/launch"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/transport/quic"
@@ -69,4 +73,35 @@ func TestLocalQUICFailureReleasesPeers(t *testing.T) {
 	})
 	require.ErrorIs(t, err, assert.AnError)
 	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestQUICPartyFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	var hosts []string
+	for range secure.NumParties {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		hosts = append(hosts, c.LocalAddr().String())
+		require.NoError(t, c.Close())
+	}
+	require.NoError(t, deploy.GenerateCerts(dir, deploy.CertOptions{Hosts: hosts}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var (
+		got  [secure.NumParties]uint64
+		errs [secure.NumParties]error
+		wg   sync.WaitGroup
+	)
+	for i := range secure.NumParties {
+		wg.Go(func() {
+			errs[i] = launch.QUICParty(ctx, filepath.Join(dir, deploy.PartiesFile), i, "", sumAround(&got))
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, [secure.NumParties]error{}, errs)
+	var want [secure.NumParties]uint64
+	require.NoError(t, launch.Local(ctx, sumAround(&want)))
+	assert.Equal(t, want, got)
+
+	require.ErrorContains(t, launch.QUICParty(ctx, filepath.Join(dir, deploy.PartiesFile), 3, "", sumAround(&got)), "party 3 does not exist")
 }
