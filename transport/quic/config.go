@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,8 +25,8 @@ const (
 	DefaultRecvQueue   = 1024
 )
 
-// PartyURIScheme and the path prefix name a party in its certificate: party i's certificate
-// carries the URI SAN "gotfe://party/i".
+// PartyURIScheme is the scheme of the URI that names a party in its certificate: party i's
+// certificate carries the URI SAN "gotfe://party/i".
 const (
 	PartyURIScheme = "gotfe"
 	partyURIHost   = "party"
@@ -43,8 +44,8 @@ func CertParty(cert *x509.Certificate) (int, error) {
 		if u.Scheme != PartyURIScheme || u.Host != partyURIHost {
 			continue
 		}
-		i, err := strconv.Atoi(u.Path[min(1, len(u.Path)):])
-		if err != nil || u.Path == "" || u.Path[0] != '/' || i < 0 || i >= NumParties {
+		i, err := strconv.Atoi(strings.TrimPrefix(u.Path, "/"))
+		if err != nil || !strings.HasPrefix(u.Path, "/") || i < 0 || i >= NumParties {
 			return -1, fmt.Errorf("certificate %q names a bad party %q", cert.Subject.CommonName, u.String())
 		}
 		if found >= 0 && found != i {

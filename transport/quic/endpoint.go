@@ -62,7 +62,8 @@ type Endpoint struct {
 // Dial keeps trying to reach a peer that is not up yet until ctx ends or cfg.DialTimeout
 // passes; it refuses (and reports to cfg.OnRefused) any incoming connection that is not a
 // pinned party certificate of the deployment CA or whose stated index is not its certificate's.
-// A refusal of this party by a peer ends Dial with a [*RefusedError].
+// A peer that refuses this party ends Dial with an error saying why: a [*RefusedError] for a
+// refused hello, the TLS alert (such as "bad certificate") for a refused certificate.
 func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	s, err := cfg.validate()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -360,4 +362,31 @@ var (
 func newTestPKIOnce(t testing.TB) *testPKI {
 	pkiOnce.Do(func() { sharedPKI = newTestPKI(t) })
 	return sharedPKI
+}
+
+func TestCertPartyRejectsBadURIs(t *testing.T) {
+	p := newTestPKIOnce(t)
+	tests := []struct {
+		uris []string
+		want string
+	}{
+		{[]string{"gotfe://party/3"}, "bad party"},
+		{[]string{"gotfe://party/x"}, "bad party"},
+		{[]string{"gotfe://party"}, "bad party"},
+		{[]string{"gotfe://party/0", "gotfe://party/1"}, "names two parties"},
+		{[]string{"https://party/0"}, "names no party"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.uris, " "), func(t *testing.T) {
+			var us []*url.URL
+			for _, s := range tt.uris {
+				u, err := url.Parse(s)
+				require.NoError(t, err)
+				us = append(us, u)
+			}
+			c, _ := p.issue(t, 50, us)
+			_, err := CertParty(c)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
 }
