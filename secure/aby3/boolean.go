@@ -164,7 +164,8 @@ func (p *Party) XorPublic(x *BoolShared, c []uint64) (*BoolShared, error) {
 	return z, nil
 }
 
-// Not returns the complement of every bit of x (local).
+// Not returns the complement of every bit of x (local); for secret bits held in bit 0, use
+// XorPublic(x, []uint64{1}).
 func (p *Party) Not(x *BoolShared) *BoolShared {
 	z, _ := p.XorPublic(x, []uint64{^uint64(0)})
 	return z
@@ -188,7 +189,7 @@ func (p *Party) AndPublic(x *BoolShared, c []uint64) (*BoolShared, error) {
 	return z, nil
 }
 
-// ShiftLeftBool returns x << s and ShiftRightBool x >> s (logical shifts of every word, local).
+// ShiftLeftBool returns x << s, the shift of every word (local).
 func (p *Party) ShiftLeftBool(x *BoolShared, s uint) *BoolShared {
 	z := newBoolShared(x.shape, x.Len())
 	ring.ShiftLeftTo(z.a, x.a, s)

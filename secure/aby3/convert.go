@@ -162,13 +162,17 @@ func (p *Party) msbBitsTo(op string, ba, bb, xa, xb []uint64) error {
 		p.prev.Fill(msg)
 		zk := z[:nw]
 		p.next.Fill(zk)
-		msbPack(zk, msg, ga, gb, pa, pb, s, hi, lo)
+		parallelFor(n, s, func(i0, i1 int) {
+			msbPack(zk[i0/s:(i1+s-1)/s], msg[i0/s:(i1+s-1)/s], ga[i0:i1], gb[i0:i1], pa[i0:i1], pb[i0:i1], s, hi, lo)
+		})
 		bt.expect(p.id.Next(), nw)
 		if err := p.exchange(op, &bt); err != nil {
 			return err
 		}
 		zn := bt.take(p.id.Next(), nw)
-		msbUnpack(zk, zn, ga, gb, pa, pb, s, hi, lo)
+		parallelFor(n, s, func(i0, i1 int) {
+			msbUnpack(zk[i0/s:(i1+s-1)/s], zn[i0/s:(i1+s-1)/s], ga[i0:i1], gb[i0:i1], pa[i0:i1], pb[i0:i1], s, hi, lo)
+		})
 		bt.release()
 	}
 	for i := range ba {
@@ -498,21 +502,23 @@ func (p *Party) bitMulSend(bt *batch, za, zb, ba, bb, xa, xb, pub []uint64) *bit
 		p.prev.Fill(a0)
 		p.prev.Fill(toP1) // pads of the OT to party 1, masked in place below
 		toP2 := bt.put(2, 2*n)
-		for i := range a0 {
-			var u uint64
-			if st.public {
-				u = pubAt(i)
-			} else {
-				u = xa[i] + xb[i]
+		parallelFor(n, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var u uint64
+				if st.public {
+					u = pubAt(i)
+				} else {
+					u = xa[i] + xb[i]
+				}
+				du := u & -((ba[i] ^ bb[i]) & 1)
+				m0 := du - a0[i] - a1[i]
+				m1 := u - du - a0[i] - a1[i]
+				toP1[i] ^= m0
+				toP1[n+i] ^= m1
+				toP2[i] = m0 ^ w20[i]
+				toP2[n+i] = m1 ^ w21[i]
 			}
-			du := u & -((ba[i] ^ bb[i]) & 1)
-			m0 := du - a0[i] - a1[i]
-			m1 := u - du - a0[i] - a1[i]
-			toP1[i] ^= m0
-			toP1[n+i] ^= m1
-			toP2[i] = m0 ^ w20[i]
-			toP2[n+i] = m1 ^ w21[i]
-		}
+		})
 		if !st.public {
 			b1, wb0, wb1 := scratch(), w20, w21
 			p.next.Fill(b1)
@@ -548,16 +554,18 @@ func (p *Party) bitMulSend(bt *batch, za, zb, ba, bb, xa, xb, pub []uint64) *bit
 			toP0 := bt.put(0, 2*n)
 			p.next.Fill(toP0) // pads of the OT to party 0
 			toP2 := bt.put(2, 2*n)
-			for i := range b1 {
-				v := xb[i]
-				sv := v & -((ba[i] ^ bb[i]) & 1)
-				n0 := sv - b1[i] - b2[i]
-				n1 := v - sv - b1[i] - b2[i]
-				toP0[i] ^= n0
-				toP0[n+i] ^= n1
-				toP2[i] = n0 ^ wb0[i]
-				toP2[n+i] = n1 ^ wb1[i]
-			}
+			parallelFor(n, 1, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					v := xb[i]
+					sv := v & -((ba[i] ^ bb[i]) & 1)
+					n0 := sv - b1[i] - b2[i]
+					n1 := v - sv - b1[i] - b2[i]
+					toP0[i] ^= n0
+					toP0[n+i] ^= n1
+					toP2[i] = n0 ^ wb0[i]
+					toP2[n+i] = n1 ^ wb1[i]
+				}
+			})
 			ring.AddTo(st.za, st.za, b1)
 		}
 		bt.expect(0, 2*n)

@@ -2,6 +2,7 @@ package aby3
 
 import (
 	"math/bits"
+	"runtime"
 	"sync"
 )
 
@@ -55,4 +56,30 @@ func putWords(bs ...[]uint64) {
 		b = b[:1<<k]
 		wordPools[k].Put(&b)
 	}
+}
+
+// parallelGrain is the number of elements below which a loop runs on one core: splitting
+// smaller loops costs more in goroutine hand-offs than it saves.
+const parallelGrain = 1 << 15
+
+// parallelFor runs fn over [0, n) split into contiguous chunks on up to GOMAXPROCS
+// goroutines (the caller's included) when n is large, else in one call. Chunks are multiples
+// of align (to keep packed words whole).
+func parallelFor(n, align int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelGrain)
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	chunk := (n/workers + align - 1) / align * align
+	var wg sync.WaitGroup
+	for lo := chunk; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+chunk, n))
+	}
+	fn(0, min(chunk, n))
+	wg.Wait()
 }
