@@ -192,24 +192,52 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold) ([]*Shared, err
 		return nil, err
 	}
 	p.notBit(ba, bb) // [x ≥ at]
+	// One bit product per ramp, and one bit injection per threshold that has steps: every step
+	// at that threshold is then a public multiple of the injected bit (local).
 	var bt batch
-	steps := make([]*bitMulStep, len(ts))
+	ramps := make([]*bitMulStep, len(ts))
+	inject := make([]*bitMulStep, k)
 	for i, t := range ts {
 		j := idx[i]
 		sa, sb := ba[j*n:(j+1)*n], bb[j*n:(j+1)*n]
-		if t.ramp {
-			steps[i] = p.bitMulSend(&bt, nil, nil, sa, sb, da[j*n:(j+1)*n], db[j*n:(j+1)*n], nil)
-		} else {
-			steps[i] = p.bitMulSend(&bt, nil, nil, sa, sb, nil, nil, []uint64{t.value})
+		switch {
+		case t.ramp:
+			ramps[i] = p.bitMulSend(&bt, nil, nil, sa, sb, da[j*n:(j+1)*n], db[j*n:(j+1)*n], nil)
+		case inject[j] == nil:
+			inject[j] = p.bitMulSend(&bt, getWords(n), getWords(n), sa, sb, nil, nil, []uint64{1})
 		}
 	}
 	if err := p.exchange(op, &bt); err != nil {
 		return nil, err
 	}
+	// Read the replies in the order the steps were sent.
 	out := make([]*Shared, len(ts))
-	for i, st := range steps {
-		za, zb := st.finish(p, &bt)
-		out[i] = &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}
+	done := make([]bool, k)
+	for i, t := range ts {
+		j := idx[i]
+		switch {
+		case t.ramp:
+			za, zb := ramps[i].finish(p, &bt)
+			out[i] = &Shared{shape: append([]int(nil), x.shape...), a: za, b: zb}
+		case !done[j]:
+			inject[j].finish(p, &bt)
+			done[j] = true
+		}
+	}
+	for i, t := range ts {
+		if t.ramp {
+			continue
+		}
+		st := inject[idx[i]]
+		z := newShared(x.shape, n)
+		ring.ScaleTo(z.a, st.za, t.value)
+		ring.ScaleTo(z.b, st.zb, t.value)
+		out[i] = z
+	}
+	for _, st := range inject {
+		if st != nil {
+			putWords(st.za, st.zb)
+		}
 	}
 	bt.release()
 	return out, nil
