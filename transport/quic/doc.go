@@ -25,6 +25,9 @@
 // ownership of the payload; Recv returns a payload owned by the caller and honours its
 // context's deadline; Stats counts payload bytes and messages. A dead peer is noticed after
 // [Config].IdleTimeout without packets (keep-alives flow meanwhile), an orderly Close by the
-// peer after its queued messages have been read. Link errors are [*LinkError]s wrapping the
-// cause, [ErrClosed] for orderly ends.
+// peer after its queued messages have been read. A link that fails other than by an orderly
+// close fails the whole endpoint (a three-party computation cannot go on without one of its
+// links), and [Endpoint.Abort] (or Close after such a failure) tells the remaining peer the
+// cause, so every surviving party ends with an error naming what went wrong. Link errors are
+// [*LinkError]s wrapping the cause, [ErrClosed] for orderly ends.
 package quic

@@ -481,14 +481,49 @@ func (e *Endpoint) Recv(ctx context.Context, peer int) ([]byte, error) {
 // read what was sent to it (about a round trip; at most Linger for a peer that does not
 // answer), then closes the connections and the socket. Pending and later Send and Recv calls
 // return [ErrClosed]; on the peers' side, Recv returns the messages sent before Close, then
-// ErrClosed, and Send returns ErrClosed. Close is idempotent.
+// ErrClosed, and Send returns ErrClosed.
+//
+// If a link has already failed, Close is Abort with that failure as the cause, so that the
+// surviving peer learns what went wrong rather than seeing an orderly close. Close and Abort
+// are idempotent; only the first call has an effect.
 func (e *Endpoint) Close() error {
+	select {
+	case <-e.lost:
+		return e.Abort(e.lostErr)
+	default:
+	}
 	e.closeOnce.Do(func() {
 		close(e.closing)
 		var wg sync.WaitGroup
 		for _, l := range e.links {
 			if l != nil {
 				wg.Go(l.shutdown)
+			}
+		}
+		wg.Wait()
+		_ = e.tr.Close()
+		_ = e.pc.Close()
+	})
+	return nil
+}
+
+// maxReason bounds the reason sent with a connection close, which must fit in one packet.
+const maxReason = 512
+
+// Abort ends both links at once, dropping messages in flight, and tells the peers why: their
+// pending and later Send and Recv calls fail with an error that quotes cause. It is the end
+// for a party that stops because of an error; Close is the orderly end.
+func (e *Endpoint) Abort(cause error) error {
+	e.closeOnce.Do(func() {
+		close(e.closing)
+		reason := fmt.Sprintf("party %d stopped: %v", e.s.ID, cause)
+		if len(reason) > maxReason {
+			reason = reason[:maxReason-3] + "..."
+		}
+		var wg sync.WaitGroup
+		for _, l := range e.links {
+			if l != nil {
+				wg.Go(func() { l.conn.CloseWithError(codeAbandon, reason) })
 			}
 		}
 		wg.Wait()

@@ -55,5 +55,5 @@ const (
 	codeClosed   = 0x0 // orderly close
 	codeRefused  = 0x1 // the connection was refused while linking
 	codeProtocol = 0x2 // the peer broke the frame format
-	codeAbandon  = 0x3 // a send failed half-way: the stream can no longer be framed
+	codeAbandon  = 0x3 // this side gave up: a send failed half-way, or the party stopped on an error
 )

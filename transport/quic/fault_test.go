@@ -351,3 +351,37 @@ func TestOversizedFrameEndsLink(t *testing.T) {
 		})
 	}
 }
+
+func TestAbortTellsPeersWhy(t *testing.T) {
+	eps := dialAll(t, newTestPKI(t).configs(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, eps[1].Abort(errors.New("out of memory")))
+	for _, i := range []int{0, 2} {
+		_, err := eps[i].Recv(ctx, 1)
+		require.ErrorContains(t, err, "party 1 ended the link: party 1 stopped: out of memory", "party %d", i)
+		// The endpoint as a whole has failed: its other link reports it too.
+		_, err = eps[i].Recv(ctx, 2-i)
+		require.ErrorContains(t, err, "link with party 1 failed", "party %d", i)
+	}
+	_, err := eps[1].Recv(ctx, 0)
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestCloseAfterFailurePassesTheCauseOn(t *testing.T) {
+	cfgs := newTestPKI(t).configs(t)
+	for i := range cfgs {
+		cfgs[i].IdleTimeout = 500 * time.Millisecond
+	}
+	eps := dialAll(t, cfgs)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	eps[1].abort()
+	// Party 2 notices the loss and closes; party 0 hears why from party 2 or by itself.
+	_, err := eps[2].Recv(ctx, 1)
+	require.ErrorContains(t, err, "nothing heard from party 1")
+	require.NoError(t, eps[2].Close())
+	_, err = eps[0].Recv(ctx, 2)
+	require.ErrorContains(t, err, "nothing heard from party 1")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+}

@@ -103,7 +103,8 @@ func (l *link) explain(err error) error {
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("party %d closed the link: %w", l.peer, ErrClosed)
 	case errors.As(err, &ae) && !ae.Remote:
-		if ae.ErrorCode == codeClosed {
+		if ae.ErrorCode == codeClosed || isClosed(l.e.closing) {
+			// This endpoint's Close or Abort.
 			return ErrClosed
 		}
 		return fmt.Errorf("link ended by this party: %s", ae.ErrorMessage)
@@ -117,12 +118,19 @@ func (l *link) explain(err error) error {
 	case errors.As(err, &sre):
 		return fmt.Errorf("link lost: party %d restarted or dropped the connection: %w", l.peer, err)
 	}
-	select {
-	case <-l.e.closing:
+	if isClosed(l.e.closing) {
 		return ErrClosed
-	default:
 	}
 	return fmt.Errorf("link lost: %w", err)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func (l *link) recv(ctx context.Context) ([]byte, error) {
