@@ -42,17 +42,42 @@ func (p *Party) LinComb(c0 float64, cs []float64, xs []*Shared) (*Shared, error)
 	z := newShared(xs[0].shape, xs[0].Len())
 	for i, x := range xs {
 		k := uint64(int64(math.Round(math.Ldexp(cs[i], s))))
-		for j := range z.a {
-			z.a[j] += k * x.a[j]
-			z.b[j] += k * x.b[j]
+		if i == 0 {
+			ring.ScaleTo(z.a, x.a, k)
+			ring.ScaleTo(z.b, x.b, k)
+			continue
 		}
+		scaleAddTo(z.a, x.a, k)
+		scaleAddTo(z.b, x.b, k)
 	}
 	if s > 0 {
 		if z, err = p.Trunc(z, s); err != nil {
 			return nil, err
 		}
 	}
-	return p.AddPublicRing(z, []uint64{enc0})
+	if d := p.comp0(z.a, z.b); d != nil && enc0 != 0 {
+		ring.AddScalarTo(d, d, enc0)
+	}
+	return z, nil
+}
+
+// scaleAddTo sets dst[i] += k·x[i].
+func scaleAddTo(dst, x []uint64, k uint64) {
+	x = x[:len(dst)]
+	switch k {
+	case 1:
+		for i := range dst {
+			dst[i] += x[i]
+		}
+	case ^uint64(0): // -1
+		for i := range dst {
+			dst[i] -= x[i]
+		}
+	default:
+		for i := range dst {
+			dst[i] += k * x[i]
+		}
+	}
 }
 
 // DivPublic returns x/c for a public real c ≠ 0 that need not be a power of two: one round
