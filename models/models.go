@@ -84,13 +84,13 @@ func Loss(name string) losses.Loss {
 }
 
 // Optimizer returns the named optimizer ("sgd", "adam" or "amsgrad") with learning rate lr; a
-// zero lr means the default of that optimizer for these networks (0.1 for SGD, 0.001 for the
+// zero lr means the default of that optimizer for these networks (0.2 for SGD, 0.001 for the
 // others).
 func Optimizer(name string, lr float64) (optimizers.Optimizer, error) {
 	switch strings.ToLower(name) {
 	case "sgd":
 		if lr == 0 {
-			lr = 0.1
+			lr = 0.2
 		}
 		return optimizers.SGD(lr), nil
 	case "adam":

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"github.com/gotfe/gotfe/datasets"
@@ -39,6 +40,7 @@ type options struct {
 	plain            bool
 	verbose          int
 	seed             uint64
+	cpuProfile       string
 	parties          mpc.Flags
 }
 
@@ -48,8 +50,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.model, "model", "a", "network: a, b, c, d or lr (see package models)")
 	fs.StringVar(&o.optimizer, "optimizer", "sgd", "optimizer: sgd, adam or amsgrad")
-	fs.Float64Var(&o.lr, "lr", 0, "learning rate (0: 0.1 for sgd, 0.001 for adam and amsgrad)")
-	fs.IntVar(&o.epochs, "epochs", 2, "epochs")
+	fs.Float64Var(&o.lr, "lr", 0, "learning rate (0: 0.2 for sgd, 0.001 for adam and amsgrad)")
+	fs.IntVar(&o.epochs, "epochs", 3, "epochs")
 	fs.IntVar(&o.batch, "batch-size", 128, "batch size")
 	fs.IntVar(&o.trainN, "train-samples", 0, "train on the first N images (0: all 60000)")
 	fs.IntVar(&o.testN, "test-samples", 0, "test on the first N images (0: all 10000)")
@@ -58,6 +60,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.plain, "plain", false, "train in the clear on the plain float64 engine")
 	fs.IntVar(&o.verbose, "verbose", 1, "0 silent, 1 progress, 2 one line per epoch")
 	fs.Uint64Var(&o.seed, "seed", keras.DefaultSeed, "seed of the initial weights and the shuffling")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the training to this file")
 	o.parties.Register(fs, "quic")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -155,6 +158,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		if err := model.Summary(stdout); err != nil {
 			return nil, err
 		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	hist, err := model.Fit(x, y, keras.Epochs(o.epochs), keras.BatchSize(o.batch), keras.NumSamples(trainN),
