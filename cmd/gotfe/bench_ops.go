@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -16,6 +17,41 @@ import (
 	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/secure/ring"
 )
+
+// shareInput shares n values uniform in [-scale, scale) from party 0.
+func shareInput(p *aby3.Party, seed uint64, shape []int, scale float64) (*aby3.Shared, error) {
+	n, err := ring.NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	return p.Share(0, randFloats(r, n, scale), shape)
+}
+
+// unarySecure is a benchmark of a secure function of one input of the given shape, beside
+// the float64 function over the same number of elements.
+func unarySecure(name string, shape []int, scale float64, f func(p *aby3.Party, x *aby3.Shared) error, plain func(v float64) float64) secureOp {
+	return secureOp{
+		name: name,
+		setup: func(p *aby3.Party) (func() error, error) {
+			x, err := shareInput(p, 11, shape, scale)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { return f(p, x) }, nil
+		},
+		plaintext: func() func() {
+			n, _ := ring.NumElements(shape)
+			r := rand.New(rand.NewPCG(11, 1))
+			in, out := randFloats(r, n, scale), make([]float64, n)
+			return func() {
+				for i, v := range in {
+					out[i] = plain(v)
+				}
+			}
+		},
+	}
+}
 
 func init() {
 	register("bench ops", "bench ops [--json] [--runs N]: ring and secure kernels, with plaintext ratios", benchOps)
@@ -140,6 +176,31 @@ func secureOps() []secureOp {
 				}
 			},
 		},
+		unarySecure("secure_relu_16384", []int{16384}, 10, func(p *aby3.Party, x *aby3.Shared) error {
+			_, _, err := p.ReLU(x)
+			return err
+		}, func(v float64) float64 { return math.Max(v, 0) }),
+		unarySecure("secure_sigmoid_16384", []int{16384}, 8, func(p *aby3.Party, x *aby3.Shared) error {
+			_, err := p.Sigmoid(x)
+			return err
+		}, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }),
+		unarySecure("secure_softmax_128x10", []int{128, 10}, 10, func(p *aby3.Party, x *aby3.Shared) error {
+			_, err := p.Softmax(x)
+			return err
+		}, math.Exp),
+		unarySecure("secure_exp_16384", []int{16384}, 3, func(p *aby3.Party, x *aby3.Shared) error {
+			_, err := p.Exp(x)
+			return err
+		}, math.Exp),
+		unarySecure("secure_reciprocal_16384", []int{16384}, 30, func(p *aby3.Party, x *aby3.Shared) error {
+			x, err := p.AddPublic(x, []float64{31})
+			if err != nil {
+				return err
+			}
+			_, err = p.Reciprocal(x)
+			return err
+		}, func(v float64) float64 { return 1 / (v + 31) }),
+		maxPoolOp(128, 24, 24, 16),
 	}
 }
 
@@ -237,5 +298,44 @@ func (b *barrier) wait() {
 	}
 	for gen == b.gen {
 		b.cond.Wait()
+	}
+}
+
+// maxPoolOp benchmarks 2x2 max-pooling with stride 2 over n images of h×w×c, beside the same
+// pooling in float64.
+func maxPoolOp(n, h, w, c int) secureOp {
+	shape := []int{n, h, w, c}
+	return secureOp{
+		name: fmt.Sprintf("secure_maxpool_%dx%dx%dx%d_2x2", n, h, w, c),
+		setup: func(p *aby3.Party) (func() error, error) {
+			x, err := shareInput(p, 13, shape, 10)
+			if err != nil {
+				return nil, err
+			}
+			g, err := ring.NewConvGeom(n, h, w, c, 2, 2, 2, 2, false)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { _, _, err := p.MaxPool2D(x, g); return err }, nil
+		},
+		plaintext: func() func() {
+			r := rand.New(rand.NewPCG(13, 1))
+			in := randFloats(r, n*h*w*c, 10)
+			out := make([]float64, n*(h/2)*(w/2)*c)
+			return func() {
+				o := 0
+				for b := 0; b < n; b++ {
+					for i := 0; i+1 < h; i += 2 {
+						for j := 0; j+1 < w; j += 2 {
+							for k := 0; k < c; k++ {
+								at := func(di, dj int) float64 { return in[((b*h+i+di)*w+j+dj)*c+k] }
+								out[o] = math.Max(math.Max(at(0, 0), at(0, 1)), math.Max(at(1, 0), at(1, 1)))
+								o++
+							}
+						}
+					}
+				}
+			}
+		},
 	}
 }
