@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/deploy"
+)
+
+// argsEnv carries the example's arguments to a re-executed test binary that runs as one party.
+const argsEnv = "GOTFE_FIT_PARTY_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(argsEnv); args != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if _, err := run(ctx, strings.Fields(args), os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "fit:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// freePorts returns n UDP ports free on loopback right now.
+func freePorts(t *testing.T, n int) []int {
+	var ports []int
+	for i := 0; i < n; i++ {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ports = append(ports, c.LocalAddr().(*net.UDPAddr).Port)
+		defer c.Close()
+	}
+	return ports
+}
+
+// Three OS processes, each one party of parties.json made as `gotfe certs` makes it, train
+// together over QUIC with mutual TLS and agree on the result; only party 0 holds the data and
+// writes the model.
+func TestDistributedProcesses(t *testing.T) {
+	dir := t.TempDir()
+	ports := freePorts(t, 3)
+	var hosts []string
+	for _, p := range ports {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	require.NoError(t, deploy.GenerateCerts(dir, deploy.CertOptions{Hosts: hosts}))
+	model := filepath.Join(dir, "model.gotfe")
+	var outs [3]bytes.Buffer
+	var cmds [3]*exec.Cmd
+	for i := range cmds {
+		args := fmt.Sprintf("--config %s --party %d --train-samples 256 --test-samples 100 --epochs 1 --batch-size 64 --verbose 1 --out %s",
+			filepath.Join(dir, deploy.PartiesFile), i, model)
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^$")
+		cmds[i].Env = append(os.Environ(), argsEnv+"="+args)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		require.NoError(t, cmds[i].Start())
+	}
+	for i, c := range cmds {
+		require.NoError(t, c.Wait(), "party %d:\n%s", i, outs[i].String())
+	}
+	result := func(s string) string {
+		for _, line := range strings.Split(s, "\n") {
+			if strings.Contains(line, "Test accuracy") {
+				return line[strings.Index(line, "Test accuracy"):]
+			}
+		}
+		return ""
+	}
+	want := result(outs[0].String())
+	require.NotEmpty(t, want, outs[0].String())
+	for i := 1; i < 3; i++ {
+		require.Equal(t, want, result(outs[i].String()), "party %d agrees", i)
+		require.NotContains(t, outs[i].String(), "Model saved")
+	}
+	require.Contains(t, outs[0].String(), "Model saved")
+	_, err := os.Stat(model)
+	require.NoError(t, err)
+}
