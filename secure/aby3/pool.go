@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Scratch vectors of the protocols (sign-bit trees, bit products, message buffers) are taken
@@ -11,9 +12,19 @@ import (
 // protocol step is done, so that large tensors do not allocate and clear fresh memory at every
 // level of a comparison. Results handed to callers are never pooled. Buffers received from a
 // peer are the receiver's to keep (the link interface hands them over), so they are recycled
-// too once read.
+// too once read, and serve as the next messages.
 
 var wordPools [48]sync.Pool // class c holds slices of capacity 2^c
+
+// Buffers whose capacity is not a power of two (messages received from a peer carry exactly
+// their length) are pooled by exact capacity, so that the next message of the same size, as in
+// every step of a training loop, reuses them. At most maxExact sizes are tracked.
+var (
+	exactPools sync.Map // capacity -> *sync.Pool
+	exactSizes atomic.Int64
+)
+
+const maxExact = 512
 
 // minPooled is the smallest capacity worth pooling.
 const minPooled = 1 << 10
@@ -22,6 +33,11 @@ const minPooled = 1 << 10
 func getWords(n int) []uint64 {
 	if n < minPooled {
 		return make([]uint64, n)
+	}
+	if v, ok := exactPools.Load(n); ok {
+		if b := v.(*sync.Pool).Get(); b != nil {
+			return (*b.(*[]uint64))[:n]
+		}
 	}
 	c := bits.Len(uint(n - 1))
 	if c >= len(wordPools) {
@@ -40,20 +56,31 @@ func getZeroWords(n int) []uint64 {
 	return b
 }
 
-// putWords gives buffers back to the pools (a capacity that is not a power of two, such as a
-// received message's, serves the class below it). The buffers must not be used afterwards,
-// and no live slice may alias them.
+// putWords gives buffers back to the pools. The buffers must not be used afterwards, and no
+// live slice may alias them.
 func putWords(bs ...[]uint64) {
 	for _, b := range bs {
 		c := cap(b)
 		if c < minPooled {
 			continue
 		}
+		b = b[:c]
+		if c&(c-1) != 0 {
+			v, ok := exactPools.Load(c)
+			if !ok {
+				if exactSizes.Load() >= maxExact {
+					continue
+				}
+				exactSizes.Add(1)
+				v, _ = exactPools.LoadOrStore(c, new(sync.Pool))
+			}
+			v.(*sync.Pool).Put(&b)
+			continue
+		}
 		k := bits.Len(uint(c)) - 1
 		if k >= len(wordPools) {
 			continue
 		}
-		b = b[:1<<k]
 		wordPools[k].Put(&b)
 	}
 }
