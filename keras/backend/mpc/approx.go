@@ -1,6 +1,11 @@
 package mpc
 
-import "github.com/gotfe/gotfe/keras/backend"
+import (
+	"math"
+
+	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/secure/approx"
+)
 
 // Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
 func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
@@ -57,11 +62,18 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Reciprocal(s))
 }
 
-// InvSqrt approximates 1/sqrt(x) for x clamped to [2^-8, 2^12].
+// InvSqrt approximates 1/sqrt(x) for x clamped to [2^-f, 2^12] (f the fractional bits):
+// relative error below 1e-3 against the encoded input. The range reaches down to the last
+// place rather than to [github.com/gotfe/gotfe/secure/aby3.Party.InvSqrt]'s default 2^-8, because its users add a small
+// constant before the root: batch normalisation's variance + ε (1e-3 by default) and Adam's
+// v + ε² (ε ≥ 2^(-f/2)) fall below 2^-8 whenever the variance or v is small, where a clamp at
+// 2^-8 would cap the result at 16 instead of up to 2^(f/2). The four extra powers of 4 cost
+// comparisons per element, no rounds.
 func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
 	s, err := get("InvSqrt", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.InvSqrt(s))
+	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits)}
+	return wrap(b.p.InvSqrtWith(s, cfg))
 }
