@@ -13,6 +13,10 @@
 // Updates follow Keras 3, except that Adam divides by sqrt(v̂ + ε²) instead of sqrt(v̂) + ε: one
 // inverse square root rather than a square root and a reciprocal, which on the secure engine
 // is one approximation instead of two. The two agree at v̂ = 0 and for v̂ ≫ ε² and differ by at
-// most a factor √2 in between. On a fixed-point engine ε² must be representable: with f
-// fractional bits, choose ε >= 2^(-f/2) (about 4e-3 for f = 16) rather than Keras's 1e-7.
+// most a factor √2 in between. Adam keeps its second moment scaled by 2^12 (gradients are
+// multiplied by 2^6, exactly, before they are squared), so that on a 16-bit fixed-point engine
+// the squares of small gradients keep about 8 significant bits; Keras's ε = 1e-7 then works on
+// both engines (ε² vanishes in fixed point, and the secure inverse square root saturates at
+// 2^8 for second moments below its range, which only shortens steps of weights whose
+// gradients stay below about 6e-5).
 package optimizers

@@ -347,6 +347,13 @@ func axpby(bk backend.Backend, a float64, x backend.Tensor, b float64, y backend
 	return bk.Add(ax, by)
 }
 
+// adamScale is the factor S = 2^6 by which Adam scales gradients before squaring them: the
+// second moment is kept as S²·v, so that squares of small gradients (g = 1e-3 gives
+// g² = 1e-6, below the 2^-16 resolution of 16-bit fixed point) keep 8 significant bits on a
+// fixed-point engine, while gradients up to 1 keep S²·v within 2^12. The update is the same in
+// real numbers: m/sqrt(v + ε²) = S·m/sqrt(S²·v + S²·ε²).
+const adamScale = 64
+
 func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
 	b, c := u.b, u.cfg
 	g, err := grad("Adam", v)
@@ -356,7 +363,11 @@ func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
 	if u.m[i], err = axpby(b, c.Beta1, u.m[i], 1-c.Beta1, g); err != nil {
 		return err
 	}
-	g2, err := b.Mul(g, g)
+	gs, err := b.Scale(g, adamScale) // exact: an integer factor
+	if err != nil {
+		return err
+	}
+	g2, err := b.Mul(gs, gs)
 	if err != nil {
 		return err
 	}
@@ -370,7 +381,7 @@ func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
 		}
 		vv = u.vmax[i]
 	}
-	d, err := b.AddScalar(vv, c.Epsilon*c.Epsilon)
+	d, err := b.AddScalar(vv, c.Epsilon*c.Epsilon*adamScale*adamScale)
 	if err != nil {
 		return err
 	}
@@ -380,7 +391,7 @@ func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
 	if d, err = b.Mul(u.m[i], d); err != nil {
 		return err
 	}
-	if d, err = b.Scale(d, -alpha); err != nil {
+	if d, err = b.Scale(d, -alpha*adamScale); err != nil {
 		return err
 	}
 	nv, err := b.Add(v.Value, d)
