@@ -32,9 +32,7 @@ var (
 func smallMNIST(t testing.TB, n, m int) (x, y, xt, yt []float64) {
 	t.Helper()
 	mnistOnce.Do(func() { mnist, mnistErr = datasets.LoadMNIST("") })
-	if mnistErr != nil {
-		t.Skipf("MNIST not available: %v", mnistErr)
-	}
+	require.NoError(t, mnistErr, "MNIST comes with the GoMNIST module dependency")
 	s, err := mnist.Subset(n, m)
 	require.NoError(t, err)
 	y, err = datasets.OneHot(s.TrainY, 10)

@@ -2,59 +2,14 @@ package keras
 
 import (
 	"math/rand/v2"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"
 )
-
-// TestMNISTMLPFull trains the MLP 784-128(relu)-128(relu)-10(softmax) with plain SGD on all of
-// MNIST on the plain engine and checks it reaches 97% test accuracy. It takes a minute, so it
-// runs only with GOTFE_MNIST_FULL=1:
-//
-//	GOTFE_MNIST_FULL=1 go test ./keras -run MNISTMLPFull -v
-func TestMNISTMLPFull(t *testing.T) {
-	if os.Getenv("GOTFE_MNIST_FULL") == "" {
-		t.Skip("set GOTFE_MNIST_FULL=1 to train on all of MNIST")
-	}
-	d, err := datasets.LoadMNIST("")
-	require.NoError(t, err)
-	y, err := datasets.OneHot(d.TrainY, datasets.NumClasses)
-	require.NoError(t, err)
-	yt, err := datasets.OneHot(d.TestY, datasets.NumClasses)
-	require.NoError(t, err)
-	m, err := NewSequential(
-		layers.Input(datasets.ImageSize),
-		layers.Dense(128, layers.Activation("relu")),
-		layers.Dense(128, layers.Activation("relu")),
-		layers.Dense(10, layers.Activation("softmax")),
-	)
-	require.NoError(t, err)
-	require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), Metrics("accuracy")))
-	verbose := 2
-	if !testing.Verbose() {
-		verbose = 0
-	}
-	const epochs, batch = 10, 128
-	start := time.Now()
-	_, err = m.Fit(d.TrainX, y, Epochs(epochs), BatchSize(batch), ValidationData(d.TestX, yt), Verbose(verbose))
-	require.NoError(t, err)
-	elapsed := time.Since(start)
-	logs, err := m.Evaluate(d.TestX, yt, Verbose(0))
-	require.NoError(t, err)
-	steps := epochs * ((d.NumTrain() + batch - 1) / batch)
-	t.Logf("test accuracy %.4f, loss %.4f; %d epochs in %v (with validation), %.2f ms per training batch of %d",
-		logs["accuracy"], logs["loss"], epochs, elapsed.Round(time.Millisecond),
-		float64(elapsed.Microseconds())/1e3/float64(steps), batch)
-	assert.GreaterOrEqual(t, logs["accuracy"], 0.97)
-}
 
 // BenchmarkMLPTrainStep measures one training step (forward, loss, backward, SGD update) of
 // the MNIST MLP 784-128-128-10 on a batch of 128 on the plain engine, on MNIST images (whose
