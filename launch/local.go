@@ -20,6 +20,23 @@ type PartyFunc func(ctx context.Context, id secure.PartyID, net secure.Network) 
 // closer is implemented by links that can be torn down to wake a blocked peer.
 type closer interface{ Close() error }
 
+// aborter is implemented by links that can tell the peers why they are torn down.
+type aborter interface{ Abort(cause error) error }
+
+// tearDown closes every link at once, telling peers the cause where the link can.
+func tearDown(nets []secure.Network, cause error) {
+	var wg sync.WaitGroup
+	for _, n := range nets {
+		switch l := n.(type) {
+		case aborter:
+			wg.Go(func() { _ = l.Abort(cause) })
+		case closer:
+			wg.Go(func() { _ = l.Close() })
+		}
+	}
+	wg.Wait()
+}
+
 // Run runs fn on the three parties concurrently, party i over nets[i], and waits for all of
 // them. When one party fails, the context of the others is cancelled and their links closed so
 // that nobody waits forever; Run returns the first failure (with the party that raised it).
@@ -47,11 +64,7 @@ func Run(ctx context.Context, nets []secure.Network, fn PartyFunc) error {
 					once.Do(func() {
 						firstErr = fmt.Errorf("party %d: %w", i, errs[i])
 						cancel()
-						for _, n := range nets {
-							if c, ok := n.(closer); ok {
-								_ = c.Close()
-							}
-						}
+						tearDown(nets, firstErr)
 					})
 				}
 			}()
