@@ -40,7 +40,10 @@
 // decide, so that all parties decide alike. Predictions are revealed to the data owner only.
 // [Verbose] and [Output] change what a process prints, never what the parties exchange: the
 // running loss a terminal shows during an epoch on the plain engine appears only at the end of
-// the epoch on a secure runner.
+// the epoch on a secure runner. Since nothing but the epoch's sums is needed there, a backend
+// that can join tensors (the secure engine) computes the loss and metrics of up to 8192
+// samples of consecutive steps together, so that their communication rounds are paid once per
+// group of steps rather than once per step.
 //
 // After training the weights stay on the replicas (secret-shared on a secure runner).
 // [Sequential.GetWeights] and [Sequential.Save] reveal them to the model owner on request (free

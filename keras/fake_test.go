@@ -118,6 +118,28 @@ func (f *fakeParty) ReadShare(data []byte, shape []int) (backend.Tensor, []byte,
 
 var _ backend.ShareCodec = (*fakeParty)(nil)
 
+// Concat joins tensors along axis 0 (the only axis Fit joins), so that the fake parties take
+// the path of a secure engine that computes the metrics of several steps at once.
+func (f *fakeParty) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
+	if axis != 0 || len(xs) == 0 {
+		return nil, fmt.Errorf("fake: concat of %d tensors along axis %d", len(xs), axis)
+	}
+	var all []float64
+	shape := slices.Clone(xs[0].Shape())
+	shape[0] = 0
+	for _, x := range xs {
+		v, err := f.Backend.Reveal(x, -1)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v...)
+		shape[0] += x.Shape()[0]
+	}
+	return f.Backend.Const(all, shape)
+}
+
+var _ concatenator = (*fakeParty)(nil)
+
 // fakeRunner runs a program on three fake parties concurrently.
 type fakeRunner struct {
 	parties [3]*fakeParty

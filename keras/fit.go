@@ -122,19 +122,90 @@ func permutation(n int, seed uint64) []int {
 	return rand.New(rand.NewPCG(seed, 0x51a7e)).Perm(n)
 }
 
-// accum accumulates per-batch sums (loss times batch size, then each metric's sum) on one
-// party, and reveals them to every party.
-type accum struct {
-	sums []backend.Tensor
-	n    int
+// concatenator is implemented by backends that join tensors along an axis (the secure
+// engine). Fit and Evaluate use it to compute the loss and metrics of several steps at once.
+type concatenator interface {
+	Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 }
 
-func (a *accum) add(b backend.Backend, vals []backend.Tensor, n int) error {
+// maxDeferredRows bounds the samples whose predictions and targets an accum keeps before it
+// computes their loss and metrics.
+const maxDeferredRows = 1 << 13
+
+// accum accumulates the sums of the batches of an epoch (the loss times the batch size, then
+// each metric's sum) on one party, and reveals their means to every party.
+//
+// On a backend that plays one party of several (Party() >= 0) and implements concatenator, it
+// keeps the batches' predictions and targets and computes their loss and metrics together, up
+// to maxDeferredRows samples at a time: the sums are those of the batches (up to the engine's
+// rounding), but a multi-party engine pays the communication rounds of the loss and of each
+// metric once per group of steps instead of once per step. Running values are only shown on
+// backends that play every party, where the sums are computed step by step as before.
+type accum struct {
+	m         *Sequential
+	b         backend.Backend
+	cat       concatenator // nil: compute every step's sums at once
+	preds, ys []backend.Tensor
+	rows      int
+	sums      []backend.Tensor
+	n         int
+}
+
+func newAccum(m *Sequential, b backend.Backend) *accum {
+	a := &accum{m: m, b: b}
+	if c, ok := b.(concatenator); ok && b.Party() >= 0 {
+		a.cat = c
+	}
+	return a
+}
+
+// add accumulates the loss and metrics of a batch of n samples.
+func (a *accum) add(pred, y backend.Tensor, n int) error {
+	if a.cat == nil {
+		vals, err := a.m.stepSums(a.b, pred, y)
+		if err != nil {
+			return err
+		}
+		return a.addSums(vals, n)
+	}
+	a.preds, a.ys = append(a.preds, pred), append(a.ys, y)
+	a.rows += n
+	if a.rows >= maxDeferredRows {
+		return a.flush()
+	}
+	return nil
+}
+
+// flush computes the loss and metrics of the kept batches.
+func (a *accum) flush() error {
+	if len(a.preds) == 0 {
+		return nil
+	}
+	pred, y := a.preds[0], a.ys[0]
+	if len(a.preds) > 1 {
+		var err error
+		if pred, err = a.cat.Concat(0, a.preds...); err != nil {
+			return err
+		}
+		if y, err = a.cat.Concat(0, a.ys...); err != nil {
+			return err
+		}
+	}
+	vals, err := a.m.stepSums(a.b, pred, y)
+	if err != nil {
+		return err
+	}
+	n := a.rows
+	a.preds, a.ys, a.rows = nil, nil, 0
+	return a.addSums(vals, n)
+}
+
+func (a *accum) addSums(vals []backend.Tensor, n int) error {
 	if a.sums == nil {
 		a.sums = vals
 	} else {
 		for i, v := range vals {
-			s, err := b.Add(a.sums[i], v)
+			s, err := a.b.Add(a.sums[i], v)
 			if err != nil {
 				return err
 			}
@@ -146,10 +217,13 @@ func (a *accum) add(b backend.Backend, vals []backend.Tensor, n int) error {
 }
 
 // logs reveals the running means to every party.
-func (a *accum) logs(b backend.Backend, keys []string, prefix string) (Logs, error) {
+func (a *accum) logs(keys []string, prefix string) (Logs, error) {
+	if err := a.flush(); err != nil {
+		return nil, err
+	}
 	l := Logs{}
 	for i, s := range a.sums {
-		v, err := b.Reveal(s, -1)
+		v, err := a.b.Reveal(s, -1)
 		if err != nil {
 			return nil, fmt.Errorf("reveal %s: %w", keys[i], err)
 		}
@@ -360,7 +434,7 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 		return err
 	}
 	report := rep.is(b)
-	var acc accum
+	acc := newAccum(m, b)
 	for step, lo := 0, 0; lo < train.n; step, lo = step+1, lo+o.batchSize {
 		idx := order[lo:min(lo+o.batchSize, train.n)]
 		xt, yt, err := m.inputBatch(b, train, idx, o.owner, true)
@@ -371,30 +445,26 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
-		sums, err := m.stepSums(b, pred, yt)
-		if err != nil {
-			return fmt.Errorf("step %d: %w", step+1, err)
-		}
 		if err := r.backward(m.loss, pred, yt); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
 		if err := upd.Update(); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
-		if err := acc.add(b, sums, len(idx)); err != nil {
+		if err := acc.add(pred, yt, len(idx)); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
 		if report && prog.live() && lo+o.batchSize < train.n {
 			var logs Logs
 			if b.Party() < 0 { // running values cost nothing and reveal nothing on one party
-				if logs, err = acc.logs(b, keys, ""); err != nil {
+				if logs, err = acc.logs(keys, ""); err != nil {
 					return fmt.Errorf("step %d: %w", step+1, err)
 				}
 			}
 			prog.update(step+1, logs, keys)
 		}
 	}
-	logs, err := acc.logs(b, keys, "")
+	logs, err := acc.logs(keys, "")
 	if err != nil {
 		return err
 	}
@@ -415,7 +485,7 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 // (which may be nil) as it goes.
 func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *options, prefix string, prog *progress, report bool) (Logs, error) {
 	keys := m.logKeys()
-	var acc accum
+	acc := newAccum(m, b)
 	for step, lo := 0, 0; lo < d.n; step, lo = step+1, lo+o.batchSize {
 		idx := rangeIdx(lo, min(lo+o.batchSize, d.n))
 		xt, yt, err := m.inputBatch(b, d, idx, o.owner, true)
@@ -426,24 +496,20 @@ func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *optio
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
 		}
-		sums, err := m.stepSums(b, pred, yt)
-		if err != nil {
+		if err := acc.add(pred, yt, len(idx)); err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
-		}
-		if err := acc.add(b, sums, len(idx)); err != nil {
-			return nil, err
 		}
 		if report && prog.live() && lo+o.batchSize < d.n {
 			var logs Logs
 			if b.Party() < 0 {
-				if logs, err = acc.logs(b, keys, prefix); err != nil {
+				if logs, err = acc.logs(keys, prefix); err != nil {
 					return nil, err
 				}
 			}
 			prog.update(step+1, logs, keys)
 		}
 	}
-	return acc.logs(b, keys, prefix)
+	return acc.logs(keys, prefix)
 }
 
 // Evaluate returns the loss and metrics of the model on samples x with targets y. Options:

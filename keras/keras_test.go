@@ -225,7 +225,12 @@ func TestSecureStyleRunnerMatchesPlain(t *testing.T) {
 	var out bytes.Buffer
 	sh, err := sm.Fit(x, y, Epochs(2), BatchSize(50), ValidationData(xt, yt), Verbose(1), Output(&out), Callbacks(early()))
 	require.NoError(t, err)
-	assert.Equal(t, ph.History, sh.History)
+	// The fake parties compute the metrics of several steps at once, as the secure engine does:
+	// the same sums in another order.
+	require.Equal(t, len(ph.History), len(sh.History))
+	for k, v := range ph.History {
+		assert.InDeltaSlice(t, v, sh.History[k], 1e-12, k)
+	}
 	assert.Equal(t, 2, strings.Count(out.String(), "Epoch "), "one party reports: %s", out.String())
 
 	pp, err := pm.Predict(xt, Verbose(0))

@@ -162,6 +162,19 @@ func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, er
 	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
 }
 
+// Concat joins tensors of the same shape but along axis (local).
+func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
+	ss := make([]*aby3.Shared, len(xs))
+	for i, x := range xs {
+		s, err := get("Concat", x)
+		if err != nil {
+			return nil, err
+		}
+		ss[i] = s
+	}
+	return wrap(b.p.Concat(axis, ss...))
+}
+
 // broadcast repeats t to shape by the NumPy rule.
 func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
 	in := t.Shape
