@@ -90,6 +90,7 @@ func TestComparisons(t *testing.T) {
 				}
 			}
 			var lt, ltc, gtc, sign, relu, mask, back, sel, maxi, mini, clip []uint64
+			var reluA, maskA, backA []uint64
 			run3(t, 53, func(p *aby3.Party) error {
 				sx, err := shareRandom(p, x, shape)
 				if err != nil {
@@ -126,6 +127,17 @@ func TestComparisons(t *testing.T) {
 				if err := revealRing(p, &back, z, err); err != nil {
 					return err
 				}
+				z, am, err := p.ReLUArith(sx)
+				if err := revealRing(p, &reluA, z, err); err != nil {
+					return err
+				}
+				if err := revealRing(p, &maskA, am, nil); err != nil {
+					return err
+				}
+				z, err = p.MulRing(sy, am)
+				if err := revealRing(p, &backA, z, err); err != nil {
+					return err
+				}
 				lb, err := p.LessThan(sx, sy)
 				if err != nil {
 					return err
@@ -158,6 +170,9 @@ func TestComparisons(t *testing.T) {
 				require.Equal(t, uint64(max(xi, 0)), relu[i], "relu %d", i)
 				require.Equal(t, b2u(xi > 0), mask[i], "relu mask %d", i)
 				require.Equal(t, y[i]*b2u(xi > 0), back[i], "mul mask %d", i)
+				require.Equal(t, relu[i], reluA[i], "relu arith %d", i)
+				require.Equal(t, mask[i], maskA[i], "relu arith mask %d", i)
+				require.Equal(t, back[i], backA[i], "relu arith mask product %d", i)
 				if xi < yi {
 					require.Equal(t, x[i], sel[i], "select %d", i)
 				} else {
@@ -171,10 +186,11 @@ func TestComparisons(t *testing.T) {
 	}
 }
 
-// ReLU costs eight rounds whatever the size; the mask product costs one.
+// ReLU costs eight rounds whatever the size and its mask product one; ReLUArith costs nine and
+// its mask product (a ring product) one, with fewer words.
 func TestReLUCost(t *testing.T) {
 	for _, n := range []int{1, 100, 16384} {
-		var relu, back [3]aby3.Stats
+		var relu, back, reluA, backA [3]aby3.Stats
 		run3(t, 55, func(p *aby3.Party) error {
 			x, err := p.Public([]float64{-0.5}, []int{n})
 			if err != nil {
@@ -191,15 +207,34 @@ func TestReLUCost(t *testing.T) {
 				return err
 			}
 			back[p.ID()] = p.Stats().Sub(s)
+			s = p.Stats()
+			_, am, err := p.ReLUArith(x)
+			if err != nil {
+				return err
+			}
+			reluA[p.ID()] = p.Stats().Sub(s)
+			s = p.Stats()
+			if _, err := p.MulRing(x, am); err != nil {
+				return err
+			}
+			backA[p.ID()] = p.Stats().Sub(s)
 			return nil
 		})
-		var bytes int64
+		var bytes, bytesBack, bytesA, bytesBackA int64
 		for id := range 3 {
 			assert.Equal(t, int64(8), relu[id].Rounds, "n=%d party %d", n, id)
 			assert.Equal(t, int64(1), back[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(9), reluA[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(1), backA[id].Rounds, "n=%d party %d", n, id)
 			bytes += relu[id].BytesSent
+			bytesBack += back[id].BytesSent
+			bytesA += reluA[id].BytesSent
+			bytesBackA += backA[id].BytesSent
 		}
-		t.Logf("ReLU n=%d: %.1f words per element (all parties)", n, float64(bytes)/8/float64(n))
+		assert.Less(t, bytesA+bytesBackA, bytes+bytesBack, "n=%d", n)
+		w := func(b int64) float64 { return float64(b) / 8 / float64(n) }
+		t.Logf("n=%d, words per element (all parties): ReLU %.1f + mask %.1f, ReLUArith %.1f + mask %.1f",
+			n, w(bytes), w(bytesBack), w(bytesA), w(bytesBackA))
 	}
 }
 

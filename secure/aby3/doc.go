@@ -49,7 +49,8 @@
 // reciprocal, inverse square root and softmax come from
 // [github.com/gotfe/gotfe/secure/approx], each with a stated input range, error, and
 // saturation outside the range. Operations return new tensors; masks returned for a backward
-// pass ([Party.ReLU], [Party.MaxPool2D]) are boolean sharings to be passed back unchanged.
+// pass ([Party.ReLU], [Party.MaxPool2D]) are boolean sharings to be passed back unchanged, or
+// for [Party.ReLUArith] an arithmetic sharing of 0 and 1 that a ring product applies.
 //
 // # Costs
 //

@@ -9,28 +9,59 @@ import (
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 
-// Mask is a boolean sharing returned by ReLU and MaxPool2D for their backward passes.
+// Mask is a secret 0/1 mask returned by ReLU and MaxPool2D for their backward passes: a
+// boolean sharing, or for ReLU on large tensors an arithmetic sharing of the integers 0 and 1.
 type Mask struct {
 	b *aby3.BoolShared
+	a *aby3.Shared
 }
 
 // Shape returns the mask's dimensions.
-func (m *Mask) Shape() []int { return m.b.Shape() }
+func (m *Mask) Shape() []int {
+	if m.a != nil {
+		return m.a.Shape()
+	}
+	return m.b.Shape()
+}
 
-func getMask(op string, t backend.Tensor) (*aby3.BoolShared, error) {
+func getMask(op string, t backend.Tensor) (*Mask, error) {
 	m, ok := t.(*Mask)
-	if !ok || m == nil || m.b == nil {
+	if !ok || m == nil || (m.b == nil && m.a == nil) {
 		return nil, fmt.Errorf("aby3: %s: operand %T is not a mask of the secure backend", op, t)
+	}
+	return m, nil
+}
+
+func getBoolMask(op string, t backend.Tensor) (*aby3.BoolShared, error) {
+	m, err := getMask(op, t)
+	if err != nil {
+		return nil, err
+	}
+	if m.b == nil {
+		return nil, fmt.Errorf("aby3: %s: the mask of a ReLU is not a pooling mask", op)
 	}
 	return m.b, nil
 }
 
-// ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass (see
-// [aby3.Party.ReLU] for its rounds).
+// arithMaskMin is the number of elements from which ReLU keeps its mask as an arithmetic
+// sharing ([aby3.Party.ReLUArith]: one round more, 3 words per element fewer, and 9 fewer in
+// the backward pass): below it the round costs more than the bytes.
+const arithMaskMin = 1024
+
+// ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass: eight rounds
+// ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; nine
+// rounds with fewer bytes in both passes for larger ones ([aby3.Party.ReLUArith]).
 func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
 	s, err := get("ReLU", x)
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.Len() >= arithMaskMin {
+		y, m, err := b.p.ReLUArith(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Tensor{s: y}, &Mask{a: m}, nil
 	}
 	y, m, err := b.p.ReLU(s)
 	if err != nil {
@@ -39,7 +70,7 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 	return &Tensor{s: y}, &Mask{b: m}, nil
 }
 
-// MulMask keeps x where the ReLU mask is set (one round, no comparison).
+// MulMask keeps x where the ReLU mask is set (one round, exact, no comparison).
 func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
 	s, err := get("MulMask", x)
 	if err != nil {
@@ -49,7 +80,10 @@ func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.MulMask(s, m))
+	if m.a != nil {
+		return wrap(b.p.MulRing(s, m.a))
+	}
+	return wrap(b.p.MulMask(s, m.b))
 }
 
 // Maximum returns the elementwise maximum (an exact comparison and a selection).
@@ -94,7 +128,7 @@ func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window,
 	if err != nil {
 		return nil, err
 	}
-	m, err := getMask("MaxPool2DBackward", argmax)
+	m, err := getBoolMask("MaxPool2DBackward", argmax)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,17 @@ func TestAgreementComparisons(t *testing.T) {
 			}
 			return b.MulMask(in[1], m)
 		}},
+		{"relu/large", [][]int{{37, 41}}, 10, 1e-4, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {
+			y, _, err := b.ReLU(in[0]) // 1517 elements: the mask is an arithmetic sharing
+			return y, err
+		}},
+		{"relumask/large", [][]int{{37, 41}, {37, 41}}, 10, 1e-4, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {
+			_, m, err := b.ReLU(in[0])
+			if err != nil {
+				return nil, err
+			}
+			return b.MulMask(in[1], m)
+		}},
 		{"maximum", [][]int{{4, 5}, {4, 5}}, 100, 1e-4, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {
 			return b.Maximum(in[0], in[1])
 		}},
