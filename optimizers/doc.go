@@ -8,7 +8,10 @@
 // each trainable variable's Grad and replacing its Value. Learning rates and the other
 // hyperparameters are public; the weights, gradients and slots are whatever the backend holds
 // (secret shares on the secure engine). Bias corrections depend only on the step count, so
-// they are public scalars.
+// they are public scalars. On a backend that can concatenate tensors and split them back (the
+// secure engine), an updater keeps its slots as one flat tensor and applies each step to the
+// concatenation of all the gradients: the same elementwise arithmetic, with the communication
+// rounds of a step paid once per update rather than once per variable.
 //
 // Updates follow Keras 3, except that Adam divides by sqrt(v̂ + ε²) instead of sqrt(v̂) + ε: one
 // inverse square root rather than a square root and a reciprocal, which on the secure engine

@@ -167,6 +167,76 @@ func grad(class string, v *backend.Variable) (backend.Tensor, error) {
 	return v.Grad, nil
 }
 
+// joiner is implemented by backends that concatenate 1-D tensors and split them back (the
+// secure engine). On such a backend an updater keeps its slots as one flat tensor and applies
+// each step to the concatenation of all the gradients: the same elementwise arithmetic, but a
+// multi-party engine pays the communication rounds of a step once per update instead of once
+// per variable.
+type joiner interface {
+	Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
+	Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error)
+}
+
+// flat is the layout of the trainable variables in the concatenation of their values.
+type flat struct {
+	j     joiner
+	sizes []int
+	total int
+}
+
+// newFlat returns the layout of vars on b, or nil when b cannot join tensors.
+func newFlat(b backend.Backend, vars []*backend.Variable) (*flat, error) {
+	j, ok := b.(joiner)
+	if !ok || len(vars) == 0 {
+		return nil, nil
+	}
+	f := &flat{j: j}
+	for _, v := range vars {
+		n, err := backend.NumElements(v.Value.Shape())
+		if err != nil {
+			return nil, err
+		}
+		f.sizes = append(f.sizes, n)
+		f.total += n
+	}
+	return f, nil
+}
+
+// grads returns the concatenation of the variables' gradients.
+func (f *flat) grads(b backend.Backend, class string, vars []*backend.Variable) (backend.Tensor, error) {
+	parts := make([]backend.Tensor, len(vars))
+	for i, v := range vars {
+		g, err := grad(class, v)
+		if err != nil {
+			return nil, err
+		}
+		if parts[i], err = b.Reshape(g, []int{f.sizes[i]}); err != nil {
+			return nil, err
+		}
+	}
+	return f.j.Concat(0, parts...)
+}
+
+// apply adds the slices of step to the variables' values.
+func (f *flat) apply(b backend.Backend, vars []*backend.Variable, step backend.Tensor) error {
+	parts, err := f.j.Split(step, f.sizes)
+	if err != nil {
+		return err
+	}
+	for i, v := range vars {
+		d, err := b.Reshape(parts[i], v.Value.Shape())
+		if err != nil {
+			return err
+		}
+		nv, err := b.Add(v.Value, d)
+		if err != nil {
+			return err
+		}
+		v.Value = nv
+	}
+	return nil
+}
+
 func (o *sgd) Build(b backend.Backend, vars []*backend.Variable) (Updater, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -176,8 +246,17 @@ func (o *sgd) Build(b backend.Backend, vars []*backend.Variable) (Updater, error
 		return nil, err
 	}
 	u := &sgdUpdater{b: b, cfg: o.cfg, vars: tv}
+	if u.flat, err = newFlat(b, tv); err != nil {
+		return nil, fmt.Errorf("SGD: %w", err)
+	}
 	if o.cfg.Momentum > 0 {
-		if u.velocity, err = zerosLike(b, tv); err != nil {
+		if u.flat != nil {
+			z, err := b.Zeros([]int{u.flat.total})
+			if err != nil {
+				return nil, fmt.Errorf("SGD: %w", err)
+			}
+			u.velocity = []backend.Tensor{z}
+		} else if u.velocity, err = zerosLike(b, tv); err != nil {
 			return nil, fmt.Errorf("SGD: %w", err)
 		}
 	}
@@ -188,15 +267,42 @@ type sgdUpdater struct {
 	b        backend.Backend
 	cfg      SGDConfig
 	vars     []*backend.Variable
-	velocity []backend.Tensor
+	flat     *flat            // non-nil: one step over the concatenated variables
+	velocity []backend.Tensor // per variable, or one flat tensor
 	steps    int
 }
 
 func (u *sgdUpdater) Iterations() int { return u.steps }
 
 func (u *sgdUpdater) Update() error {
+	if u.flat != nil {
+		g, err := u.flat.grads(u.b, "SGD", u.vars)
+		if err != nil {
+			return err
+		}
+		step, err := u.step(0, g)
+		if err == nil {
+			err = u.flat.apply(u.b, u.vars, step)
+		}
+		if err != nil {
+			return fmt.Errorf("SGD: %w", err)
+		}
+		u.steps++
+		return nil
+	}
 	for i, v := range u.vars {
-		if err := u.update(i, v); err != nil {
+		g, err := grad("SGD", v)
+		if err != nil {
+			return err
+		}
+		step, err := u.step(i, g)
+		if err == nil {
+			var nv backend.Tensor
+			if nv, err = u.b.Add(v.Value, step); err == nil {
+				v.Value = nv
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("SGD: %s: %w", v.Name, err)
 		}
 	}
@@ -204,43 +310,35 @@ func (u *sgdUpdater) Update() error {
 	return nil
 }
 
-func (u *sgdUpdater) update(i int, v *backend.Variable) error {
+// step returns the change of the weights whose gradient is g and velocity slot i.
+func (u *sgdUpdater) step(i int, g backend.Tensor) (backend.Tensor, error) {
 	b, lr, m := u.b, u.cfg.LearningRate, u.cfg.Momentum
-	g, err := grad("SGD", v)
-	if err != nil {
-		return err
-	}
 	step, err := b.Scale(g, -lr) // -lr*g
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if m > 0 {
 		mv, err := b.Scale(u.velocity[i], m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		vel, err := b.Add(mv, step) // v = m*v - lr*g
 		if err != nil {
-			return err
+			return nil, err
 		}
 		u.velocity[i] = vel
 		if u.cfg.Nesterov { // m*v - lr*g
 			if mv, err = b.Scale(vel, m); err != nil {
-				return err
+				return nil, err
 			}
 			if step, err = b.Add(mv, step); err != nil {
-				return err
+				return nil, err
 			}
 		} else {
 			step = vel
 		}
 	}
-	nv, err := b.Add(v.Value, step)
-	if err != nil {
-		return err
-	}
-	v.Value = nv
-	return nil
+	return step, nil
 }
 
 // AdamConfig holds the hyperparameters of [Adam].
@@ -297,14 +395,24 @@ func (o *adam) Build(b backend.Backend, vars []*backend.Variable) (Updater, erro
 		return nil, err
 	}
 	u := &adamUpdater{b: b, cfg: o.cfg, vars: tv}
-	if u.m, err = zerosLike(b, tv); err != nil {
+	if u.flat, err = newFlat(b, tv); err != nil {
 		return nil, fmt.Errorf("Adam: %w", err)
 	}
-	if u.v, err = zerosLike(b, tv); err != nil {
+	slots := func() ([]backend.Tensor, error) {
+		if u.flat == nil {
+			return zerosLike(b, tv)
+		}
+		z, err := b.Zeros([]int{u.flat.total})
+		return []backend.Tensor{z}, err
+	}
+	if u.m, err = slots(); err != nil {
+		return nil, fmt.Errorf("Adam: %w", err)
+	}
+	if u.v, err = slots(); err != nil {
 		return nil, fmt.Errorf("Adam: %w", err)
 	}
 	if o.cfg.AMSGrad {
-		if u.vmax, err = zerosLike(b, tv); err != nil {
+		if u.vmax, err = slots(); err != nil {
 			return nil, fmt.Errorf("Adam: %w", err)
 		}
 	}
@@ -315,7 +423,8 @@ type adamUpdater struct {
 	b          backend.Backend
 	cfg        AdamConfig
 	vars       []*backend.Variable
-	m, v, vmax []backend.Tensor
+	flat       *flat            // non-nil: one step over the concatenated variables
+	m, v, vmax []backend.Tensor // per variable, or one flat tensor each
 	steps      int
 }
 
@@ -325,8 +434,34 @@ func (u *adamUpdater) Update() error {
 	t := float64(u.steps + 1)
 	c := u.cfg
 	alpha := c.LearningRate * math.Sqrt(1-math.Pow(c.Beta2, t)) / (1 - math.Pow(c.Beta1, t))
+	if u.flat != nil {
+		g, err := u.flat.grads(u.b, "Adam", u.vars)
+		if err != nil {
+			return err
+		}
+		step, err := u.step(0, g, alpha)
+		if err == nil {
+			err = u.flat.apply(u.b, u.vars, step)
+		}
+		if err != nil {
+			return fmt.Errorf("Adam: %w", err)
+		}
+		u.steps++
+		return nil
+	}
 	for i, v := range u.vars {
-		if err := u.update(i, v, alpha); err != nil {
+		g, err := grad("Adam", v)
+		if err != nil {
+			return err
+		}
+		step, err := u.step(i, g, alpha)
+		if err == nil {
+			var nv backend.Tensor
+			if nv, err = u.b.Add(v.Value, step); err == nil {
+				v.Value = nv
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("Adam: %s: %w", v.Name, err)
 		}
 	}
@@ -354,52 +489,43 @@ func axpby(bk backend.Backend, a float64, x backend.Tensor, b float64, y backend
 // real numbers: m/sqrt(v + ε²) = S·m/sqrt(S²·v + S²·ε²).
 const adamScale = 64
 
-func (u *adamUpdater) update(i int, v *backend.Variable, alpha float64) error {
+// step updates slot i of the moments with the gradient g and returns the change of the
+// weights.
+func (u *adamUpdater) step(i int, g backend.Tensor, alpha float64) (backend.Tensor, error) {
 	b, c := u.b, u.cfg
-	g, err := grad("Adam", v)
-	if err != nil {
-		return err
-	}
+	var err error
 	if u.m[i], err = axpby(b, c.Beta1, u.m[i], 1-c.Beta1, g); err != nil {
-		return err
+		return nil, err
 	}
 	gs, err := b.Scale(g, adamScale) // exact: an integer factor
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g2, err := b.Mul(gs, gs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if u.v[i], err = axpby(b, c.Beta2, u.v[i], 1-c.Beta2, g2); err != nil {
-		return err
+		return nil, err
 	}
 	vv := u.v[i]
 	if c.AMSGrad {
 		if u.vmax[i], err = b.Maximum(u.vmax[i], vv); err != nil {
-			return err
+			return nil, err
 		}
 		vv = u.vmax[i]
 	}
 	d, err := b.AddScalar(vv, c.Epsilon*c.Epsilon*adamScale*adamScale)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d, err = b.InvSqrt(d); err != nil {
-		return err
+		return nil, err
 	}
 	if d, err = b.Mul(u.m[i], d); err != nil {
-		return err
+		return nil, err
 	}
-	if d, err = b.Scale(d, -alpha*adamScale); err != nil {
-		return err
-	}
-	nv, err := b.Add(v.Value, d)
-	if err != nil {
-		return err
-	}
-	v.Value = nv
-	return nil
+	return b.Scale(d, -alpha*adamScale)
 }
 
 // FromConfig rebuilds an optimizer from its class name ("SGD" or "Adam") and the JSON of its

@@ -11,11 +11,42 @@ import (
 	"github.com/gotfe/gotfe/keras/backend/plain"
 )
 
+// joining is the plain engine with Concat and Split, so that updaters take the path of the
+// secure engine: one step over the concatenation of all the variables.
+type joining struct{ *plain.Backend }
+
+func (j joining) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
+	var all []float64
+	for _, x := range xs {
+		all = append(all, x.(*plain.Tensor).Values()...)
+	}
+	return plain.NewTensor(all, []int{len(all)})
+}
+
+func (j joining) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
+	v := x.(*plain.Tensor).Values()
+	var out []backend.Tensor
+	for _, n := range sizes {
+		t, err := plain.NewTensor(v[:n], []int{n})
+		if err != nil {
+			return nil, err
+		}
+		out, v = append(out, t), v[n:]
+	}
+	return out, nil
+}
+
+var _ joiner = joining{}
+
 // run applies the optimizer to one scalar weight starting at w0 with the given gradients and
 // returns the weight after each step.
 func run(t *testing.T, o Optimizer, w0 float64, grads ...float64) []float64 {
 	t.Helper()
-	b := plain.New()
+	return runOn(t, plain.New(), o, w0, grads...)
+}
+
+func runOn(t *testing.T, b backend.Backend, o Optimizer, w0 float64, grads ...float64) []float64 {
+	t.Helper()
 	val := func(v float64) backend.Tensor {
 		x, err := b.Const([]float64{v}, []int{1})
 		require.NoError(t, err)
@@ -69,6 +100,7 @@ func TestHandComputedSteps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.InDeltaSlice(t, tc.want, run(t, tc.opt, 1, tc.grads...), 1e-12)
+			assert.InDeltaSlice(t, tc.want, runOn(t, joining{plain.New()}, tc.opt, 1, tc.grads...), 1e-12, "joined")
 		})
 	}
 	// Adam's first step moves each weight by about the learning rate.
@@ -113,4 +145,45 @@ func TestFromConfig(t *testing.T) {
 	assert.ErrorContains(t, err, "unknown optimizer")
 	_, err = FromConfig("SGD", []byte(`{"learning_rate":-1}`))
 	assert.ErrorContains(t, err, "learning rate")
+}
+
+// On a backend that joins tensors, every optimizer updates all variables at once and gives the
+// same weights as variable by variable.
+func TestJoinedMatchesPerVariable(t *testing.T) {
+	for _, o := range []Optimizer{
+		SGD(0.1), SGD(0.1, Momentum(0.9)), SGD(0.1, Momentum(0.9), Nesterov(true)),
+		Adam(0.1), Adam(0.1, AMSGrad(true)),
+	} {
+		t.Run(o.Name(), func(t *testing.T) {
+			steps := func(b backend.Backend) [][]float64 {
+				val := func(v []float64, shape ...int) backend.Tensor {
+					x, err := b.Const(v, shape)
+					require.NoError(t, err)
+					return x
+				}
+				k := &backend.Variable{Name: "k", Value: val([]float64{1, -2, 3, 0.5}, 2, 2), Trainable: true}
+				frozen := &backend.Variable{Name: "frozen", Value: val([]float64{7}, 1)}
+				bias := &backend.Variable{Name: "b", Value: val([]float64{0.1, 0.2, -0.3}, 3), Trainable: true}
+				u, err := o.Build(b, []*backend.Variable{k, frozen, bias})
+				require.NoError(t, err)
+				var out [][]float64
+				for s := range 3 {
+					f := float64(s + 1)
+					k.Grad = val([]float64{0.5 * f, -1, 0.25, 2 / f}, 2, 2)
+					bias.Grad = val([]float64{-0.5, f, 0}, 3)
+					require.NoError(t, u.Update())
+					for _, v := range []*backend.Variable{k, frozen, bias} {
+						out = append(out, v.Value.(*plain.Tensor).Values())
+					}
+					assert.Equal(t, []int{2, 2}, k.Value.Shape())
+				}
+				return out
+			}
+			want, got := steps(plain.New()), steps(joining{plain.New()})
+			require.Equal(t, len(want), len(got))
+			for i := range want {
+				assert.InDeltaSlice(t, want[i], got[i], 1e-12)
+			}
+		})
+	}
 }

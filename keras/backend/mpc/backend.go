@@ -175,6 +175,34 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 	return wrap(b.p.Concat(axis, ss...))
 }
 
+// Split cuts a 1-D tensor into consecutive pieces of the given sizes, which must add up to its
+// length (local).
+func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
+	s, err := get("Split", x)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, n := range sizes {
+		if n < 0 {
+			return nil, fmt.Errorf("aby3: Split: negative size %d", n)
+		}
+		total += n
+	}
+	if len(s.Shape()) != 1 || total != s.Len() {
+		return nil, fmt.Errorf("aby3: Split of shape %v into pieces of %v: %w", s.Shape(), sizes, ring.ErrShape)
+	}
+	out := make([]backend.Tensor, len(sizes))
+	off := 0
+	for i, n := range sizes {
+		if out[i], err = wrap(b.p.Slice(s, 0, off, off+n)); err != nil {
+			return nil, err
+		}
+		off += n
+	}
+	return out, nil
+}
+
 // broadcast repeats t to shape by the NumPy rule.
 func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
 	in := t.Shape
