@@ -21,19 +21,24 @@
 // Fixed-point values carry f fractional bits ([github.com/gotfe/gotfe/secure/fixed]); a product
 // carries 2f and is truncated by f. [Party.Mul] and [Party.MatMul] fuse the truncation into the
 // resharing (ABY3's share truncation Π_trunc1, three-party form): party 1 sends t_1 to party 0
-// and party 2 sends t_2 to party 1 (round 1); party 0 truncates A = t_0 + t_1, party 1 and 2
-// truncate t_2, and party 0 sends (A >> f) - r to party 2, where r is drawn from the PRG that
-// parties 0 and 1 share (round 2). Each party still sends one ring element per output element;
-// the cost is two rounds. [Party.Trunc] truncates an existing sharing with one message from
-// party 0 to party 2 (one round).
+// and party 2 sends t_2 to party 1 (round 1); party 0 truncates A = t_0 + t_1, parties 1 and 2
+// truncate B = t_2, and party 0 sends its truncated half, masked by a value r drawn from the PRG
+// it shares with party 1, to party 2 (round 2). [Party.Trunc] truncates an existing sharing in
+// one round.
 //
-// The truncation of z = A + B by d bits is computed as (A >> d) + (B >> d) + 1 with arithmetic
-// shifts. Error: when |z| < 2^l with l < 63, the result differs from z/2^d by less than one unit
-// in the last place (|error| < 2^-f as a real number) and is unbiased; with probability at most
-// 2^(l+1-64) over the randomness of the shares, the sum of the shares wraps around and the
-// result is off by 2^(64-d) (a large error). For fixed-point products with f = 16 whose
-// magnitude is below 2^8 the failure probability per element is below 2^-23; keep
-// intermediate values small, or lower f, for long computations.
+// Truncating the two halves separately goes wrong when their sum wraps around the ring, which
+// for a value below 2^l happens with probability about 2^(l-64) over the randomness of the
+// shares and then puts an error of 2^(64-d) in the result: at f = 16, an activation of 1 off
+// by 2^32. Over the millions of products of a training run that is bound to happen, so the
+// engine corrects the wrap exactly instead: after party 0 adds 2^62, the wrap bit is the OR of
+// the two halves' top bits, and the product of those two bits (known to party 0 and to
+// parties 1 and 2 respectively) comes from two three-party oblivious transfers in the same
+// round (see finishTrunc in trunc.go). The cost is d-bit lanes (16 bits at f = 16): per output
+// element a fixed-point product sends 16 bytes from party 0 and 10 from each of the others,
+// against 8 for a ring product.
+//
+// Error: for every |z| < 2^62 the result differs from z/2^d by less than one unit in the last
+// place (|error| < 2^-f as a real number) and is unbiased. There is no failure probability.
 //
 // # Boolean sharing, comparisons and approximations
 //

@@ -32,9 +32,9 @@ func (p *Party) reshare(op string, t []uint64, shape []int) (*Shared, error) {
 	return &Shared{shape: append([]int(nil), shape...), a: keep, b: nxt}, nil
 }
 
-// reshareTrunc turns the 3-out-of-3 sharing t into a replicated sharing of t / 2^d (ABY3
-// Π_trunc1, three-party form; see the package documentation for its error). Two rounds; every
-// party sends one ring element per value. t is handed over.
+// reshareTrunc turns the 3-out-of-3 sharing t into a replicated sharing of t / 2^d (ABY3's
+// share truncation Π_trunc1, three-party form, with an exact wrap correction; see
+// finishTrunc). Two rounds. t is handed over.
 func (p *Party) reshareTrunc(op string, t []uint64, shape []int, d uint) (*Shared, error) {
 	n := len(t)
 	out := &Shared{shape: append([]int(nil), shape...)}
@@ -68,45 +68,10 @@ func (p *Party) reshareTrunc(op string, t []uint64, shape []int, d uint) (*Share
 	return p.finishTrunc(op, out, a, d)
 }
 
-// finishTrunc completes a truncation given, on party 0, A = the sum of components 0 and 1 and,
-// on parties 1 and 2, B = component 2 (z = A + B). It writes the new components into out.
-// Round: P0 -> P2: (A >> d) + 1 - r.
-func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared, error) {
-	n := len(a)
-	p.round()
-	switch p.id {
-	case 0:
-		// c0 = (A >> d) + 1 - r, c1 = r; the +1 makes the result unbiased.
-		r := make([]uint64, n)
-		p.next.Fill(r)
-		c0 := make([]uint64, n)
-		for i, v := range a {
-			c0[i] = uint64(int64(v)>>d) + 1 - r[i]
-		}
-		keep := append([]uint64(nil), c0...)
-		if err := p.send(op, 2, c0); err != nil {
-			return nil, err
-		}
-		out.a, out.b = keep, r
-	case 1:
-		r := make([]uint64, n)
-		p.prev.Fill(r)
-		ring.ShiftRightArithTo(a, a, d)
-		out.a, out.b = r, a
-	case 2:
-		ring.ShiftRightArithTo(a, a, d)
-		c0, err := p.recv(op, 0, n)
-		if err != nil {
-			return nil, err
-		}
-		out.a, out.b = a, c0
-	}
-	return out, nil
-}
-
-// Trunc divides a sharing by 2^d (d ≥ 1), as after a fixed-point product: party 0, which holds
-// x_0 and x_1, truncates their sum; parties 1 and 2 truncate x_2; one message from party 0 to
-// party 2 re-randomises the result (one round). Error: see the package documentation.
+// Trunc divides a sharing by 2^d (1 ≤ d ≤ 62), as after a fixed-point product: party 0, which
+// holds x_0 and x_1, truncates their sum; parties 1 and 2 truncate x_2; the wrap-around of the
+// two halves is corrected exactly (see finishTrunc), in one round. Error: below one unit in
+// the last place, never more, for every x with |x| < 2^62.
 func (p *Party) Trunc(x *Shared, d int) (*Shared, error) {
 	if d < 1 || d > 62 {
 		return nil, fmt.Errorf("aby3: trunc by %d bits out of range [1, 62]", d)
