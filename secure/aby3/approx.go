@@ -155,6 +155,18 @@ func (o approxOps) MulMany(xs, ys []*Shared, shift int) ([]*Shared, error) {
 }
 
 func (o approxOps) Compare(x *Shared, ts []approx.Threshold) ([]*Shared, error) {
+	return o.compare(x, anyRaw, ts)
+}
+
+func (o approxOps) CompareIn(x *Shared, lo, hi float64, ts []approx.Threshold) ([]*Shared, error) {
+	in := anyRaw
+	if l, h := math.Floor(math.Ldexp(lo, o.p.enc.FracBits)), math.Ceil(math.Ldexp(hi, o.p.enc.FracBits)); l >= -0x1p62 && h <= 0x1p62 {
+		in = [2]int64{int64(l), int64(h)}
+	}
+	return o.compare(x, in, ts)
+}
+
+func (o approxOps) compare(x *Shared, in [2]int64, ts []approx.Threshold) ([]*Shared, error) {
 	th := make([]threshold, len(ts))
 	for i, t := range ts {
 		at, err := o.p.enc.Encode(t.At)
@@ -167,7 +179,7 @@ func (o approxOps) Compare(x *Shared, ts []approx.Threshold) ([]*Shared, error) 
 		}
 		th[i] = threshold{at: at, ramp: t.Ramp, value: v}
 	}
-	return o.p.thresholds("compare", x, th)
+	return o.p.thresholds("compare", x, th, in)
 }
 
 // lastAxis returns the shape with the last axis set to 1, and the sizes around it.

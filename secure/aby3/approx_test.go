@@ -67,6 +67,14 @@ func TestApproximations(t *testing.T) {
 		{"Reciprocal/range", (*aby3.Party).Reciprocal, recip, 32, 0x1p12, true, rel(recip, 3e-5, 1.5), 23},
 		{"InvSqrt", (*aby3.Party).InvSqrt, isqrt, 0x1p-8, 0x1p10, true, rel(isqrt, 1e-3, 0), 27},
 		{"Log", (*aby3.Party).Log, math.Log, 0x1p-16, 0x1p16, true, abs(2e-4), 18},
+		// Inputs known to lie in [0, 1]: comparisons on 32-bit lanes (six rounds instead of
+		// seven), no upper clamp, no powers of 4 above 1.
+		{"Log/bounded", func(p *aby3.Party, x *aby3.Shared) (*aby3.Shared, error) {
+			return p.LogWith(x, approx.LogConfig{InputMin: 0, InputMax: 1})
+		}, math.Log, 0x1p-16, 1, true, abs(2e-4), 17},
+		{"Reciprocal/bounded", func(p *aby3.Party, x *aby3.Shared) (*aby3.Shared, error) {
+			return p.ReciprocalWith(x, approx.NewtonConfig{Min: 1, Max: 16, InputMin: 0, InputMax: 10})
+		}, recip, 1, 10, false, rel(recip, 1e-3, 0), 22},
 	}
 	for _, c := range cases {
 		for _, n := range []int{3, 3000} {

@@ -50,7 +50,9 @@
 // value by a secret bit in one round (bit injection by three-party OT, ABY3 §5.4).
 // Comparisons are sign bits of differences, exact on the encodings: a comparison and the use
 // of its result cost eight rounds ([Party.ReLU], [Party.Maximum], [Party.Clip]); a maximum
-// over k elements 8·⌈log2 k⌉ ([Party.Max], [Party.MaxPool2D]). Sigmoid, tanh, exp, log,
+// over k elements 8·⌈log2 k⌉ ([Party.Max], [Party.MaxPool2D]). Differences known to be small
+// have their sign read from their residues modulo 2^32, 2^16 or 2^8 ([Party.MSBWithin]):
+// fewer adder levels and several values per word. Sigmoid, tanh, exp, log,
 // reciprocal, inverse square root and softmax come from
 // [github.com/gotfe/gotfe/secure/approx], each with a stated input range, error, and
 // saturation outside the range. Operations return new tensors; masks returned for a backward

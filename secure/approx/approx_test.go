@@ -155,6 +155,16 @@ func TestReciprocalInvSqrtLog(t *testing.T) {
 		{"invsqrt/range", func(s *simOps, x *sim) (*sim, error) { return InvSqrt(s, x, NewtonConfig{}) }, isqrt, 0x1p10, 0x1p12, relUlp(isqrt, 1e-5, 1.5), 9},
 		{"log", func(s *simOps, x *sim) (*sim, error) { return Log(s, x, LogConfig{}) }, math.Log, 0x1p-16, 0x1p16, func(float64) float64 { return 2e-4 }, 4},
 		{"log/small", func(s *simOps, x *sim) (*sim, error) { return Log(s, x, LogConfig{}) }, math.Log, 0x1p-16, 1, func(float64) float64 { return 2e-4 }, 4},
+		// Inputs known to be in [0, 1] (clipped probabilities): no upper clamp, no powers of 4
+		// above 1.
+		{"log/bounded", func(s *simOps, x *sim) (*sim, error) { return Log(s, x, LogConfig{InputMin: 0, InputMax: 1}) }, math.Log, 0x1p-16, 1, func(float64) float64 { return 2e-4 }, 4},
+		{"log/bounded above min", func(s *simOps, x *sim) (*sim, error) { return Log(s, x, LogConfig{InputMin: 0x1p-10, InputMax: 3}) }, math.Log, 0x1p-10, 3, func(float64) float64 { return 2e-4 }, 4},
+		{"reciprocal/bounded", func(s *simOps, x *sim) (*sim, error) {
+			return Reciprocal(s, x, NewtonConfig{Min: 1, Max: 16, InputMin: 0.5, InputMax: 10})
+		}, recip, 1, 10, rel(recip, 2e-4), 7},
+		{"invsqrt/bounded", func(s *simOps, x *sim) (*sim, error) {
+			return InvSqrt(s, x, NewtonConfig{InputMin: 0x1p-8, InputMax: 64})
+		}, isqrt, 0x1p-8, 64, rel(isqrt, 1e-3), 9},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,6 +243,19 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
+// With bounds that leave the low clamp in, inputs below Min saturate as without bounds; inputs
+// outside the bounds are the caller's error (the simulated engine rejects them).
+func TestBoundedSaturation(t *testing.T) {
+	s := newSim(16, 9)
+	y, err := Log(s, s.input([]float64{0, 0x1p-17, 0x1p-16, 1}), LogConfig{InputMin: 0, InputMax: 1})
+	require.NoError(t, err)
+	for i, want := range []float64{-16 * math.Ln2, -16 * math.Ln2, -16 * math.Ln2, 0} {
+		assert.InDelta(t, want, s.output(y)[i], 2e-4, "input %d", i)
+	}
+	_, err = Log(s, s.input([]float64{2}), LogConfig{InputMin: 0, InputMax: 1})
+	assert.ErrorContains(t, err, "outside the guaranteed range")
+}
+
 func TestConfigErrors(t *testing.T) {
 	s := newSim(16, 1)
 	x := s.input([]float64{1, 2})
@@ -251,6 +274,8 @@ func TestConfigErrors(t *testing.T) {
 		{"invsqrt range", func() error { _, err := InvSqrt(s, x, NewtonConfig{Max: 1e9}); return err }, "exceeds"},
 		{"iterations", func() error { _, err := InvSqrt(s, x, NewtonConfig{Iterations: 20}); return err }, "iterations"},
 		{"log degree", func() error { _, err := Log(s, x, LogConfig{Degree: 99}); return err }, "degree"},
+		{"log bounds", func() error { _, err := Log(s, x, LogConfig{InputMin: 2, InputMax: 1}); return err }, "not a range"},
+		{"reciprocal bounds", func() error { _, err := Reciprocal(s, x, NewtonConfig{InputMin: 2, InputMax: 1}); return err }, "not a range"},
 		{"softmax scalar", func() error { _, err := Softmax(s, &sim{}); return err }, "scalar"},
 	}
 	for _, c := range cases {

@@ -18,7 +18,9 @@
 // basis for sigmoid, tanh and log, whose terms stay in [-1, 1]), or runs Newton-Raphson steps
 // from a polynomial first guess. Products that do not depend on each other share their
 // rounds ([Ops.MulMany]), so the number of rounds depends on the degree and the number of
-// steps, never on the size of the tensors.
+// steps, never on the size of the tensors. A caller that knows bounds on the input (a clipped
+// probability before [Log]) passes them in the configuration: the clamps they make redundant
+// are left out, and the comparisons run on narrower values ([Ops.CompareIn]).
 //
 // # Errors
 //

@@ -13,6 +13,11 @@ type NewtonConfig struct {
 	Min, Max float64
 	// Iterations is the number of Newton-Raphson steps; 0 means 2.
 	Iterations int
+	// InputMin and InputMax, unless both are 0, are bounds the caller guarantees on x
+	// (InputMin ≤ x ≤ InputMax on the encodings, InputMin ≤ InputMax): the comparisons then
+	// run on narrower values ([Ops.CompareIn]), and a clamp the bounds make redundant is left
+	// out, with the powers of 4 beyond them.
+	InputMin, InputMax float64
 }
 
 // LogConfig configures [Log]. The zero value selects the defaults.
@@ -22,6 +27,34 @@ type LogConfig struct {
 	Min, Max float64
 	// Degree is the degree of the polynomial for log on [1, 4]; 0 means 8.
 	Degree int
+	// InputMin and InputMax, unless both are 0, are bounds the caller guarantees on x, as for
+	// [NewtonConfig]: with x known to be at most 1 (a clipped probability), the comparisons
+	// with the powers of 4 above 1 and the upper clamp are left out.
+	InputMin, InputMax float64
+}
+
+// inputRange is the range of x a caller guarantees, if any.
+type inputRange struct {
+	known  bool
+	lo, hi float64
+}
+
+func newInputRange(name string, lo, hi float64) (inputRange, error) {
+	if lo == 0 && hi == 0 {
+		return inputRange{}, nil
+	}
+	if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return inputRange{}, fmt.Errorf("approx: %s: input bounds [%v, %v] are not a range", name, lo, hi)
+	}
+	return inputRange{known: true, lo: lo, hi: hi}, nil
+}
+
+// compareIn runs o.Compare, or o.CompareIn when the range of x is known.
+func compareIn[T any](o Ops[T], x T, r inputRange, ts []Threshold) ([]T, error) {
+	if r.known {
+		return o.CompareIn(x, r.lo, r.hi, ts)
+	}
+	return o.Compare(x, ts)
 }
 
 // pow4Range returns j0 = the largest j with 4^j ≤ lo and the thresholds 4^j in (lo, hi].
@@ -50,7 +83,8 @@ func checkRange(name string, lo, hi float64, f int) error {
 }
 
 // normalized is x clamped to [lo, hi] and brought to [1, 4] by a power of 4 found with exact
-// comparisons: xn = xc·4^-J with 4^J ≤ xc < 4^(J+1).
+// comparisons: xn = xc·4^-J with 4^J ≤ xc < 4^(J+1) (or xc = 4^(J+1) at the top of a range
+// that needs no clamp).
 type normalized[T any] struct {
 	xn    T   // xc·4^-J, in [1, 4]
 	scale T   // 4^-J
@@ -60,12 +94,31 @@ type normalized[T any] struct {
 }
 
 // normalize runs one batch of comparisons (the clamps and one threshold per power of 4 in the
-// range), then the product xc·4^-J: ten rounds.
-func normalize[T any](o Ops[T], name string, x T, lo, hi float64, wantHalf, wantSteps bool) (normalized[T], error) {
+// range), then the product xc·4^-J: ten rounds (fewer when the comparisons run on a known
+// range of x, see [Ops.CompareIn]). A range in guarantees the input's bounds: the clamps it
+// makes redundant and the powers of 4 above its top are left out.
+func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange, wantHalf, wantSteps bool) (normalized[T], error) {
 	var nz normalized[T]
+	clampLo, clampHi := true, true
+	if in.known && in.hi >= lo {
+		clampLo = in.lo < lo
+		if in.hi <= hi {
+			hi, clampHi = math.Max(in.hi, lo), false
+		}
+	}
 	j0, js := pow4Range(lo, hi)
+	if !clampHi && len(js) > 0 && math.Ldexp(1, 2*js[len(js)-1]) >= hi {
+		js = js[:len(js)-1] // x ≤ hi = 4^j: J = j - 1 and xn = 4 at the top
+	}
 	nz.j0 = j0
-	ts := []Threshold{{At: lo, Ramp: true}, {At: hi, Ramp: true}}
+	var ts []Threshold
+	if clampLo {
+		ts = append(ts, Threshold{At: lo, Ramp: true})
+	}
+	if clampHi {
+		ts = append(ts, Threshold{At: hi, Ramp: true})
+	}
+	ramps := len(ts)
 	for _, j := range js {
 		ts = append(ts, Threshold{At: math.Ldexp(1, 2*j), Step: math.Ldexp(1, -2*j) - math.Ldexp(1, -2*(j-1))})
 		if wantHalf {
@@ -75,11 +128,26 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, wantHalf, want
 			ts = append(ts, Threshold{At: math.Ldexp(1, 2*j), Step: 1})
 		}
 	}
-	out, err := o.Compare(x, ts)
-	if err != nil {
-		return nz, fmt.Errorf("approx: %s: %w", name, err)
+	var out []T
+	if len(ts) > 0 {
+		var err error
+		if out, err = compareIn(o, x, in, ts); err != nil {
+			return nz, fmt.Errorf("approx: %s: %w", name, err)
+		}
 	}
-	xc, err := o.LinComb(lo, []float64{1, -1}, out[:2])
+	// xc = lo + max(x - lo, 0) - max(x - hi, 0), with x itself for a low clamp left out.
+	var c0 float64
+	var cs []float64
+	var xs []T
+	if clampLo {
+		c0, cs, xs = lo, append(cs, 1), append(xs, out[0])
+	} else {
+		cs, xs = append(cs, 1), append(xs, x)
+	}
+	if clampHi {
+		cs, xs = append(cs, -1), append(xs, out[ramps-1])
+	}
+	xc, err := o.LinComb(c0, cs, xs)
 	if err != nil {
 		return nz, err
 	}
@@ -94,14 +162,14 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, wantHalf, want
 	ones := make([]float64, len(js))
 	for i := range js {
 		ones[i] = 1
-		sc = append(sc, out[2+per*i])
+		sc = append(sc, out[ramps+per*i])
 		k := 1
 		if wantHalf {
-			hf = append(hf, out[2+per*i+k])
+			hf = append(hf, out[ramps+per*i+k])
 			k++
 		}
 		if wantSteps {
-			nz.steps = append(nz.steps, out[2+per*i+k])
+			nz.steps = append(nz.steps, out[ramps+per*i+k])
 		}
 	}
 	if len(js) == 0 { // one power of 4 for the whole range: constant tensors
@@ -152,6 +220,9 @@ func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
 	if c.Iterations < 1 || c.Iterations > 10 {
 		return c, fmt.Errorf("approx: %s: %d iterations out of range [1, 10]", name, c.Iterations)
 	}
+	if _, err := newInputRange(name, c.InputMin, c.InputMax); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -181,7 +252,8 @@ func Reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 
 func reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	var zero T
-	nz, err := normalize(o, "reciprocal", x, cfg.Min, cfg.Max, false, false)
+	in, _ := newInputRange("reciprocal", cfg.InputMin, cfg.InputMax)
+	nz, err := normalize(o, "reciprocal", x, cfg.Min, cfg.Max, in, false, false)
 	if err != nil {
 		return zero, err
 	}
@@ -231,7 +303,8 @@ func InvSqrt[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	nz, err := normalize(o, "inverse square root", x, cfg.Min, cfg.Max, true, false)
+	in, _ := newInputRange("inverse square root", cfg.InputMin, cfg.InputMax)
+	nz, err := normalize(o, "inverse square root", x, cfg.Min, cfg.Max, in, true, false)
 	if err != nil {
 		return zero, err
 	}
@@ -297,7 +370,11 @@ func Log[T any](o Ops[T], x T, cfg LogConfig) (T, error) {
 	if cfg.Degree < 1 || cfg.Degree > 24 {
 		return zero, fmt.Errorf("approx: log: degree %d out of range [1, 24]", cfg.Degree)
 	}
-	nz, err := normalize(o, "log", x, cfg.Min, cfg.Max, false, true)
+	in, err := newInputRange("log", cfg.InputMin, cfg.InputMax)
+	if err != nil {
+		return zero, err
+	}
+	nz, err := normalize(o, "log", x, cfg.Min, cfg.Max, in, false, true)
 	if err != nil {
 		return zero, err
 	}

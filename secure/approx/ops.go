@@ -29,6 +29,9 @@ type Ops[T any] interface {
 	// threshold: max(x - t.At, 0) for a ramp, t.Step·[x ≥ t.At] for a step (t.Step rounded to
 	// the encoding). Both are exact up to the encoding of the public values.
 	Compare(x T, ts []Threshold) ([]T, error)
+	// CompareIn is Compare for an x the caller knows to lie in [lo, hi] (on the encodings):
+	// the protocol may use cheaper comparisons, whose results are only defined in that range.
+	CompareIn(x T, lo, hi float64, ts []Threshold) ([]T, error)
 }
 
 // Threshold is one public threshold of [Ops.Compare].

@@ -167,6 +167,16 @@ func (s *simOps) Compare(x *sim, ts []Threshold) ([]*sim, error) {
 	return out, nil
 }
 
+// CompareIn checks that x lies in [lo, hi], as its callers guarantee, and compares.
+func (s *simOps) CompareIn(x *sim, lo, hi float64, ts []Threshold) ([]*sim, error) {
+	for _, v := range x.v {
+		if v < s.enc(lo) || v > s.enc(hi) {
+			return nil, fmt.Errorf("sim: compare: %v outside the guaranteed range [%v, %v]", s.dec(v), lo, hi)
+		}
+	}
+	return s.Compare(x, ts)
+}
+
 func (s *simOps) Shape(x *sim) []int { return x.shape }
 
 func (s *simOps) reduce(x *sim, op func(acc, v int64) int64) *sim {

@@ -10,9 +10,12 @@ import (
 	"github.com/gotfe/gotfe/secure/ring"
 )
 
-// Tensor is one party's shares of a secret tensor.
+// Tensor is one party's shares of a secret tensor, with public bounds on its values when an
+// operation guarantees them (Clip, and the exact affine maps of a clipped tensor), which later
+// operations use to compare more cheaply (see Log).
 type Tensor struct {
-	s *aby3.Shared
+	s      *aby3.Shared
+	bounds *[2]float64 // every value lies in [bounds[0], bounds[1]] (on the encodings)
 }
 
 // Shape returns the tensor's dimensions.
@@ -134,7 +137,11 @@ func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Reshape(s, shape...))
+	r, err := b.p.Reshape(s, shape...)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{s: r, bounds: x.(*Tensor).bounds}, nil
 }
 
 // Transpose permutes the axes of x (nil perm reverses them); local.
@@ -295,7 +302,11 @@ func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{s: b.p.Neg(s)}, nil
+	t := &Tensor{s: b.p.Neg(s)}
+	if bd := x.(*Tensor).bounds; bd != nil {
+		t.bounds = &[2]float64{-bd[1], -bd[0]}
+	}
+	return t, nil
 }
 
 // Scale returns s·x for a public s (one round for the truncation; none when s is an integer).
@@ -316,7 +327,17 @@ func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.AddPublic(s, []float64{v}))
+	y, err := b.p.AddPublic(s, []float64{v})
+	if err != nil {
+		return nil, err
+	}
+	t := &Tensor{s: y}
+	if bd := x.(*Tensor).bounds; bd != nil {
+		e, _ := b.p.Encoding().Encode(v) // AddPublic adds this encoding: the bounds shift exactly
+		c := b.p.Encoding().Decode(e)
+		t.bounds = &[2]float64{bd[0] + c, bd[1] + c}
+	}
+	return t, nil
 }
 
 // Sum adds along axis (local, exact).

@@ -95,13 +95,22 @@ func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Maximum(sx, sy))
 }
 
-// Clip limits x to [lo, hi] with exact comparisons.
+// Clip limits x to [lo, hi] with exact comparisons. The result carries the bounds (the
+// encodings of lo and hi), which spare a following Log its upper clamp and narrow its
+// comparisons.
 func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
 	s, err := get("Clip", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Clip(s, lo, hi))
+	y, err := b.p.Clip(s, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	enc := b.p.Encoding()
+	elo, _ := enc.Encode(lo) // Clip succeeded: both encode
+	ehi, _ := enc.Encode(hi)
+	return &Tensor{s: y, bounds: &[2]float64{enc.Decode(elo), enc.Decode(ehi)}}, nil
 }
 
 // MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
