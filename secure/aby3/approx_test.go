@@ -125,7 +125,8 @@ func TestSoftmax(t *testing.T) {
 		rows, k int
 		scale   float64
 		rounds  int64
-	}{{128, 10, 10, 78}, {7, 2, 10, 54}, {3, 1, 10, 46}, {5, 33, 100, 94}} {
+	}{{128, 10, 10, 78}, {7, 2, 10, 54}, {3, 1, 10, 46}, {5, 33, 100, 94},
+		{1, 10, 10, 58}, {8, 4, 10, 56}} { // small: the maxima compare all pairs
 		t.Run(fmt.Sprintf("%dx%d", c.rows, c.k), func(t *testing.T) {
 			x := make([]float64, c.rows*c.k)
 			for i := range x {

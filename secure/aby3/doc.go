@@ -50,7 +50,8 @@
 // value by a secret bit in one round (bit injection by three-party OT, ABY3 §5.4).
 // Comparisons are sign bits of differences, exact on the encodings: a comparison and the use
 // of its result cost eight rounds ([Party.ReLU], [Party.Maximum], [Party.Clip]); a maximum
-// over k elements 8·⌈log2 k⌉ ([Party.Max], [Party.MaxPool2D]). Differences known to be small
+// over k elements 8·⌈log2 k⌉ with a tree ([Party.Max], [Party.MaxPool2D]), or 8 + ⌈log2(k-1)⌉
+// comparing all pairs at once, which [Party.Max] does for small maxima. Differences known to be small
 // have their sign read from their residues modulo 2^32, 2^16 or 2^8 ([Party.MSBWithin]):
 // fewer adder levels and several values per word. Sigmoid, tanh, exp, log,
 // reciprocal, inverse square root and softmax come from

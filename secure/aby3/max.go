@@ -2,7 +2,6 @@ package aby3
 
 import (
 	"fmt"
-	"math/bits"
 
 	"github.com/gotfe/gotfe/secure/ring"
 )
@@ -197,17 +196,24 @@ func (p *Party) maskUpdate(sa, sb []uint64, outer, inner, k, m, span, words int)
 	return ya, yb
 }
 
-// maxRounds is the number of rounds of a maximum over k elements.
-func maxRounds(k int) int { return 8 * bits.Len(uint(k-1)) }
+// maxOf runs maxPairs or maxTree, whichever the size calls for.
+func (p *Party) maxOf(op string, xa, xb []uint64, outer, k, inner int, wantMax, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
+	if useAllPairs(outer*inner, k) {
+		return p.maxPairs(op, xa, xb, outer, k, inner, wantMax, withMask)
+	}
+	return p.maxTree(op, xa, xb, outer, k, inner, withMask)
+}
 
-// Max returns the maximum of x along axis (the axis is dropped): a tree of comparisons,
-// 8·⌈log2 k⌉ rounds for an axis of size k, whatever the other dimensions.
+// Max returns the maximum of x along axis (the axis is dropped), whatever the other
+// dimensions: a tree of comparisons, 8·⌈log2 k⌉ rounds for an axis of size k; or, when the
+// whole maximum takes at most 2048 comparisons of pairs, all pairs at once, 8 + ⌈log2(k-1)⌉
+// rounds (12 instead of 32 for k = 10).
 func (p *Party) Max(x *Shared, axis int) (*Shared, error) {
 	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
 	if err != nil {
 		return nil, err
 	}
-	ma, mb, _, _, err := p.maxTree("max", x.a, x.b, outer, k, inner, false)
+	ma, mb, _, _, err := p.maxOf("max", x.a, x.b, outer, k, inner, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +228,7 @@ func (p *Party) MaxWithMask(x *Shared, axis int) (*Shared, *BoolShared, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ma, mb, ha, hb, err := p.maxTree("max", x.a, x.b, outer, k, inner, true)
+	ma, mb, ha, hb, err := p.maxOf("max", x.a, x.b, outer, k, inner, true, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,13 +237,14 @@ func (p *Party) MaxWithMask(x *Shared, axis int) (*Shared, *BoolShared, error) {
 }
 
 // ArgMax returns the index of the first maximum of x along axis (dropped), as fixed-point
-// integers. One round more than [Party.Max]: the one-hot mask is weighted by the positions.
+// integers: the one-hot mask of [Party.MaxWithMask] weighted by the positions, one round more
+// than [Party.Max] with a tree, as many with all pairs (whose maximum is not needed).
 func (p *Party) ArgMax(x *Shared, axis int) (*Shared, error) {
 	outer, k, inner, ax, err := axisSplit("argmax", x.shape, axis)
 	if err != nil {
 		return nil, err
 	}
-	_, _, ha, hb, err := p.maxTree("argmax", x.a, x.b, outer, k, inner, true)
+	_, _, ha, hb, err := p.maxOf("argmax", x.a, x.b, outer, k, inner, false, true)
 	if err != nil {
 		return nil, err
 	}
