@@ -15,10 +15,12 @@
 // interval or power of 4 the input falls in), so that every intermediate value stays small:
 // large intermediate values make the protocols' truncations fail (see the aby3 package). It
 // then evaluates a polynomial interpolating the function at Chebyshev nodes (in the Chebyshev
-// basis for sigmoid, tanh and log, whose terms stay in [-1, 1]), or runs Newton-Raphson steps
-// from a polynomial first guess. Products that do not depend on each other share their
-// rounds ([Ops.MulMany]), so the number of rounds depends on the degree and the number of
-// steps, never on the size of the tensors. A caller that knows bounds on the input (a clipped
+// basis for sigmoid, tanh, exp and log, whose terms stay in [-1, 1]), or runs Newton-Raphson
+// steps from a polynomial or piecewise-linear first guess. Products that do not depend on each
+// other share their rounds ([Ops.MulMany]), so the number of rounds depends on the degree and
+// the number of steps, never on the size of the tensors; a linear combination with fractional
+// coefficients that feeds a product is formed exactly with integer coefficients scaled by 2^s
+// and rounded by that product (its shift grows by s), so that it costs no round of its own. A caller that knows bounds on the input (a clipped
 // probability before [Log]) passes them in the configuration: the clamps they make redundant
 // are left out, and the comparisons run on narrower values ([Ops.CompareIn]).
 //

@@ -145,20 +145,26 @@ func powers[T any](o Ops[T], t1 T, want []int, e int) (map[int]T, error) {
 // |u| ≤ 1: T_{m+n} = 2·T_m·T_n - T_{m-n}, with T_0 = 1. Every T_k stays in [-1, 1], so the
 // rounding errors stay small, unlike monomials whose coefficients grow with the degree.
 func chebyshev[T any](o Ops[T], u T, want []int) (map[int]T, error) {
+	return chebyshevScaled(o, u, want, 0)
+}
+
+// chebyshevScaled is chebyshev on the representation with e extra fractional bits: u1 = u·2^e
+// and the terms come back as T_k(u)·2^e.
+func chebyshevScaled[T any](o Ops[T], u T, want []int, e int) (map[int]T, error) {
 	terms := map[int]T{1: u}
 	for _, lv := range productPlan(want) {
 		xs, ys := make([]T, len(lv)), make([]T, len(lv))
 		for i, s := range lv {
 			xs[i], ys[i] = terms[s.m], terms[s.n]
 		}
-		prods, err := o.MulMany(xs, ys, 0)
+		prods, err := o.MulMany(xs, ys, e)
 		if err != nil {
 			return nil, err
 		}
 		for i, s := range lv {
 			var t T
 			if s.m == s.n { // 2·T_m² - 1
-				t, err = o.LinComb(-1, []float64{2}, []T{prods[i]})
+				t, err = o.LinComb(-math.Ldexp(1, e), []float64{2}, []T{prods[i]})
 			} else { // 2·T_m·T_n - T_1 (m - n = 1)
 				t, err = o.LinComb(0, []float64{2, -1}, []T{prods[i], u})
 			}

@@ -8,17 +8,23 @@ import (
 // Softmax returns exp(x)/Σexp(x) along the last axis.
 //
 // Method: the maximum of each row is subtracted (exact comparisons), so the exponents are at
-// most 0 and each row's sum lies in [1, k] for rows of k elements; exp is [Exp] without the
+// most 0 and each row's sum s lies in [1, k] for rows of k elements; exp is [Exp] without the
 // upper clamp (inputs below -(f+1)·ln 2 count as e^-(f+1)·ln 2, half a unit in the last
-// place), the reciprocal of the sums is [Reciprocal] on [1, k] and multiplies every element.
+// place). The reciprocal of s starts from a piecewise-linear first guess from one batch of
+// comparisons of s with knots in geometric progression (ratio 2, or √2 for at most 32 rows,
+// where latency matters more than the bytes of the knots), scaled so that |1 - s·y0| ≤ 0.06
+// (0.015), and takes two Newton steps y ← y·(2 - s·y) (one); the last step's product is
+// formed with the exponentials, so that the probabilities come out of it directly. The first
+// guess's fractional coefficients are folded into the products that use it.
 //
 // Error at f = 16: below 2e-3 per probability for any logits (the softmax is invariant under
 // the max subtraction, so the range of the logits does not matter as long as differences stay
 // within the comparisons' range).
 //
-// Cost (aby3): 8·⌈log2 k⌉ rounds for the maxima, 21 for exp (three comparisons per element),
-// 23 for the reciprocal (three comparisons per row for k ≤ 15) and two for the product: 78
-// rounds for k = 10.
+// Cost (aby3): the rounds of the maxima ([Party.Max]: 32 for a tree over k = 10, 12 when all
+// pairs are compared), 16 for exp (three comparisons per element), seven for the comparisons
+// of the sums (on 32-bit lanes) and four per Newton step: 63 rounds for 128 rows of 10, 39 for
+// one row.
 func Softmax[T any](o RowOps[T], x T) (T, error) {
 	var zero T
 	shape := o.Shape(x)
@@ -28,6 +34,10 @@ func Softmax[T any](o RowOps[T], x T) (T, error) {
 	k := shape[len(shape)-1]
 	if k == 0 {
 		return zero, fmt.Errorf("approx: softmax: empty last axis of shape %v", shape)
+	}
+	rows := 1
+	for _, d := range shape[:len(shape)-1] {
+		rows *= d
 	}
 	f := o.FracBits()
 	m, err := o.MaxLast(x)
@@ -55,21 +65,99 @@ func Softmax[T any](o RowOps[T], x T) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	rcfg, err := NewtonConfig{Min: 1, Max: math.Max(float64(k), 2)}.resolve("softmax", f, 2)
-	if err != nil {
-		return zero, err
-	}
-	r, err := reciprocal(o, s, rcfg)
+	p, err := divideRows(o, e, s, k, rows <= 32)
 	if err != nil {
 		return zero, fmt.Errorf("approx: softmax: %w", err)
 	}
-	rb, err := o.BroadcastLast(r, k)
+	return p, nil
+}
+
+// foldBits is the number of extra fractional bits with which a linear combination with
+// fractional coefficients is formed exactly (integer coefficients) and left for the product
+// that uses it to round.
+const foldBits = 20
+
+// divideRows returns e/s with s, the rows' sums of e (e in [0, 1], so s ≤ k·(1 + 1e-3); s ≥
+// 1 - 1e-3 since every row holds e^0), broadcast along the last axis of e. See [Softmax].
+func divideRows[T any](o RowOps[T], e, s T, k int, fine bool) (T, error) {
+	var zero T
+	rho, iters := 2.0, 2
+	if fine {
+		rho, iters = math.Sqrt2, 1
+	}
+	top := float64(k) * 1.01
+	knots := []float64{1}
+	for knots[len(knots)-1] < top {
+		knots = append(knots, knots[len(knots)-1]*rho)
+	}
+	// The chord of 1/x between knots a and ρa overestimates it by a factor up to
+	// (1+ρ)²/(4ρ) = 1 + em; scaling by 2/(2 + em) centres the error: |1 - x·y0| ≤ em/(2+em).
+	em := (1+rho)*(1+rho)/(4*rho) - 1
+	g := 2 / (2 + em)
+	v := make([]float64, len(knots))
+	for j, t := range knots {
+		v[j] = g / t
+	}
+	slope := func(j int) float64 { return (v[j+1] - v[j]) / (knots[j+1] - knots[j]) }
+	var ts []Threshold
+	for j := 1; j+1 < len(knots); j++ {
+		ts = append(ts, Threshold{At: knots[j], Ramp: true})
+	}
+	// y0 = v0 + s0·(x - 1) + Σ (s_j - s_{j-1})·max(x - t_j, 0), with 20 extra bits.
+	cs, xs := []float64{slope(0)}, []T{s}
+	if len(ts) > 0 {
+		ramps, err := o.CompareIn(s, 0, top+1, ts)
+		if err != nil {
+			return zero, err
+		}
+		for j := 1; j+1 < len(knots); j++ {
+			cs, xs = append(cs, slope(j)-slope(j-1)), append(xs, ramps[j-1])
+		}
+	}
+	for i := range cs {
+		cs[i] = math.Round(math.Ldexp(cs[i], foldBits))
+	}
+	y, err := o.LinComb(math.Round(math.Ldexp(v[0]-slope(0), foldBits)), cs, xs)
 	if err != nil {
 		return zero, err
 	}
-	p, err := o.MulMany([]T{e}, []T{rb}, 0)
-	if err != nil {
-		return zero, fmt.Errorf("approx: softmax: %w", err)
+	sh := foldBits // extra bits of y
+	for it := 1; ; it++ {
+		if it == iters { // the last step: s·y and e·y together, then e·y·(2 - s·y)
+			yb, err := o.BroadcastLast(y, k)
+			if err != nil {
+				return zero, err
+			}
+			r, err := o.MulMany([]T{s, e}, []T{y, yb}, sh)
+			if err != nil {
+				return zero, err
+			}
+			w, err := o.LinComb(2, []float64{-1}, r[:1])
+			if err != nil {
+				return zero, err
+			}
+			wb, err := o.BroadcastLast(w, k)
+			if err != nil {
+				return zero, err
+			}
+			out, err := o.MulMany([]T{r[1]}, []T{wb}, 0)
+			if err != nil {
+				return zero, err
+			}
+			return out[0], nil
+		}
+		u, err := o.MulMany([]T{s}, []T{y}, sh)
+		if err != nil {
+			return zero, err
+		}
+		w, err := o.LinComb(2, []float64{-1}, u)
+		if err != nil {
+			return zero, err
+		}
+		ys, err := o.MulMany([]T{y}, []T{w}, sh)
+		if err != nil {
+			return zero, err
+		}
+		y, sh = ys[0], 0
 	}
-	return p[0], nil
 }
