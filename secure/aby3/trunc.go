@@ -3,6 +3,7 @@ package aby3
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/gotfe/gotfe/secure"
 )
@@ -44,22 +45,27 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 		u := p.drawLanes(p.prev, n, lane)
 		rho0, rho1 := p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
 		c0 := make([]uint64, n)
-		bit := make([]uint64, n)
+		bit := getWords(n)
+		defer putWords(s, sigma0, sigma1, u, rho0, rho1, bit)
 		for i, v := range a {
 			v += 1 << 62
 			bit[i] = v >> 63
 			c0[i] = v>>d - bit[i]<<high - 1<<(62-d) + 1 - r[i] + u[i]<<high
 		}
 		mask := laneMask(lane)
-		to1 := make([]uint64, 2*n)
-		to2 := make([]uint64, 2*n)
+		to1, to2 := getWords(2*n), getWords(2*n)
+		defer putWords(to1, to2)
 		for i := range a {
 			m0 := (-s[i] - u[i]) & mask
 			m1 := (bit[i] - s[i] - u[i]) & mask
 			to1[i], to1[n+i] = (m0+rho0[i])&mask, (m1+rho1[i])&mask
 			to2[i], to2[n+i] = (m0+sigma0[i])&mask, (m1+sigma1[i])&mask
 		}
-		msg2 := packLanes(secure.Uint64sToBytes(append([]uint64(nil), c0...)), to2, lane)
+		msg2 := make([]byte, 8*n, 8*n+int(lane/8)*2*n)
+		for i, v := range c0 {
+			binary.LittleEndian.PutUint64(msg2[8*i:], v)
+		}
+		msg2 = packLanes(msg2, to2, lane)
 		if err := p.sendBytes(1, packLanes(nil, to1, lane)); err != nil {
 			return nil, fmt.Errorf("aby3: %s: %w", op, err)
 		}
@@ -79,20 +85,22 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 			p.prev.Fill(r)
 			s := p.drawLanes(p.prev, n, lane)
 			sigma0, sigma1 := p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
+			defer putWords(s, sigma0, sigma1)
 			for i := range r {
 				r[i] += s[i] << high
 			}
 			c1 = r
 			other = [][]uint64{sigma0, sigma1} // party 2's transfer is masked with these
 		} else {
-			_ = p.drawLanes(p.next, n, lane) // u: already inside the c0 party 0 sends
+			putWords(p.drawLanes(p.next, n, lane)) // u: already inside the c0 party 0 sends
 			rho0, rho1 := p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
+			defer putWords(rho0, rho1)
 			other = [][]uint64{rho0, rho1} // party 1's transfer is masked with these
 		}
 		peer := secure.PartyID(3 - int(p.id)) // 1 <-> 2
 		c2 := make([]uint64, n)
-		bits := make([]uint64, n)
-		chosen := make([]uint64, n)
+		bits, chosen := getWords(n), getWords(n)
+		defer putWords(bits, chosen)
 		for i, v := range a {
 			b := v >> 63
 			bits[i] = b
@@ -121,6 +129,7 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 		if err != nil {
 			return nil, fmt.Errorf("aby3: %s: from %v: %w", op, secure.PartyID(0), err)
 		}
+		defer putWords(pair)
 		fromPeer, err := p.recvBytes(peer)
 		if err != nil {
 			return nil, fmt.Errorf("aby3: %s: %w", op, err)
@@ -129,6 +138,7 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 		if err != nil {
 			return nil, fmt.Errorf("aby3: %s: from %v: %w", op, peer, err)
 		}
+		defer putWords(theirMask)
 		m := laneMask(lane)
 		for i := range c2 {
 			q2 := (pair[int(bits[i])*n+i] - theirMask[i]) & m
@@ -161,14 +171,31 @@ func laneMask(lane uint) uint64 {
 	return 1<<lane - 1
 }
 
-// drawLanes returns n values of lane bits from a PRG stream (whole words are drawn and split).
+// drawLanes returns n values of lane bits from a PRG stream (whole words are drawn and split,
+// lowest lane first). The result comes from the scratch pool; the caller gives it back.
 func (p *Party) drawLanes(s interface{ Fill([]uint64) }, n int, lane uint) []uint64 {
 	per := int(64 / lane)
-	words := make([]uint64, (n+per-1)/per)
+	words := getWords((n + per - 1) / per)
+	defer putWords(words)
 	s.Fill(words)
-	out := make([]uint64, n)
+	out := getWords(n)
 	m := laneMask(lane)
-	for i := range out {
+	full := n / per
+	switch per {
+	case 4:
+		for w, x := range words[:full] {
+			o := out[4*w : 4*w+4 : 4*w+4]
+			o[0], o[1], o[2], o[3] = x&m, x>>16&m, x>>32&m, x>>48
+		}
+	case 2:
+		for w, x := range words[:full] {
+			o := out[2*w : 2*w+2 : 2*w+2]
+			o[0], o[1] = x&m, x>>32
+		}
+	default:
+		copy(out, words[:full])
+	}
+	for i := full * per; i < n; i++ {
 		out[i] = words[i/per] >> (uint(i%per) * lane) & m
 	}
 	return out
@@ -176,37 +203,45 @@ func (p *Party) drawLanes(s interface{ Fill([]uint64) }, n int, lane uint) []uin
 
 // packLanes appends the values v (each below 2^lane) to dst as little-endian lanes.
 func packLanes(dst []byte, v []uint64, lane uint) []byte {
+	w := int(lane / 8)
+	off := len(dst)
+	dst = slices.Grow(dst, w*len(v))[:off+w*len(v)]
+	b := dst[off:]
 	switch lane {
 	case 16:
-		for _, x := range v {
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(x))
+		for i, x := range v {
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(x))
 		}
 	case 32:
-		for _, x := range v {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(x))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
 		}
 	default:
-		for _, x := range v {
-			dst = binary.LittleEndian.AppendUint64(dst, x)
+		for i, x := range v {
+			binary.LittleEndian.PutUint64(b[8*i:], x)
 		}
 	}
 	return dst
 }
 
-// unpackLanes reads exactly n lanes from b.
+// unpackLanes reads exactly n lanes from b into a slice from the scratch pool.
 func unpackLanes(b []byte, n int, lane uint) ([]uint64, error) {
 	w := int(lane / 8)
 	if len(b) != n*w {
 		return nil, fmt.Errorf("message of %d bytes, want %d", len(b), n*w)
 	}
-	out := make([]uint64, n)
-	for i := range out {
-		switch lane {
-		case 16:
+	out := getWords(n)
+	switch lane {
+	case 16:
+		for i := range out {
 			out[i] = uint64(binary.LittleEndian.Uint16(b[2*i:]))
-		case 32:
+		}
+	case 32:
+		for i := range out {
 			out[i] = uint64(binary.LittleEndian.Uint32(b[4*i:]))
-		default:
+		}
+	default:
+		for i := range out {
 			out[i] = binary.LittleEndian.Uint64(b[8*i:])
 		}
 	}
