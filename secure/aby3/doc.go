@@ -40,6 +40,10 @@
 // Error: for every |z| < 2^62 the result differs from z/2^d by less than one unit in the last
 // place (|error| < 2^-f as a real number) and is unbiased. There is no failure probability.
 //
+// A product can also be kept before its truncation ([Unreduced], from [Party.MatMulUnreduced]):
+// linear maps apply to its terms locally, and [Party.Reduce] folds a public factor into its one
+// truncation, so that a gradient scaled by a learning rate is rounded once.
+//
 // # Boolean sharing, comparisons and approximations
 //
 // [BoolShared] holds XOR sharings of 64-bit words with the same replication. [Party.And] is the

@@ -9,7 +9,7 @@ import (
 
 // Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
 func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Sigmoid", x)
+	s, err := b.get("Sigmoid", x)
 	if err != nil {
 		return nil, err
 	}
@@ -18,7 +18,7 @@ func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
 
 // Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
 func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Tanh", x)
+	s, err := b.get("Tanh", x)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
 
 // Softmax approximates softmax along the last axis: error below 2e-3 per probability.
 func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Softmax", x)
+	s, err := b.get("Softmax", x)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
 
 // Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].
 func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Exp", x)
+	s, err := b.get("Exp", x)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
 // the powers of 4 above the upper bound (for probabilities: 17 rounds instead of 18, and about
 // half the bytes).
 func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Log", x)
+	s, err := b.get("Log", x)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
 
 // Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only).
 func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Reciprocal", x)
+	s, err := b.get("Reciprocal", x)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // 2^-8 would cap the result at 16 instead of up to 2^(f/2). The four extra powers of 4 cost
 // comparisons per element, no rounds.
 func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("InvSqrt", x)
+	s, err := b.get("InvSqrt", x)
 	if err != nil {
 		return nil, err
 	}

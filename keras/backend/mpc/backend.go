@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gotfe/gotfe/keras/backend"
@@ -13,15 +14,27 @@ import (
 // Tensor is one party's shares of a secret tensor, with public bounds on its values when an
 // operation guarantees them (Clip, and the exact affine maps of a clipped tensor), which later
 // operations use to compare more cheaply (see Log).
+//
+// A matrix product stays unreduced ([aby3.Unreduced]: its terms before the truncation) until
+// an operation needs its shares; Reshape, Concat and integer scalings keep it so, and Scale by
+// a real factor folds the factor into its one truncation. A weight gradient times the
+// learning rate is thus rounded once, in the optimizer's step.
 type Tensor struct {
 	s      *aby3.Shared
-	bounds *[2]float64 // every value lies in [bounds[0], bounds[1]] (on the encodings)
+	u      *aby3.Unreduced // non-nil while the tensor is an unreduced product (s is nil)
+	bounds *[2]float64     // every value lies in [bounds[0], bounds[1]] (on the encodings)
 }
 
 // Shape returns the tensor's dimensions.
-func (t *Tensor) Shape() []int { return t.s.Shape() }
+func (t *Tensor) Shape() []int {
+	if t.u != nil {
+		return t.u.Shape()
+	}
+	return t.s.Shape()
+}
 
-// Shared returns the underlying sharing.
+// Shared returns the underlying sharing, or nil while the tensor is an unreduced product
+// (any operation of the backend on it reduces it).
 func (t *Tensor) Shared() *aby3.Shared { return t.s }
 
 // Backend is one party's secure engine. It is used by one goroutine at a time.
@@ -50,21 +63,46 @@ func wrap(s *aby3.Shared, err error) (backend.Tensor, error) {
 	return &Tensor{s: s}, nil
 }
 
-func get(op string, t backend.Tensor) (*aby3.Shared, error) {
+func tensor(op string, t backend.Tensor) (*Tensor, error) {
 	x, ok := t.(*Tensor)
-	if !ok || x == nil || x.s == nil {
+	if !ok || x == nil || (x.s == nil && x.u == nil) {
 		return nil, fmt.Errorf("aby3: %s: operand %T is not a tensor of the secure backend", op, t)
+	}
+	return x, nil
+}
+
+// get returns the sharing of t, reducing an unreduced product first (two rounds; the tensor
+// keeps the result).
+func (b *Backend) get(op string, t backend.Tensor) (*aby3.Shared, error) {
+	x, err := tensor(op, t)
+	if err != nil {
+		return nil, err
+	}
+	if x.u != nil {
+		s, err := b.p.Reduce(x.u, 1)
+		if err != nil {
+			return nil, fmt.Errorf("aby3: %s: %w", op, err)
+		}
+		x.s, x.u = s, nil
 	}
 	return x.s, nil
 }
 
-func get2(op string, a, b backend.Tensor) (*aby3.Shared, *aby3.Shared, error) {
-	x, err := get(op, a)
+func (b *Backend) get2(op string, x, y backend.Tensor) (*aby3.Shared, *aby3.Shared, error) {
+	sx, err := b.get(op, x)
 	if err != nil {
 		return nil, nil, err
 	}
-	y, err := get(op, b)
-	return x, y, err
+	sy, err := b.get(op, y)
+	return sx, sy, err
+}
+
+// unreduced returns t as an unreduced value: its product, or its sharing lifted.
+func (b *Backend) unreduced(t *Tensor) *aby3.Unreduced {
+	if t.u != nil {
+		return t.u
+	}
+	return b.p.Lift(t.s)
 }
 
 // Input secret-shares the owner's data; the other parties pass nil data with the same shape.
@@ -77,7 +115,7 @@ func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor,
 
 // Reveal opens t to party to (-1: every party).
 func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
-	x, err := get("Reveal", t)
+	x, err := b.get("Reveal", t)
 	if err != nil {
 		return nil, err
 	}
@@ -133,20 +171,27 @@ func (b *Backend) DropoutMask(shape []int, rate float64, seed uint64) (backend.T
 
 // Reshape returns x with a new shape (local, no copy).
 func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error) {
-	s, err := get("Reshape", x)
+	t, err := tensor("Reshape", x)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.p.Reshape(s, shape...)
+	if t.u != nil {
+		u, err := aby3.ReshapeUnreduced(t.u, shape...)
+		if err != nil {
+			return nil, err
+		}
+		return &Tensor{u: u}, nil
+	}
+	r, err := b.p.Reshape(t.s, shape...)
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{s: r, bounds: x.(*Tensor).bounds}, nil
+	return &Tensor{s: r, bounds: t.bounds}, nil
 }
 
 // Transpose permutes the axes of x (nil perm reverses them); local.
 func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error) {
-	s, err := get("Transpose", x)
+	s, err := b.get("Transpose", x)
 	if err != nil {
 		return nil, err
 	}
@@ -162,22 +207,39 @@ func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error
 
 // BroadcastTo repeats x to shape by the NumPy rule (local).
 func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, error) {
-	s, err := get("BroadcastTo", x)
+	s, err := b.get("BroadcastTo", x)
 	if err != nil {
 		return nil, err
 	}
 	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
 }
 
-// Concat joins tensors of the same shape but along axis (local).
+// Concat joins tensors of the same shape but along axis (local). When one of them is an
+// unreduced product the result is one too, the others lifted into it.
 func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
-	ss := make([]*aby3.Shared, len(xs))
+	ts := make([]*Tensor, len(xs))
+	pending := false
 	for i, x := range xs {
-		s, err := get("Concat", x)
+		t, err := tensor("Concat", x)
 		if err != nil {
 			return nil, err
 		}
-		ss[i] = s
+		ts[i], pending = t, pending || t.u != nil
+	}
+	if pending {
+		us := make([]*aby3.Unreduced, len(ts))
+		for i, t := range ts {
+			us[i] = b.unreduced(t)
+		}
+		u, err := aby3.ConcatUnreduced(axis, us...)
+		if err != nil {
+			return nil, err
+		}
+		return &Tensor{u: u}, nil
+	}
+	ss := make([]*aby3.Shared, len(ts))
+	for i, t := range ts {
+		ss[i] = t.s
 	}
 	return wrap(b.p.Concat(axis, ss...))
 }
@@ -185,7 +247,7 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 // Split cuts a 1-D tensor into consecutive pieces of the given sizes, which must add up to its
 // length (local).
 func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
-	s, err := get("Split", x)
+	s, err := b.get("Split", x)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +324,7 @@ func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
 
 // Add returns a + b (local).
 func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
-	sx, sy, err := get2("Add", x, y)
+	sx, sy, err := b.get2("Add", x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +333,7 @@ func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
 
 // Sub returns a - b (local).
 func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
-	sx, sy, err := get2("Sub", x, y)
+	sx, sy, err := b.get2("Sub", x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +342,7 @@ func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
 
 // Mul returns the elementwise fixed-point product (two rounds).
 func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
-	sx, sy, err := get2("Mul", x, y)
+	sx, sy, err := b.get2("Mul", x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +351,7 @@ func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
 
 // AddBias adds bias over the last axis (local).
 func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
-	sx, sb, err := get2("AddBias", x, bias)
+	sx, sb, err := b.get2("AddBias", x, bias)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +360,7 @@ func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
 
 // Neg returns -x (local).
 func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("Neg", x)
+	s, err := b.get("Neg", x)
 	if err != nil {
 		return nil, err
 	}
@@ -310,12 +372,27 @@ func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
 }
 
 // Scale returns s·x for a public s (one round for the truncation; none when s is an integer).
+// On an unreduced product an integer s stays unreduced and a real s is folded into the
+// product's truncation ([aby3.Party.Reduce]: two rounds, one rounding).
 func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
-	s, err := get("Scale", x)
+	t, err := tensor("Scale", x)
 	if err != nil {
 		return nil, err
 	}
-	if v == float64(int64(v)) && v > -(1<<20) && v < 1<<20 {
+	integer := v == float64(int64(v)) && v > -(1<<20) && v < 1<<20
+	if t.u != nil {
+		if integer {
+			return &Tensor{u: aby3.ScaleUnreduced(t.u, int64(v))}, nil
+		}
+		if math.Abs(v) >= b.p.Encoding().Ulp() && math.Abs(v) < 1<<12 {
+			return wrap(b.p.Reduce(t.u, v))
+		}
+	}
+	s, err := b.get("Scale", x)
+	if err != nil {
+		return nil, err
+	}
+	if integer {
 		return &Tensor{s: b.p.MulPublicRing(s, uint64(int64(v)))}, nil
 	}
 	return wrap(b.p.MulPublic(s, v))
@@ -323,7 +400,7 @@ func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
 
 // AddScalar returns x + v for a public v (local).
 func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error) {
-	s, err := get("AddScalar", x)
+	s, err := b.get("AddScalar", x)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +419,7 @@ func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error)
 
 // Sum adds along axis (local, exact).
 func (b *Backend) Sum(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
-	s, err := get("Sum", x)
+	s, err := b.get("Sum", x)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +445,7 @@ func keep(b *Backend, out *aby3.Shared, in []int, axis int, keepDims bool) (back
 
 // SumAll adds every element into a scalar (local).
 func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("SumAll", x)
+	s, err := b.get("SumAll", x)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +458,7 @@ func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
 
 // Mean averages along axis (one round for the product with 1/n).
 func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
-	s, err := get("Mean", x)
+	s, err := b.get("Mean", x)
 	if err != nil {
 		return nil, err
 	}
@@ -396,9 +473,11 @@ func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tenso
 	return keep(b, out, s.Shape(), a, keepDims)
 }
 
-// MatMul returns op(a)·op(b) for matrices or rank-3 stacks (two rounds for the whole product).
+// MatMul returns op(a)·op(b) for matrices or rank-3 stacks: local, an unreduced product that
+// the first operation needing its shares truncates (two rounds for the whole product), or a
+// scaling folds into its truncation.
 func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tensor, error) {
-	sx, sy, err := get2("MatMul", x, y)
+	sx, sy, err := b.get2("MatMul", x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -420,5 +499,9 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 	if sy, err = tr(sy, transB); err != nil {
 		return nil, err
 	}
-	return wrap(b.p.BatchMatMul(sx, sy))
+	u, err := b.p.MatMulUnreduced(sx, sy)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{u: u}, nil
 }

@@ -13,7 +13,7 @@ var _ backend.ShareCodec = (*Backend)(nil)
 // AppendShare appends this party's two share components of t (little-endian uint64s, x_i
 // then x_{i+1}) to dst. The bytes are meaningful only to the same party index.
 func (b *Backend) AppendShare(dst []byte, t backend.Tensor) ([]byte, error) {
-	s, err := get("AppendShare", t)
+	s, err := b.get("AppendShare", t)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ const arithMaskMin = 1024
 // ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; nine
 // rounds with fewer bytes in both passes for larger ones ([aby3.Party.ReLUArith]).
 func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
-	s, err := get("ReLU", x)
+	s, err := b.get("ReLU", x)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +72,7 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 
 // MulMask keeps x where the ReLU mask is set (one round, exact, no comparison).
 func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
-	s, err := get("MulMask", x)
+	s, err := b.get("MulMask", x)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
 
 // Maximum returns the elementwise maximum (an exact comparison and a selection).
 func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
-	sx, sy, err := get2("Maximum", x, y)
+	sx, sy, err := b.get2("Maximum", x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
 // encodings of lo and hi), which spare a following Log its upper clamp and narrow its
 // comparisons.
 func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
-	s, err := get("Clip", x)
+	s, err := b.get("Clip", x)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error)
 // MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
 // one-hot mask of the winners for the backward pass.
 func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
-	s, err := get("MaxPool2D", x)
+	s, err := b.get("MaxPool2D", x)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +133,7 @@ func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 
 // MaxPool2DBackward routes dy to the winners of each window (one round).
 func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
-	s, err := get("MaxPool2DBackward", dy)
+	s, err := b.get("MaxPool2DBackward", dy)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window,
 // ArgMaxMask returns the one-hot mask (as fixed-point 0/1) of the first maximum of each row
 // along the last axis.
 func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
-	s, err := get("ArgMaxMask", x)
+	s, err := b.get("ArgMaxMask", x)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
 // ArgMax reveals the index of the first maximum of each row along the last axis to party to
 // (-1: every party).
 func (b *Backend) ArgMax(x backend.Tensor, to int) ([]int, error) {
-	s, err := get("ArgMax", x)
+	s, err := b.get("ArgMax", x)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,141 @@
+package aby3
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// Unreduced is a fixed-point value before its truncation, typically a matrix product: this
+// party's term t_i of a 3-out-of-3 sharing x·2^frac = t_0 + t_1 + t_2 (mod 2^64), without its
+// zero-sharing. Linear maps and public integer factors apply to it locally; [Party.Reduce]
+// truncates it to f fractional bits, folding a public real factor into that one truncation, so
+// that a product followed by a scaling (a gradient times the learning rate) is rounded once
+// instead of twice. Unreduced values are immutable.
+type Unreduced struct {
+	shape []int
+	t     []uint64
+	frac  int
+}
+
+// Shape returns the value's shape (do not modify it).
+func (u *Unreduced) Shape() []int { return u.shape }
+
+// Len returns the number of elements.
+func (u *Unreduced) Len() int { return len(u.t) }
+
+// MatMulUnreduced returns x·y (m×k · k×n, or B×m×k · B×k×n pairwise) before its truncation:
+// local, no communication. [Party.Reduce] completes it as [Party.BatchMatMul] would.
+func (p *Party) MatMulUnreduced(x, y *Shared) (*Unreduced, error) {
+	var bs, m, k, n int
+	switch {
+	case len(x.shape) == 2:
+		var err error
+		if m, k, n, err = matShapes("matmul", x, y); err != nil {
+			return nil, err
+		}
+		bs = 1
+	case len(x.shape) == 3 && len(y.shape) == 3 && x.shape[0] == y.shape[0] && x.shape[2] == y.shape[1]:
+		bs, m, k, n = x.shape[0], x.shape[1], x.shape[2], y.shape[2]
+	default:
+		return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x.shape, y.shape, ring.ErrShape)
+	}
+	t := make([]uint64, bs*m*n)
+	ysum := getWords(k * n)
+	defer putWords(ysum)
+	for i := 0; i < bs; i++ {
+		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]
+		ya, yb := y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n]
+		ti := t[i*m*n : (i+1)*m*n]
+		ring.AddTo(ysum, ya, yb)
+		ring.MatMulTo(ti, xa, ysum, m, k, n)
+		ring.MatMulAddTo(ti, xb, ya, m, k, n)
+	}
+	shape := []int{m, n}
+	if len(x.shape) == 3 {
+		shape = []int{bs, m, n}
+	}
+	return &Unreduced{shape: shape, t: t, frac: 2 * p.enc.FracBits}, nil
+}
+
+// Lift returns x as an Unreduced value with 2f fractional bits (local: t_i = x_i·2^f), so
+// that it can join products in [ConcatUnreduced].
+func (p *Party) Lift(x *Shared) *Unreduced {
+	t := make([]uint64, x.Len())
+	ring.ShiftLeftTo(t, x.a, uint(p.enc.FracBits))
+	return &Unreduced{shape: append([]int(nil), x.shape...), t: t, frac: 2 * p.enc.FracBits}
+}
+
+// ReshapeUnreduced returns u with a new shape (one dimension may be -1); no copy.
+func ReshapeUnreduced(u *Unreduced, shape ...int) (*Unreduced, error) {
+	s, err := ring.ResolveShape(len(u.t), shape)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %w", err)
+	}
+	return &Unreduced{shape: s, t: u.t, frac: u.frac}, nil
+}
+
+// ConcatUnreduced joins values with the same fractional bits along axis (local).
+func ConcatUnreduced(axis int, us ...*Unreduced) (*Unreduced, error) {
+	if len(us) == 0 {
+		return nil, fmt.Errorf("aby3: concat of no values")
+	}
+	ts := make([]*ring.Tensor, len(us))
+	for i, u := range us {
+		if u.frac != us[0].frac {
+			return nil, fmt.Errorf("aby3: concat of values with %d and %d fractional bits", us[0].frac, u.frac)
+		}
+		ts[i] = &ring.Tensor{Shape: u.shape, Data: u.t}
+	}
+	c, err := ring.Concat(axis, ts...)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %w", err)
+	}
+	return &Unreduced{shape: c.Shape, t: c.Data, frac: us[0].frac}, nil
+}
+
+// ScaleUnreduced returns k·u for a public integer k (local, exact).
+func ScaleUnreduced(u *Unreduced, k int64) *Unreduced {
+	t := make([]uint64, len(u.t))
+	ring.ScaleTo(t, u.t, uint64(k))
+	return &Unreduced{shape: append([]int(nil), u.shape...), t: t, frac: u.frac}
+}
+
+// Reduce returns c·u truncated to f fractional bits, for a public real c rounded to a multiple
+// of 2^-f, as [Party.MulPublic] rounds it: the terms are multiplied by L = c·2^f and the sum is
+// reshared and truncated once by frac bits (the two rounds of [Party.MatMul]; every party
+// sends one ring element per value, plus the exact truncation's lanes of frac bits). With
+// c = 1 this is exactly the truncation [Party.MatMul] applies; otherwise it replaces that
+// truncation and the one of a later [Party.MulPublic], with the same rounding of c.
+//
+// Error: below one unit in the last place, plus |u|·2^-(f+1) from rounding c. The value must
+// satisfy |u·L|·2^frac < 2^62 (the range of the exact truncation): |c·u| < 2^14 at f = 16 for
+// a product (frac = 2f), and |u| < 2^30 for c = 1, as for [Party.MatMul].
+func (p *Party) Reduce(u *Unreduced, c float64) (*Shared, error) {
+	f := p.enc.FracBits
+	if math.IsNaN(c) || math.IsInf(c, 0) || math.Abs(c) >= math.Ldexp(1, 62-2*f) {
+		return nil, fmt.Errorf("aby3: reduce by %v", c)
+	}
+	s, L := 0, int64(1)
+	if c != 1 {
+		s, L = f, int64(math.Round(math.Ldexp(c, f)))
+		if L == 0 {
+			return nil, fmt.Errorf("aby3: reduce by %v, which rounds to 0", c)
+		}
+	}
+	d := u.frac - f + s
+	if d < 1 || d > 62 {
+		return nil, fmt.Errorf("aby3: reduce: truncation by %d bits out of range", d)
+	}
+	t := make([]uint64, len(u.t))
+	if L == 1 {
+		copy(t, u.t)
+	} else {
+		ring.ScaleTo(t, u.t, uint64(L))
+	}
+	scratch := getWords(len(t))
+	p.addZeroShare(t, scratch)
+	putWords(scratch)
+	return p.reshareTrunc("reduce", t, u.shape, uint(d))
+}

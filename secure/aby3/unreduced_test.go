@@ -1,0 +1,112 @@
+package aby3_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+// A product reduced with a factor c equals c times the product within one unit in the last
+// place plus the representation of c; lifted values and products concatenate and reduce
+// together.
+func TestUnreduced(t *testing.T) {
+	r := rand.New(rand.NewPCG(91, 92))
+	const m, k, n = 7, 33, 5
+	x, w, b := uniform(r, m*k, -1, 1, false), uniform(r, k*n, -1, 1, false), uniform(r, 3, -2, 2, false)
+	for _, c := range []float64{1, -0.2, 0.001, 3.7, -1} {
+		var got, gotCat []float64
+		var cost aby3.Stats
+		run3(t, 93, func(p *aby3.Party) error {
+			sx, err := p.Share(0, x, []int{m, k})
+			if err != nil {
+				return err
+			}
+			sw, err := p.Share(1, w, []int{k, n})
+			if err != nil {
+				return err
+			}
+			sb, err := p.Share(2, b, []int{3})
+			if err != nil {
+				return err
+			}
+			s := p.Stats()
+			u, err := p.MatMulUnreduced(sx, sw)
+			if err != nil {
+				return err
+			}
+			z, err := p.Reduce(u, c)
+			if err != nil {
+				return err
+			}
+			if p.ID() == 0 {
+				cost = p.Stats().Sub(s)
+			}
+			v, err := p.Reveal(z, 0)
+			if p.ID() == 0 {
+				got = v
+			}
+			if err != nil {
+				return err
+			}
+			flat, err := aby3.ReshapeUnreduced(u, -1)
+			if err != nil {
+				return err
+			}
+			cat, err := aby3.ConcatUnreduced(0, aby3.ScaleUnreduced(flat, 2), p.Lift(sb))
+			if err != nil {
+				return err
+			}
+			zc, err := p.Reduce(cat, c)
+			if err != nil {
+				return err
+			}
+			v, err = p.Reveal(zc, 0)
+			if p.ID() == 0 {
+				gotCat = v
+			}
+			return err
+		})
+		assert.Equal(t, int64(2), cost.Rounds, "c = %v", c)
+		require.Len(t, gotCat, m*n+3)
+		for i := range m {
+			for j := range n {
+				want := 0.0
+				for l := range k {
+					want += quantize(x[i*k+l]) * quantize(w[l*n+j])
+				}
+				tol := ulp + math.Abs(want)*ulp/2 // c is rounded to a multiple of 2^-16
+				assert.InDelta(t, c*want, got[i*n+j], tol, "c = %v (%d,%d)", c, i, j)
+				assert.InDelta(t, 2*c*want, gotCat[i*n+j], 2*tol, "concat c = %v (%d,%d)", c, i, j)
+			}
+		}
+		for i := range 3 {
+			assert.InDelta(t, c*quantize(b[i]), gotCat[m*n+i], ulp+math.Abs(b[i])*ulp/2, "lifted c = %v", c)
+		}
+	}
+	run3(t, 94, func(p *aby3.Party) error {
+		x, err := p.Public([]float64{1}, []int{1, 1})
+		if err != nil {
+			return err
+		}
+		u, err := p.MatMulUnreduced(x, x)
+		if err != nil {
+			return err
+		}
+		_, err = p.Reduce(u, 0)
+		assert.ErrorContains(t, err, "rounds to 0")
+		y, err := p.Public([]float64{1, 2}, []int{2, 1})
+		if err != nil {
+			return err
+		}
+		_, err = p.MatMulUnreduced(x, y)
+		assert.ErrorContains(t, err, "want m×k · k×n")
+		_, err = aby3.ConcatUnreduced(0)
+		assert.ErrorContains(t, err, "no values")
+		return nil
+	})
+}
