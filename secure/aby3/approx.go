@@ -281,7 +281,7 @@ func (p *Party) LogWith(x *Shared, cfg approx.LogConfig) (*Shared, error) {
 }
 
 // Reciprocal returns 1/x for x clamped to [2^-8, 2^12] with the default configuration of
-// [approx.Reciprocal]: relative error below 1e-3 on [2^-8, 32], 23 rounds.
+// [approx.Reciprocal]: relative error below 1e-3 on [2^-8, 32], 22 rounds.
 func (p *Party) Reciprocal(x *Shared) (*Shared, error) {
 	return approx.Reciprocal(approxOps{p}, x, approx.NewtonConfig{})
 }
@@ -293,7 +293,7 @@ func (p *Party) ReciprocalWith(x *Shared, cfg approx.NewtonConfig) (*Shared, err
 }
 
 // InvSqrt returns 1/sqrt(x) for x clamped to [2^-8, 2^12] with the default configuration of
-// [approx.InvSqrt]: relative error below 1e-3 on [2^-8, 2^10], 27 rounds.
+// [approx.InvSqrt]: relative error below 1e-3 on [2^-8, 2^10], 22 rounds.
 func (p *Party) InvSqrt(x *Shared) (*Shared, error) {
 	return approx.InvSqrt(approxOps{p}, x, approx.NewtonConfig{})
 }

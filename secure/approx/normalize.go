@@ -7,12 +7,23 @@ import (
 
 // NewtonConfig configures [Reciprocal] and [InvSqrt]. The zero value selects the defaults.
 type NewtonConfig struct {
-	// Min and Max bound the input: x is clamped to [Min, Max]. Each power of 4 inside the
-	// range costs one comparison per element. 0 means 2^-8 and 2^12. Min must be at least
+	// Min and Max bound the input: x is clamped to [Min, Max]. Each power of the radix inside
+	// the range costs one comparison per element. 0 means 2^-8 and 2^12. Min must be at least
 	// 2^-f and Max at most 2^f.
 	Min, Max float64
-	// Iterations is the number of Newton-Raphson steps; 0 means 2.
+	// Iterations is the number of Newton-Raphson steps; 0 means 2 (3 for [Reciprocal] with
+	// radix 16).
 	Iterations int
+	// Radix is the base of the powers that bring the clamped input into [1, Radix]: 4 (0 means
+	// 4) or 16, which halves the comparisons for a degree-4 first guess in the Chebyshev basis
+	// (one round of rounding and one product more) and, for the reciprocal, one Newton step
+	// more: fewer bytes for some rounds, the better trade for large tensors.
+	Radix int
+	// Staged clamps x in a first batch of comparisons and compares the clamped value with the
+	// powers of the radix in a second one, on 32-bit lanes ([Ops.CompareIn]): seven rounds more,
+	// and half the bytes of the second batch's sign bits. It pays when the range holds many
+	// powers of the radix and the input's own range is unknown.
+	Staged bool
 	// InputMin and InputMax, unless both are 0, are bounds the caller guarantees on x
 	// (InputMin ≤ x ≤ InputMax on the encodings, InputMin ≤ InputMax): the comparisons then
 	// run on narrower values ([Ops.CompareIn]), and a clamp the bounds make redundant is left
@@ -57,16 +68,17 @@ func compareIn[T any](o Ops[T], x T, r inputRange, ts []Threshold) ([]T, error) 
 	return o.Compare(x, ts)
 }
 
-// pow4Range returns j0 = the largest j with 4^j ≤ lo and the thresholds 4^j in (lo, hi].
-func pow4Range(lo, hi float64) (j0 int, steps []int) {
-	j0 = int(math.Floor(math.Log2(lo) / 2))
-	for math.Ldexp(1, 2*j0) > lo {
+// powRange returns, for the radix r = 2^b, j0 = the largest j with r^j ≤ lo and the
+// thresholds r^j in (lo, hi].
+func powRange(lo, hi float64, b int) (j0 int, steps []int) {
+	j0 = int(math.Floor(math.Log2(lo) / float64(b)))
+	for math.Ldexp(1, b*j0) > lo {
 		j0--
 	}
-	for math.Ldexp(1, 2*(j0+1)) <= lo {
+	for math.Ldexp(1, b*(j0+1)) <= lo {
 		j0++
 	}
-	for j := j0 + 1; math.Ldexp(1, 2*j) <= hi; j++ {
+	for j := j0 + 1; math.Ldexp(1, b*j) <= hi; j++ {
 		steps = append(steps, j)
 	}
 	return j0, steps
@@ -82,22 +94,23 @@ func checkRange(name string, lo, hi float64, f int) error {
 	return nil
 }
 
-// normalized is x clamped to [lo, hi] and brought to [1, 4] by a power of 4 found with exact
-// comparisons: xn = xc·4^-J with 4^J ≤ xc < 4^(J+1) (or xc = 4^(J+1) at the top of a range
-// that needs no clamp).
+// normalized is x clamped to [lo, hi] and brought to [1, r] by a power of the radix r = 2^b
+// found with exact comparisons: xn = xc·r^-J with r^J ≤ xc < r^(J+1) (or xc = r^(J+1) at the
+// top of a range that needs no clamp).
 type normalized[T any] struct {
-	xn    T   // xc·4^-J, in [1, 4]
-	scale T   // 4^-J
-	half  T   // 2^-J (when asked)
-	steps []T // [x ≥ 4^j] for the thresholds (when asked)
+	xn    T   // xc·r^-J, in [1, r]
+	scale T   // r^-J
+	half  T   // r^(-J/2) (when asked)
+	steps []T // [x ≥ r^j] for the thresholds (when asked)
 	j0    int // J for x below the first threshold
 }
 
-// normalize runs one batch of comparisons (the clamps and one threshold per power of 4 in the
-// range), then the product xc·4^-J: ten rounds (fewer when the comparisons run on a known
-// range of x, see [Ops.CompareIn]). A range in guarantees the input's bounds: the clamps it
-// makes redundant and the powers of 4 above its top are left out.
-func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange, wantHalf, wantSteps bool) (normalized[T], error) {
+// normalize runs one batch of comparisons (the clamps and one threshold per power of the radix
+// 2^b in the range), then the product xc·r^-J: ten rounds (fewer when the comparisons run on a
+// known range of x, see [Ops.CompareIn]). A range in guarantees the input's bounds: the clamps
+// it makes redundant and the powers above its top are left out. Staged clamps in a first batch
+// and compares the clamped value, whose range is then known, in a second one.
+func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange, b int, staged, wantHalf, wantSteps bool) (normalized[T], error) {
 	var nz normalized[T]
 	clampLo, clampHi := true, true
 	if in.known && in.hi >= lo {
@@ -106,9 +119,9 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 			hi, clampHi = math.Max(in.hi, lo), false
 		}
 	}
-	j0, js := pow4Range(lo, hi)
-	if !clampHi && len(js) > 0 && math.Ldexp(1, 2*js[len(js)-1]) >= hi {
-		js = js[:len(js)-1] // x ≤ hi = 4^j: J = j - 1 and xn = 4 at the top
+	j0, js := powRange(lo, hi, b)
+	if !clampHi && len(js) > 0 && math.Ldexp(1, b*js[len(js)-1]) >= hi {
+		js = js[:len(js)-1] // x ≤ hi = r^j: J = j - 1 and xn = r at the top
 	}
 	nz.j0 = j0
 	var ts []Threshold
@@ -119,37 +132,55 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 		ts = append(ts, Threshold{At: hi, Ramp: true})
 	}
 	ramps := len(ts)
+	// xc = lo + max(x - lo, 0) - max(x - hi, 0), with x itself for a low clamp left out.
+	clamped := func(out []T) (T, error) {
+		var c0 float64
+		var cs []float64
+		var xs []T
+		if clampLo {
+			c0, cs, xs = lo, append(cs, 1), append(xs, out[0])
+		} else {
+			cs, xs = append(cs, 1), append(xs, x)
+		}
+		if clampHi {
+			cs, xs = append(cs, -1), append(xs, out[ramps-1])
+		}
+		return o.LinComb(c0, cs, xs)
+	}
+	var xc T
+	cmpX, cmpIn := x, in
+	didStage := staged && ramps > 0 && len(js) > 0
+	if didStage {
+		out, err := compareIn(o, x, in, ts)
+		if err != nil {
+			return nz, fmt.Errorf("approx: %s: %w", name, err)
+		}
+		if xc, err = clamped(out); err != nil {
+			return nz, err
+		}
+		ts, ramps, cmpX, cmpIn = nil, 0, xc, inputRange{known: true, lo: lo, hi: hi}
+	}
 	for _, j := range js {
-		ts = append(ts, Threshold{At: math.Ldexp(1, 2*j), Step: math.Ldexp(1, -2*j) - math.Ldexp(1, -2*(j-1))})
+		ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: math.Ldexp(1, -b*j) - math.Ldexp(1, -b*(j-1))})
 		if wantHalf {
-			ts = append(ts, Threshold{At: math.Ldexp(1, 2*j), Step: math.Ldexp(1, -j) - math.Ldexp(1, -(j-1))})
+			ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: math.Ldexp(1, -b*j/2) - math.Ldexp(1, -b*(j-1)/2)})
 		}
 		if wantSteps {
-			ts = append(ts, Threshold{At: math.Ldexp(1, 2*j), Step: 1})
+			ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: 1})
 		}
 	}
 	var out []T
 	if len(ts) > 0 {
 		var err error
-		if out, err = compareIn(o, x, in, ts); err != nil {
+		if out, err = compareIn(o, cmpX, cmpIn, ts); err != nil {
 			return nz, fmt.Errorf("approx: %s: %w", name, err)
 		}
 	}
-	// xc = lo + max(x - lo, 0) - max(x - hi, 0), with x itself for a low clamp left out.
-	var c0 float64
-	var cs []float64
-	var xs []T
-	if clampLo {
-		c0, cs, xs = lo, append(cs, 1), append(xs, out[0])
-	} else {
-		cs, xs = append(cs, 1), append(xs, x)
-	}
-	if clampHi {
-		cs, xs = append(cs, -1), append(xs, out[ramps-1])
-	}
-	xc, err := o.LinComb(c0, cs, xs)
-	if err != nil {
-		return nz, err
+	if !didStage {
+		var err error
+		if xc, err = clamped(out); err != nil {
+			return nz, err
+		}
 	}
 	per := 1
 	if wantHalf {
@@ -172,14 +203,15 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 			nz.steps = append(nz.steps, out[ramps+per*i+k])
 		}
 	}
-	if len(js) == 0 { // one power of 4 for the whole range: constant tensors
+	if len(js) == 0 { // one power for the whole range: constant tensors
 		ones, sc, hf = []float64{0}, []T{xc}, []T{xc}
 	}
-	if nz.scale, err = o.LinComb(math.Ldexp(1, -2*j0), ones, sc); err != nil {
+	var err error
+	if nz.scale, err = o.LinComb(math.Ldexp(1, -b*j0), ones, sc); err != nil {
 		return nz, err
 	}
 	if wantHalf {
-		if nz.half, err = o.LinComb(math.Ldexp(1, -j0), ones, hf); err != nil {
+		if nz.half, err = o.LinComb(math.Ldexp(1, -b*j0/2), ones, hf); err != nil {
 			return nz, err
 		}
 	}
@@ -191,17 +223,44 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 	return nz, nil
 }
 
-// firstGuess returns the quadratic interpolant of g at the Chebyshev nodes of [1, 4],
-// c0 + c1·x' + c2·x'², evaluated from x' (one product and one rounding: three rounds).
-func firstGuess[T any](o Ops[T], g func(float64) float64, xn T) (T, error) {
+// guessBits is the number of extra fractional bits a first guess keeps: its sum is formed
+// exactly with coefficients scaled by 2^guessBits and left for the Newton step's products to
+// round. Two steps of the inverse square root add a bit each, and y² at f + 15 bits must
+// stay below 2^62.
+const guessBits = 13
+
+// firstGuess returns the interpolant of g at the Chebyshev nodes of [1, r], as an exact
+// combination with guessBits extra fractional bits: for r = 4 the quadratic c0 + c1·x' + c2·x'²
+// (one product: two rounds), for r = 16 the quartic in the Chebyshev basis of
+// u = (2x' - 17)/15 (one rounding and two levels of products: five rounds).
+func firstGuess[T any](o Ops[T], g func(float64) float64, xn T, r float64) (T, error) {
 	var zero T
-	c := chebFit(func(u float64) float64 { return g(2.5 + 1.5*u) }, 2)
-	m := compose(chebToMonomial(c), 1/1.5, -2.5/1.5) // u = (x' - 2.5)/1.5
-	sq, err := o.MulMany([]T{xn}, []T{xn}, 0)
+	mid, rad := (1+r)/2, (r-1)/2
+	if r <= 4 {
+		c := chebFit(func(u float64) float64 { return g(mid + rad*u) }, 2)
+		m := compose(chebToMonomial(c), 1/rad, -mid/rad) // u = (x' - mid)/rad
+		sq, err := o.MulMany([]T{xn}, []T{xn}, 0)
+		if err != nil {
+			return zero, err
+		}
+		return o.LinComb(math.Round(math.Ldexp(m[0], guessBits)), []float64{
+			math.Round(math.Ldexp(m[1], guessBits)), math.Round(math.Ldexp(m[2], guessBits))}, []T{xn, sq[0]})
+	}
+	const d = 4
+	c := chebFit(func(u float64) float64 { return g(mid + rad*u) }, d)
+	u, err := o.LinComb(-mid/rad, []float64{1 / rad}, []T{xn})
 	if err != nil {
 		return zero, err
 	}
-	return o.LinComb(m[0], m[1:], []T{xn, sq[0]})
+	terms, err := chebyshev(o, u, []int{2, 3, 4})
+	if err != nil {
+		return zero, err
+	}
+	cs, xs := make([]float64, d), make([]T, d)
+	for k := 1; k <= d; k++ {
+		cs[k-1], xs[k-1] = math.Round(math.Ldexp(c[k], guessBits)), terms[k]
+	}
+	return o.LinComb(math.Round(math.Ldexp(c[0], guessBits)), cs, xs)
 }
 
 func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
@@ -210,6 +269,12 @@ func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
 	}
 	if c.Max == 0 {
 		c.Max = 0x1p12
+	}
+	if c.Radix == 0 {
+		c.Radix = 4
+	}
+	if c.Radix != 4 && c.Radix != 16 {
+		return c, fmt.Errorf("approx: %s: radix %d is not 4 or 16", name, c.Radix)
 	}
 	if c.Iterations == 0 {
 		c.Iterations = iters
@@ -226,24 +291,37 @@ func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
 	return c, nil
 }
 
+// radixBits returns log2 of the radix of a resolved configuration.
+func (c NewtonConfig) radixBits() int {
+	if c.Radix == 16 {
+		return 4
+	}
+	return 2
+}
+
 // Reciprocal returns 1/x for x clamped to [Min, Max] (saturation: 1/Min below Min, including
 // x ≤ 0; 1/Max above Max).
 //
-// Method: exact comparisons with the powers of 4 in the range give xc = x'·4^J with x' in
-// [1, 4]; a quadratic first guess (interpolating 1/x' at the Chebyshev nodes: |1 - x'y| ≤
-// 0.074) and Newton's y ← y·(2 - x'·y), which squares that error at each step (2 steps: below
-// 3e-5), then the product with 4^-J.
+// Method: exact comparisons with the powers of the radix r in the range give xc = x'·r^J with
+// x' in [1, r]; a first guess interpolating 1/x' at the Chebyshev nodes (quadratic for r = 4:
+// |1 - x'y| ≤ 0.074; quartic for r = 16: 0.155), kept with 13 extra fractional bits for the
+// first step's products to round, and Newton's y ← y·(2 - x'·y), which squares that error at
+// each step (2 steps, or 3 for r = 16: below 3e-5), then the product with r^-J.
 //
 // Error with the default configuration at f = 16: relative error below 1e-3 for x in
 // [2^-8, 32] (measured: 5e-4); above 32 the result (below 1/32) is within (1 + 4^-J) units in
 // the last place plus 3e-5 relative.
 //
 // Cost (aby3): eight rounds of comparisons (one per power of 4 in the range plus the clamp:
-// 11 per element by default), two for the scaling, three for the first guess, four per Newton
-// step and two for the final product: 23 rounds by default.
+// 11 per element by default), two for the scaling, two for the first guess, four per Newton
+// step and two for the final product: 22 rounds by default.
 func Reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	var zero T
-	cfg, err := cfg.resolve("reciprocal", o.FracBits(), 2)
+	iters := 2
+	if cfg.Radix == 16 {
+		iters = 3
+	}
+	cfg, err := cfg.resolve("reciprocal", o.FracBits(), iters)
 	if err != nil {
 		return zero, err
 	}
@@ -253,16 +331,17 @@ func Reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 func reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	var zero T
 	in, _ := newInputRange("reciprocal", cfg.InputMin, cfg.InputMax)
-	nz, err := normalize(o, "reciprocal", x, cfg.Min, cfg.Max, in, false, false)
+	nz, err := normalize(o, "reciprocal", x, cfg.Min, cfg.Max, in, cfg.radixBits(), cfg.Staged, false, false)
 	if err != nil {
 		return zero, err
 	}
-	y, err := firstGuess(o, func(v float64) float64 { return 1 / v }, nz.xn)
+	y, err := firstGuess(o, func(v float64) float64 { return 1 / v }, nz.xn, float64(cfg.Radix))
 	if err != nil {
 		return zero, fmt.Errorf("approx: reciprocal: %w", err)
 	}
+	sh := guessBits // extra fractional bits of y
 	for range cfg.Iterations {
-		u, err := o.MulMany([]T{nz.xn}, []T{y}, 0)
+		u, err := o.MulMany([]T{nz.xn}, []T{y}, sh)
 		if err != nil {
 			return zero, fmt.Errorf("approx: reciprocal: %w", err)
 		}
@@ -270,73 +349,75 @@ func reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 		if err != nil {
 			return zero, err
 		}
-		r, err := o.MulMany([]T{y}, []T{w}, 0)
+		r, err := o.MulMany([]T{y}, []T{w}, sh)
 		if err != nil {
 			return zero, fmt.Errorf("approx: reciprocal: %w", err)
 		}
-		y = r[0]
+		y, sh = r[0], 0
 	}
 	// Scale last, so that the result is rounded once more only (error (1 + 4^-J) units).
 	r, err := o.MulMany([]T{y}, []T{nz.scale}, 0)
 	if err != nil {
 		return zero, fmt.Errorf("approx: reciprocal: %w", err)
 	}
-	y = r[0]
-	return y, nil
+	return r[0], nil
 }
 
 // InvSqrt returns 1/sqrt(x) for x clamped to [Min, Max] (saturation as for [Reciprocal]).
 //
-// Method: as [Reciprocal], with x' = xc·4^-J in [1, 4] and 1/sqrt(xc) = 2^-J/sqrt(x'): a
-// quadratic first guess (|1 - x'y²| ≤ 0.059) and Newton's y ← y·(3 - x'·y²)/2, whose error
-// e = 1 - x'y² falls as e ← 3e²/4 (2 steps: below 1e-5), then the product with 2^-J.
+// Method: as [Reciprocal], with x' = xc·r^-J in [1, r] and 1/sqrt(xc) = r^(-J/2)/sqrt(x'): a
+// first guess (quadratic for r = 4: |1 - x'y²| ≤ 0.059; quartic for r = 16: 0.127), then
+// Newton's y ← (3y - x'·y³)/2, whose error e = 1 - x'y² falls as e ← 3e²/4 (2 steps: below
+// 1e-4). A step takes two levels of products, x'·y and y² side by side, then their product;
+// the halving and the first guess's scaling are left as extra fractional bits for the next
+// products to round. The result is the product with r^(-J/2).
 //
 // Error with the default configuration at f = 16: relative error below 1e-3 for x in
 // [2^-8, 2^10] (measured: 5e-4); above, within (1 + 2^-J) units in the last place plus 1e-5
 // relative.
 //
-// Cost (aby3): ten rounds for the comparisons and scaling, three for the first guess, six per
-// Newton step and two for the final product: 27 rounds by default.
+// Cost (aby3): ten rounds for the comparisons and scaling (seven more when Staged), two for
+// the first guess (five with radix 16), four per Newton step and two for the final product:
+// 22 rounds by default.
 func InvSqrt[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	var zero T
 	cfg, err := cfg.resolve("inverse square root", o.FracBits(), 2)
 	if err != nil {
 		return zero, err
 	}
+	if cfg.Iterations > 2 {
+		return zero, fmt.Errorf("approx: inverse square root: %d iterations out of range [1, 2]", cfg.Iterations)
+	}
 	in, _ := newInputRange("inverse square root", cfg.InputMin, cfg.InputMax)
-	nz, err := normalize(o, "inverse square root", x, cfg.Min, cfg.Max, in, true, false)
+	nz, err := normalize(o, "inverse square root", x, cfg.Min, cfg.Max, in, cfg.radixBits(), cfg.Staged, true, false)
 	if err != nil {
 		return zero, err
 	}
-	y, err := firstGuess(o, func(v float64) float64 { return 1 / math.Sqrt(v) }, nz.xn)
+	y, err := firstGuess(o, func(v float64) float64 { return 1 / math.Sqrt(v) }, nz.xn, float64(cfg.Radix))
 	if err != nil {
 		return zero, fmt.Errorf("approx: inverse square root: %w", err)
 	}
+	sh := guessBits // extra fractional bits of y: y² at f + sh bits stays below 2^62 for sh ≤ 15
 	for range cfg.Iterations {
-		u, err := o.MulMany([]T{nz.xn}, []T{y}, 0)
+		ab, err := o.MulMany([]T{nz.xn, y}, []T{y, y}, sh) // x'·y (f bits), y² (f + sh bits)
 		if err != nil {
 			return zero, fmt.Errorf("approx: inverse square root: %w", err)
 		}
-		v, err := o.MulMany(u, []T{y}, 0) // x'·y²
+		c, err := o.MulMany(ab[:1], ab[1:], sh) // x'·y³
 		if err != nil {
 			return zero, fmt.Errorf("approx: inverse square root: %w", err)
 		}
-		w, err := o.LinComb(3, []float64{-1}, v)
-		if err != nil {
+		// (3y - x'·y³)/2 with f + sh + 1 fractional bits: integer coefficients, exact.
+		if y, err = o.LinComb(0, []float64{3, -math.Ldexp(1, sh)}, []T{y, c[0]}); err != nil {
 			return zero, err
 		}
-		r, err := o.MulMany([]T{y}, []T{w}, 1) // y·(3 - x'·y²)/2
-		if err != nil {
-			return zero, fmt.Errorf("approx: inverse square root: %w", err)
-		}
-		y = r[0]
+		sh++
 	}
-	r, err := o.MulMany([]T{y}, []T{nz.half}, 0)
+	r, err := o.MulMany([]T{y}, []T{nz.half}, sh)
 	if err != nil {
 		return zero, fmt.Errorf("approx: inverse square root: %w", err)
 	}
-	y = r[0]
-	return y, nil
+	return r[0], nil
 }
 
 // Log returns the natural logarithm of x clamped to [Min, Max] (saturation: log(Min) below
@@ -374,7 +455,7 @@ func Log[T any](o Ops[T], x T, cfg LogConfig) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	nz, err := normalize(o, "log", x, cfg.Min, cfg.Max, in, false, true)
+	nz, err := normalize(o, "log", x, cfg.Min, cfg.Max, in, 2, false, false, true)
 	if err != nil {
 		return zero, err
 	}

@@ -73,13 +73,15 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // place rather than to [github.com/gotfe/gotfe/secure/aby3.Party.InvSqrt]'s default 2^-8, because its users add a small
 // constant before the root: batch normalisation's variance + ε (1e-3 by default) and Adam's
 // v + ε² (ε ≥ 2^(-f/2)) fall below 2^-8 whenever the variance or v is small, where a clamp at
-// 2^-8 would cap the result at 16 instead of up to 2^(f/2). The four extra powers of 4 cost
-// comparisons per element, no rounds.
+// 2^-8 would cap the result at 16 instead of up to 2^(f/2). Its users apply it to every
+// weight or every feature, so it trades rounds for bytes: powers of 16 instead of 4, compared
+// on 32-bit lanes after a first batch of comparisons that clamps ([approx.NewtonConfig] Radix
+// 16, Staged): 32 rounds and about 40% fewer bytes than with the defaults.
 func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
 	s, err := b.get("InvSqrt", x)
 	if err != nil {
 		return nil, err
 	}
-	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits)}
+	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Radix: 16, Staged: true}
 	return wrap(b.p.InvSqrtWith(s, cfg))
 }
