@@ -208,6 +208,67 @@ func (o approxOps) MaxLast(x *Shared) (*Shared, error) {
 	return o.p.Reshape(m, kept...)
 }
 
+func (o approxOps) MaxLastSteps(x *Shared, ts []approx.Threshold) (*Shared, []*Shared, error) {
+	rows, k, kept, err := lastAxis(x.shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	ats := make([]uint64, 0, len(ts))
+	idx := make([]int, len(ts))
+	vals := make([]uint64, len(ts))
+	for i, t := range ts {
+		if t.Ramp || t.At > 0 {
+			return nil, nil, fmt.Errorf("aby3: max steps: threshold %+v is not a step at or below 0", t)
+		}
+		at, err := o.p.enc.Encode(t.At)
+		if err != nil {
+			return nil, nil, fmt.Errorf("aby3: max steps: %w", err)
+		}
+		if vals[i], err = o.p.enc.Encode(t.Step); err != nil {
+			return nil, nil, fmt.Errorf("aby3: max steps: %w", err)
+		}
+		idx[i] = -1
+		for j, a := range ats {
+			if a == at {
+				idx[i] = j
+			}
+		}
+		if idx[i] < 0 {
+			idx[i] = len(ats)
+			ats = append(ats, at)
+		}
+	}
+	if !useAllPairs(rows, k) {
+		m, err := o.MaxLast(x)
+		if err != nil {
+			return nil, nil, err
+		}
+		mb, err := o.BroadcastLast(m, k)
+		if err != nil {
+			return nil, nil, err
+		}
+		z, err := o.p.Sub(x, mb)
+		if err != nil {
+			return nil, nil, err
+		}
+		outs, err := o.Compare(z, ts)
+		return m, outs, err
+	}
+	r, err := o.p.maxPairsSteps("max", x.a, x.b, rows, k, 1, true, false, ats)
+	if err != nil {
+		return nil, nil, err
+	}
+	outs := make([]*Shared, len(ts))
+	for i := range ts {
+		st := r.steps[idx[i]]
+		z := newShared(x.shape, x.Len())
+		ring.ScaleTo(z.a, st.a, vals[i])
+		ring.ScaleTo(z.b, st.b, vals[i])
+		outs[i] = z
+	}
+	return &Shared{shape: kept, a: r.ma, b: r.mb}, outs, nil
+}
+
 func (o approxOps) SumLast(x *Shared) (*Shared, error) {
 	rows, k, kept, err := lastAxis(x.shape)
 	if err != nil {
@@ -304,9 +365,9 @@ func (p *Party) InvSqrtWith(x *Shared, cfg approx.NewtonConfig) (*Shared, error)
 }
 
 // Softmax returns exp(x)/Σexp(x) along the last axis ([approx.Softmax]): the maximum of each
-// row is subtracted first, so any logits work; error below 2e-3 per probability; 31 rounds
-// (27 for at most 32 rows) plus those of [Party.Max] for rows of k elements: 63 for 128 rows
-// of 10, 39 for one row.
+// row is subtracted first, so any logits work; error below 2e-3 per probability; 63 rounds for
+// 128 rows of 10, 31 for one row (whose maximum compares all pairs, with the exponential's
+// comparisons in the same rounds).
 func (p *Party) Softmax(x *Shared) (*Shared, error) {
 	return approx.Softmax(approxOps{p}, x)
 }

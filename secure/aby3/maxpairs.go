@@ -27,31 +27,76 @@ func useAllPairs(groups, k int) bool {
 // maximum. With withMask it also returns the one-hot mask laid out [outer, k, inner] (bit 0).
 // k ≥ 2.
 func (p *Party) maxPairs(op string, xa, xb []uint64, outer, k, inner int, wantMax, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
+	r, err := p.maxPairsSteps(op, xa, xb, outer, k, inner, wantMax, withMask, nil)
+	return r.ma, r.mb, r.hotA, r.hotB, err
+}
+
+// pairsResult is what maxPairsSteps computes.
+type pairsResult struct {
+	ma, mb     []uint64  // the maxima (when asked)
+	hotA, hotB []uint64  // the one-hot masks (when asked)
+	steps      []*Shared // per threshold: the ring integers [x - max ≥ at], shaped [outer, k, inner]
+}
+
+// maxPairsSteps is maxPairs that also decides, for each encoded threshold at in ats (at ≤ 0),
+// [x - max ≥ at] for every candidate, in the same rounds: x - max ≥ at exactly when x - x_j ≥ at
+// for every other candidate j, so the ordered pairs are compared with at in the same batch as
+// the maximum's, their k-1 bits per candidate ANDed in the same rounds, and the results
+// injected into the arithmetic sharing (ring integers 0 and 1) in the round that selects the
+// maximum.
+func (p *Party) maxPairsSteps(op string, xa, xb []uint64, outer, k, inner int, wantMax, withMask bool, ats []uint64) (res pairsResult, err error) {
 	groups := outer * inner
 	pairs := k * (k - 1) / 2
-	n := groups * pairs
-	// Differences x_a - x_b of every pair a < b, laid out [outer, pairs, inner].
+	total := outer * k * inner
+	nt := len(ats)
+	n := groups*pairs + nt*total*(k-1)
+	// Differences x_a - x_b of every pair a < b, laid out [outer, pairs, inner]; then for every
+	// threshold, x_i - x_j - at for every ordered pair i ≠ j, laid out [t, outer, k, k-1, inner].
 	da, db, sa, sb := getWords(n), getWords(n), getWords(n), getWords(n)
 	defer putWords(da, db, sa, sb)
+	row := func(v []uint64, o, a int) []uint64 { return v[(o*k+a)*inner : (o*k+a+1)*inner] }
 	for o := range outer {
 		t := 0
 		for a := range k {
 			for b := a + 1; b < k; b++ {
-				xa0, xb0 := xa[(o*k+a)*inner:(o*k+a+1)*inner], xb[(o*k+a)*inner:(o*k+a+1)*inner]
-				xa1, xb1 := xa[(o*k+b)*inner:(o*k+b+1)*inner], xb[(o*k+b)*inner:(o*k+b+1)*inner]
 				d := (o*pairs + t) * inner
-				ring.SubTo(da[d:d+inner], xa0, xa1)
-				ring.SubTo(db[d:d+inner], xb0, xb1)
+				ring.SubTo(da[d:d+inner], row(xa, o, a), row(xa, o, b))
+				ring.SubTo(db[d:d+inner], row(xb, o, a), row(xb, o, b))
 				t++
 			}
 		}
 	}
-	if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [x_a < x_b]: b beats a
-		return nil, nil, nil, nil, err
+	stepAt := func(t, o, i, jj int) int { // index of the pair (i, jj-th other candidate)
+		return groups*pairs + (((t*outer+o)*k+i)*(k-1)+jj)*inner
 	}
-	// Candidate a's word: bit b (b < a) is [x_b < x_a], bit b-1 (b > a) is ¬[x_a < x_b].
-	total := outer * k * inner
-	wa, wb := getZeroWords(total), getZeroWords(total)
+	for t, at := range ats {
+		for o := range outer {
+			for i := range k {
+				jj := 0
+				for j := range k {
+					if j == i {
+						continue
+					}
+					d := stepAt(t, o, i, jj)
+					ring.SubTo(da[d:d+inner], row(xa, o, i), row(xa, o, j))
+					ring.SubTo(db[d:d+inner], row(xb, o, i), row(xb, o, j))
+					if c := p.comp0(da[d:d+inner], db[d:d+inner]); c != nil {
+						for q := range c {
+							c[q] -= at
+						}
+					}
+					jj++
+				}
+			}
+		}
+	}
+	if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [x_a < x_b]; [x_i - x_j < at]
+		return res, err
+	}
+	// Candidate a's word: bit b (b < a) is [x_b < x_a], bit b-1 (b > a) is ¬[x_a < x_b]; then
+	// for every threshold, bit jj is ¬[x_i - x_j < at] for the jj-th other candidate j.
+	words := total * (1 + nt)
+	wa, wb := getZeroWords(words), getZeroWords(words)
 	defer putWords(wa, wb)
 	c0 := p.comp0(wa, wb)
 	for o := range outer {
@@ -79,8 +124,27 @@ func (p *Party) maxPairs(op string, xa, xb []uint64, outer, k, inner int, wantMa
 			}
 		}
 	}
+	for t := range ats {
+		for o := range outer {
+			for i := range k {
+				w := (t+1)*total + (o*k+i)*inner
+				for jj := range k - 1 {
+					d := stepAt(t, o, i, jj)
+					for q := range inner {
+						wa[w+q] |= (sa[d+q] & 1) << uint(jj)
+						wb[w+q] |= (sb[d+q] & 1) << uint(jj)
+					}
+				}
+				if c0 != nil {
+					for q := range inner {
+						c0[w+q] ^= rangeBits(0, k-1, 0)
+					}
+				}
+			}
+		}
+	}
 	// AND the m = k-1 bits of every word together, halving m each round.
-	ya, yb, za := getWords(total), getWords(total), getWords(total)
+	ya, yb, za := getWords(words), getWords(words), getWords(words)
 	defer putWords(ya, yb, za)
 	for m := k - 1; m > 1; {
 		half := (m + 1) / 2
@@ -96,7 +160,7 @@ func (p *Party) maxPairs(op string, xa, xb []uint64, outer, k, inner int, wantMa
 		var bt batch
 		st := p.andSendInto(&bt, za, wa, wb, ya, yb)
 		if err := p.exchange(op, &bt); err != nil {
-			return nil, nil, nil, nil, err
+			return res, err
 		}
 		ra, rb := st.finish(&bt)
 		keep := rangeBits(0, half, 0)
@@ -107,22 +171,37 @@ func (p *Party) maxPairs(op string, xa, xb []uint64, outer, k, inner int, wantMa
 		m = half
 	}
 	if withMask {
-		hotA, hotB = append([]uint64(nil), wa...), append([]uint64(nil), wb...)
+		res.hotA, res.hotB = append([]uint64(nil), wa[:total]...), append([]uint64(nil), wb[:total]...)
 	}
-	if !wantMax {
-		return nil, nil, hotA, hotB, nil
+	if !wantMax && nt == 0 {
+		return res, nil
 	}
 	var bt batch
+	var st *bitMulStep
 	pa, pb := getWords(total), getWords(total)
 	defer putWords(pa, pb)
-	st := p.bitMulSend(&bt, pa, pb, wa, wb, xa, xb, nil)
-	if err := p.exchange(op, &bt); err != nil {
-		return nil, nil, nil, nil, err
+	if wantMax {
+		st = p.bitMulSend(&bt, pa, pb, wa[:total], wb[:total], xa, xb, nil)
 	}
-	st.finish(p, &bt)
+	inject := make([]*bitMulStep, nt)
+	for t := range ats {
+		w := wa[(t+1)*total : (t+2)*total]
+		v := wb[(t+1)*total : (t+2)*total]
+		inject[t] = p.bitMulSend(&bt, nil, nil, w, v, nil, nil, []uint64{1})
+	}
+	if err := p.exchange(op, &bt); err != nil {
+		return res, err
+	}
+	if wantMax {
+		st.finish(p, &bt)
+		res.ma, res.mb = make([]uint64, groups), make([]uint64, groups)
+		ring.SumAxisTo(res.ma, pa, outer, k, inner)
+		ring.SumAxisTo(res.mb, pb, outer, k, inner)
+	}
+	for t := range ats {
+		za, zb := inject[t].finish(p, &bt)
+		res.steps = append(res.steps, &Shared{a: za, b: zb})
+	}
 	bt.release()
-	ma, mb = make([]uint64, groups), make([]uint64, groups)
-	ring.SumAxisTo(ma, pa, outer, k, inner)
-	ring.SumAxisTo(mb, pb, outer, k, inner)
-	return ma, mb, hotA, hotB, nil
+	return res, nil
 }

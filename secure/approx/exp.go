@@ -80,19 +80,52 @@ func Exp[T any](o Ops[T], x T, cfg ExpConfig) (T, error) {
 	return expReduced(o, x, cfg, true)
 }
 
+// expSegments returns the interval bounds b_1 < ... < b_m strictly inside (Min, Max), spaced by
+// expSegment down from Max, and top: x in [b_j, b_{j+1}) is shifted by top[j] = b_{j+1}
+// (b_{m+1} = Max), x < b_1 by top[0] = b_1.
+func expSegments(cfg ExpConfig) (bs, top []float64) {
+	for b := cfg.Max - expSegment; b > cfg.Min; b -= expSegment {
+		bs = append([]float64{b}, bs...)
+	}
+	return bs, append(append([]float64(nil), bs...), cfg.Max)
+}
+
+// expBelowZeroSteps returns the thresholds of e^z for z ≤ Max = 0 without a clamp: at Min the
+// scale step e^top[0] (below Min the scale is 0, and so the result: e^Min is below half a unit
+// in the last place), at every b_j the shift and scale steps. See expBelowZero.
+func expBelowZeroSteps(cfg ExpConfig) []Threshold {
+	bs, top := expSegments(cfg)
+	ts := []Threshold{{At: cfg.Min, Step: math.Exp(top[0])}}
+	for j, b := range bs {
+		ts = append(ts,
+			Threshold{At: b, Step: top[j+1] - top[j]},                     // shift
+			Threshold{At: b, Step: math.Exp(top[j+1]) - math.Exp(top[j])}) // scale
+	}
+	return ts
+}
+
+// expBelowZero returns e^z for z ≤ 0 from the outputs of the steps of expBelowZeroSteps: y =
+// z - top[0] - Σ shifts and the Chebyshev evaluation of [Exp]. Below Min, y leaves [-4, 0] and
+// the polynomial's terms are meaningless (they may wrap around the ring), but the scale is
+// exactly 0 there, and so is its product with them: the result is 0 up to the last place.
+func expBelowZero[T any](o Ops[T], z T, cfg ExpConfig, out []T) (T, error) {
+	bs, top := expSegments(cfg)
+	cs, xs := []float64{1}, []T{z}
+	scaleTerms := []T{out[0]}
+	for j := range bs {
+		cs, xs = append(cs, -1), append(xs, out[1+2*j])
+		scaleTerms = append(scaleTerms, out[2+2*j])
+	}
+	return expChebyshev(o, cfg, -top[0], cs, xs, 0, scaleTerms, max(expExtraBits-o.FracBits(), 0))
+}
+
 // expReduced implements Exp; clampHigh false skips the upper clamp for inputs known to be at
-// most cfg.Max (softmax after the max subtraction).
+// most cfg.Max.
 func expReduced[T any](o Ops[T], x T, cfg ExpConfig, clampHigh bool) (T, error) {
 	var zero T
 	f := o.FracBits()
 	n, d := cfg.Squarings, cfg.Degree
-	// Interval bounds b_1 < ... < b_m strictly inside (Min, Max), spaced by expSegment down
-	// from Max; x in [b_j, b_{j+1}) is shifted by b_{j+1} (b_{m+1} = Max), x < b_1 by b_1.
-	var bs []float64
-	for b := cfg.Max - expSegment; b > cfg.Min; b -= expSegment {
-		bs = append([]float64{b}, bs...)
-	}
-	top := append(append([]float64(nil), bs...), cfg.Max)
+	bs, top := expSegments(cfg)
 	ts := []Threshold{{At: cfg.Min, Ramp: true}}
 	if clampHigh {
 		ts = append(ts, Threshold{At: cfg.Max, Ramp: true})
@@ -122,7 +155,7 @@ func expReduced[T any](o Ops[T], x T, cfg ExpConfig, clampHigh bool) (T, error) 
 	}
 	e := max(expExtraBits-f, 0)
 	if n == 0 {
-		return expChebyshev(o, cfg, cfg.Min-top[0], cs, xs, top[0], scaleTerms, e)
+		return expChebyshev(o, cfg, cfg.Min-top[0], cs, xs, math.Exp(top[0]), scaleTerms, e)
 	}
 	// t = y/2^n in the representation with e extra fractional bits: t·2^e = y·2^(e-n).
 	for i := range cs {
@@ -187,12 +220,12 @@ func expReduced[T any](o Ops[T], x T, cfg ExpConfig, clampHigh bool) (T, error) 
 }
 
 // expChebyshev evaluates e^x = e^y·scale for y = c0 + Σ cs[i]·xs[i] in [-expSegment, 0] (exact
-// terms from the comparisons) and scale = e^top0 + Σ scaleTerms: the degree-d interpolant of
+// terms from the comparisons) and scale = scale0 + Σ scaleTerms: the degree-d interpolant of
 // e^y at the Chebyshev nodes, in the basis of u = 1 + 2y/expSegment, with e extra fractional
 // bits; its coefficients are folded into the final product with the scale when the product's
 // magnitude leaves room for them (the default ranges), so that the sum costs no rounding of
 // its own.
-func expChebyshev[T any](o Ops[T], cfg ExpConfig, c0 float64, cs []float64, xs []T, top0 float64, scaleTerms []T, e int) (T, error) {
+func expChebyshev[T any](o Ops[T], cfg ExpConfig, c0 float64, cs []float64, xs []T, scale0 float64, scaleTerms []T, e int) (T, error) {
 	var zero T
 	f, d := o.FracBits(), cfg.Degree
 	// u·2^e = 2^e + y·2^(e+1)/expSegment: integer coefficients (local) when e ≥ 1.
@@ -220,7 +253,7 @@ func expChebyshev[T any](o Ops[T], cfg ExpConfig, c0 float64, cs []float64, xs [
 		ts[k-1] = terms[k]
 	}
 	if len(scaleTerms) == 0 { // one interval: a public scale
-		sc := math.Exp(top0)
+		sc := scale0
 		ks := make([]float64, d)
 		for k := range ks {
 			ks[k] = math.Ldexp(sc*c[k+1], -e)
@@ -231,7 +264,7 @@ func expChebyshev[T any](o Ops[T], cfg ExpConfig, c0 float64, cs []float64, xs [
 	for i := range ones {
 		ones[i] = 1
 	}
-	scale, err := o.LinComb(math.Exp(top0), ones, scaleTerms)
+	scale, err := o.LinComb(scale0, ones, scaleTerms)
 	if err != nil {
 		return zero, err
 	}

@@ -51,6 +51,11 @@ type RowOps[T any] interface {
 	Shape(x T) []int
 	// MaxLast returns the maximum along the last axis, which is kept with size 1 (exact).
 	MaxLast(x T) (T, error)
+	// MaxLastSteps returns MaxLast(x) and, for each threshold t (steps, t.At ≤ 0), the tensor
+	// t.Step·[x - max ≥ t.At] shaped like x (exact up to the encoding of the step): the
+	// comparisons of the elements with their row's maximum, which a protocol may make in the
+	// rounds of the maximum itself (a small maximum that compares all pairs of a row).
+	MaxLastSteps(x T, ts []Threshold) (T, []T, error)
 	// SumLast returns the sum along the last axis, which is kept with size 1 (exact).
 	SumLast(x T) (T, error)
 	// BroadcastLast repeats x, whose last axis has size 1, n times along that axis.

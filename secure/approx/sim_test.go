@@ -197,6 +197,26 @@ func (s *simOps) MaxLast(x *sim) (*sim, error) {
 	return s.reduce(x, func(a, b int64) int64 { return max(a, b) }), nil
 }
 
+func (s *simOps) MaxLastSteps(x *sim, ts []Threshold) (*sim, []*sim, error) {
+	s.cmps++
+	m, _ := s.MaxLast(x)
+	k := x.shape[len(x.shape)-1]
+	out := make([]*sim, len(ts))
+	for j, t := range ts {
+		if t.Ramp || t.At > 0 {
+			return nil, nil, fmt.Errorf("sim: max steps: threshold %+v", t)
+		}
+		z := s.like(x)
+		for i, v := range x.v {
+			if v-m.v[i/k] >= s.enc(t.At) {
+				z.v[i] = s.enc(t.Step)
+			}
+		}
+		out[j] = z
+	}
+	return m, out, nil
+}
+
 func (s *simOps) SumLast(x *sim) (*sim, error) {
 	return s.reduce(x, func(a, b int64) int64 { return a + b }), nil
 }

@@ -7,24 +7,28 @@ import (
 
 // Softmax returns exp(x)/Σexp(x) along the last axis.
 //
-// Method: the maximum of each row is subtracted (exact comparisons), so the exponents are at
-// most 0 and each row's sum s lies in [1, k] for rows of k elements; exp is [Exp] without the
-// upper clamp (inputs below -(f+1)·ln 2 count as e^-(f+1)·ln 2, half a unit in the last
-// place). The reciprocal of s starts from a piecewise-linear first guess from one batch of
-// comparisons of s with knots in geometric progression (ratio 2, or √2 for at most 32 rows,
-// where latency matters more than the bytes of the knots), scaled so that |1 - s·y0| ≤ 0.06
-// (0.015), and takes two Newton steps y ← y·(2 - s·y) (one); the last step's product is
-// formed with the exponentials, so that the probabilities come out of it directly. The first
-// guess's fractional coefficients are folded into the products that use it.
+// Method: the maximum of each row is subtracted (exact comparisons), so the exponents z are at
+// most 0 and each row's sum s lies in [1, k] for rows of k elements. The exponential is
+// [Exp]'s Chebyshev evaluation over intervals of width 4, whose comparisons (z against the
+// interval bounds) come with the maximum ([RowOps.MaxLastSteps]: a small maximum decides them
+// in its own rounds, from all pairs of the row); below -(f+1)·ln 2 the scale of the interval
+// is 0, so e^z is 0 there (it is below half a unit in the last place) without a clamp. The
+// reciprocal of s starts from a piecewise-linear first guess from one batch of comparisons of
+// s with knots in geometric progression (ratio 2, or √2 for at most 32 rows, where latency
+// matters more than the bytes of the knots), scaled so that |1 - s·y0| ≤ 0.06 (0.015), and
+// takes two Newton steps y ← y·(2 - s·y) (one); the last step's product is formed with the
+// exponentials, so that the probabilities come out of it directly. The first guess's
+// fractional coefficients are folded into the products that use it.
 //
 // Error at f = 16: below 2e-3 per probability for any logits (the softmax is invariant under
 // the max subtraction, so the range of the logits does not matter as long as differences stay
 // within the comparisons' range).
 //
-// Cost (aby3): the rounds of the maxima ([Party.Max]: 32 for a tree over k = 10, 12 when all
-// pairs are compared), 16 for exp (three comparisons per element), seven for the comparisons
-// of the sums (on 32-bit lanes) and four per Newton step: 63 rounds for 128 rows of 10, 39 for
-// one row.
+// Cost (aby3): for a maximum that compares all pairs (at most 2048 pairs), 8 + ⌈log2(k-1)⌉
+// rounds for the maximum and the exponential's comparisons, eight for the exponential, seven
+// for the comparisons of the sums (on 32-bit lanes) and four per Newton step: 31 rounds for
+// one row of 10. With a tree of comparisons (128 rows of 10: 32 rounds), eight more for the
+// exponential's comparisons: 63 rounds.
 func Softmax[T any](o RowOps[T], x T) (T, error) {
 	var zero T
 	shape := o.Shape(x)
@@ -40,7 +44,12 @@ func Softmax[T any](o RowOps[T], x T) (T, error) {
 		rows *= d
 	}
 	f := o.FracBits()
-	m, err := o.MaxLast(x)
+	// The exponents z = x - max are at most 0; the interval of each comes with the maximum.
+	ecfg, err := ExpConfig{Min: -float64(f+1) * math.Ln2, Max: 0}.resolve(f)
+	if err != nil {
+		return zero, err
+	}
+	m, steps, err := o.MaxLastSteps(x, expBelowZeroSteps(ecfg))
 	if err != nil {
 		return zero, fmt.Errorf("approx: softmax: %w", err)
 	}
@@ -52,12 +61,7 @@ func Softmax[T any](o RowOps[T], x T) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	// The exponents are at most 0.
-	ecfg, err := ExpConfig{Min: -float64(f+1) * math.Ln2, Max: 0}.resolve(f)
-	if err != nil {
-		return zero, err
-	}
-	e, err := expReduced(o, z, ecfg, false)
+	e, err := expBelowZero(o, z, ecfg, steps)
 	if err != nil {
 		return zero, fmt.Errorf("approx: softmax: %w", err)
 	}
