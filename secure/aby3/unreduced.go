@@ -41,16 +41,25 @@ func (p *Party) MatMulUnreduced(x, y *Shared) (*Unreduced, error) {
 	default:
 		return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x.shape, y.shape, ring.ErrShape)
 	}
+	// T_i = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i = (X_i + X_{i+1})·Y_i + X_i·Y_{i+1}: sum the
+	// components of the smaller operand (a single input row against a weight matrix).
 	t := make([]uint64, bs*m*n)
-	ysum := getWords(k * n)
-	defer putWords(ysum)
+	sumX := m*k < k*n
+	sum := getWords(min(m*k, k*n))
+	defer putWords(sum)
 	for i := 0; i < bs; i++ {
 		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]
 		ya, yb := y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n]
 		ti := t[i*m*n : (i+1)*m*n]
-		ring.AddTo(ysum, ya, yb)
-		ring.MatMulTo(ti, xa, ysum, m, k, n)
-		ring.MatMulAddTo(ti, xb, ya, m, k, n)
+		if sumX {
+			ring.AddTo(sum, xa, xb)
+			ring.MatMulTo(ti, sum, ya, m, k, n)
+			ring.MatMulAddTo(ti, xa, yb, m, k, n)
+		} else {
+			ring.AddTo(sum, ya, yb)
+			ring.MatMulTo(ti, xa, sum, m, k, n)
+			ring.MatMulAddTo(ti, xb, ya, m, k, n)
+		}
 	}
 	shape := []int{m, n}
 	if len(x.shape) == 3 {

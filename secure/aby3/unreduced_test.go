@@ -15,8 +15,13 @@ import (
 // place plus the representation of c; lifted values and products concatenate and reduce
 // together.
 func TestUnreduced(t *testing.T) {
+	for _, dims := range [][3]int{{7, 33, 5}, {2, 40, 30}} { // the smaller operand on either side
+		testUnreduced(t, dims[0], dims[1], dims[2])
+	}
+}
+
+func testUnreduced(t *testing.T, m, k, n int) {
 	r := rand.New(rand.NewPCG(91, 92))
-	const m, k, n = 7, 33, 5
 	x, w, b := uniform(r, m*k, -1, 1, false), uniform(r, k*n, -1, 1, false), uniform(r, 3, -2, 2, false)
 	for _, c := range []float64{1, -0.2, 0.001, 3.7, -1} {
 		var got, gotCat []float64
