@@ -129,8 +129,8 @@ func TestSoftmax(t *testing.T) {
 		rows, k int
 		scale   float64
 		rounds  int64
-	}{{128, 10, 10, 63}, {7, 2, 10, 35}, {3, 1, 10, 20}, {5, 33, 100, 75},
-		{1, 10, 10, 31}, {8, 4, 10, 29}, {2, 10, 1000, 31}} { // small: all pairs, with the exp's steps
+	}{{128, 10, 10, 63}, {7, 2, 10, 33}, {3, 1, 10, 18}, {5, 33, 100, 73},
+		{1, 10, 10, 29}, {8, 4, 10, 27}, {2, 10, 1000, 29}} { // small: all pairs, with the exp's steps
 		t.Run(fmt.Sprintf("%dx%d", c.rows, c.k), func(t *testing.T) {
 			x := make([]float64, c.rows*c.k)
 			for i := range x {

@@ -13,12 +13,13 @@ import (
 // interval bounds) come with the maximum ([RowOps.MaxLastSteps]: a small maximum decides them
 // in its own rounds, from all pairs of the row); below -(f+1)·ln 2 the scale of the interval
 // is 0, so e^z is 0 there (it is below half a unit in the last place) without a clamp. The
-// reciprocal of s starts from a piecewise-linear first guess from one batch of comparisons of
-// s with knots in geometric progression (ratio 2, or √2 for at most 32 rows, where latency
-// matters more than the bytes of the knots), scaled so that |1 - s·y0| ≤ 0.06 (0.015), and
-// takes two Newton steps y ← y·(2 - s·y) (one); the last step's product is formed with the
-// exponentials, so that the probabilities come out of it directly. The first guess's
-// fractional coefficients are folded into the products that use it.
+// reciprocal of s is a piecewise-linear interpolant from one batch of comparisons of s with
+// knots in geometric progression, scaled so that its relative error is centred: with ratio 2,
+// |1 - s·y0| ≤ 0.06, and two Newton steps y ← y·(2 - s·y) follow, the last one's product
+// formed with the exponentials so that the probabilities come out of it; for at most 32 rows,
+// where latency matters more than the bytes of the knots, ratio 1.08 (|1 - s·y0| ≤ 7.4e-4) and
+// no Newton step: the probabilities are e·y0. The guess's fractional coefficients are folded
+// into the products that use it.
 //
 // Error at f = 16: below 2e-3 per probability for any logits (the softmax is invariant under
 // the max subtraction, so the range of the logits does not matter as long as differences stay
@@ -26,9 +27,9 @@ import (
 //
 // Cost (aby3): for a maximum that compares all pairs (at most 2048 pairs), 8 + ⌈log2(k-1)⌉
 // rounds for the maximum and the exponential's comparisons, eight for the exponential, seven
-// for the comparisons of the sums (on 32-bit lanes) and four per Newton step: 31 rounds for
-// one row of 10. With a tree of comparisons (128 rows of 10: 32 rounds), eight more for the
-// exponential's comparisons: 63 rounds.
+// for the comparisons of the sums (on 32-bit lanes) and two for the product: 29 rounds for one
+// row of 10. With a tree of comparisons (128 rows of 10: 32 rounds), eight more for the
+// exponential's comparisons and four per Newton step: 63 rounds.
 func Softmax[T any](o RowOps[T], x T) (T, error) {
 	var zero T
 	shape := o.Shape(x)
@@ -87,7 +88,7 @@ func divideRows[T any](o RowOps[T], e, s T, k int, fine bool) (T, error) {
 	var zero T
 	rho, iters := 2.0, 2
 	if fine {
-		rho, iters = math.Sqrt2, 1
+		rho, iters = 1.08, 0
 	}
 	top := float64(k) * 1.01
 	knots := []float64{1}
@@ -125,7 +126,18 @@ func divideRows[T any](o RowOps[T], e, s T, k int, fine bool) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	sh := foldBits // extra bits of y
+	sh := foldBits  // extra bits of y
+	if iters == 0 { // the guess is the reciprocal: e·y directly
+		yb, err := o.BroadcastLast(y, k)
+		if err != nil {
+			return zero, err
+		}
+		r, err := o.MulMany([]T{e}, []T{yb}, sh)
+		if err != nil {
+			return zero, err
+		}
+		return r[0], nil
+	}
 	for it := 1; ; it++ {
 		if it == iters { // the last step: s·y and e·y together, then e·y·(2 - s·y)
 			yb, err := o.BroadcastLast(y, k)
