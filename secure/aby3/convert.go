@@ -49,14 +49,35 @@ const top = uint64(1) << 63
 // Every message is masked by a PRG value its receiver does not know. The four results come
 // from the scratch pool; the caller gives them back.
 func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, err error) {
-	n := len(xa)
 	var bt batch
-	ga, gb, pa, pb = getWords(n), getWords(n), getWords(n), getWords(n)
+	st := p.gpSend(&bt, xa, xb)
+	if err := p.exchange(op, &bt); err != nil {
+		putWords(st.ga, st.gb, st.pa, st.pb)
+		return nil, nil, nil, nil, err
+	}
+	st.finish(p, &bt)
+	bt.release()
+	return st.ga, st.gb, st.pa, st.pb, nil
+}
+
+// gpStep is gpShares waiting for its round, so that other protocol steps can share it.
+type gpStep struct {
+	ga, gb, pa, pb []uint64
+	n              int
+}
+
+// gpSend puts this party's messages of gpShares into bt (see gpShares).
+func (p *Party) gpSend(bt *batch, xa, xb []uint64) *gpStep {
+	n := len(xa)
+	st := &gpStep{n: n, ga: getWords(n), gb: getWords(n), pa: getWords(n), pb: getWords(n)}
+	ga, gb, pa, pb := st.ga, st.gb, st.pa, st.pb
 	switch p.id {
 	case 0:
 		r, g1 := pb, gb
 		p.next.Fill(r)
 		p.next.Fill(g1)
+		bt.grow(1, n)
+		bt.grow(2, n)
 		r2 := bt.put(1, n)
 		p.prev.Fill(r2)
 		p.prev.Fill(ga)
@@ -66,9 +87,6 @@ func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, e
 			r2[i] ^= u
 			toP2[i] = u ^ r[i]
 			pa[i] = toP2[i]
-		}
-		if err := p.exchange(op, &bt); err != nil {
-			return nil, nil, nil, nil, err
 		}
 	case 1:
 		r, g1 := pa, ga
@@ -82,14 +100,6 @@ func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, e
 		}
 		bt.expect(0, n)
 		bt.expect(2, n)
-		if err := p.exchange(op, &bt); err != nil {
-			return nil, nil, nil, nil, err
-		}
-		c, q2 := bt.take(0, n), bt.take(2, n)
-		for i := range gb {
-			gb[i] = (c[i] & pb[i]) ^ q2[i] ^ g1[i]
-		}
-		bt.release()
 	case 2:
 		q := bt.put(1, n)
 		p.next.Fill(q) // r'
@@ -101,17 +111,26 @@ func (p *Party) gpShares(op string, xa, xb []uint64) (ga, gb, pa, pb []uint64, e
 		}
 		bt.expect(0, n)
 		bt.expect(1, n)
-		if err := p.exchange(op, &bt); err != nil {
-			return nil, nil, nil, nil, err
-		}
-		p0, q1 := bt.take(0, n), bt.take(1, n)
-		copy(pb, p0)
-		for i := range ga {
-			ga[i] = (p0[i] & pa[i]) ^ q1[i] ^ gb[i]
-		}
-		bt.release()
 	}
-	return ga, gb, pa, pb, nil
+	return st
+}
+
+// finish reads the step's words and completes the generate and propagate words.
+func (st *gpStep) finish(p *Party, bt *batch) {
+	n := st.n
+	switch p.id {
+	case 1:
+		c, q2 := bt.take(0, n), bt.take(2, n)
+		for i := range st.gb {
+			st.gb[i] = (c[i] & st.pb[i]) ^ q2[i] ^ st.ga[i]
+		}
+	case 2:
+		p0, q1 := bt.take(0, n), bt.take(1, n)
+		copy(st.pb, p0)
+		for i := range st.ga {
+			st.ga[i] = (p0[i] & st.pa[i]) ^ q1[i] ^ st.gb[i]
+		}
+	}
 }
 
 // msbBits returns a boolean sharing (in bit 0) of the most significant bit of the arithmetic
@@ -126,12 +145,18 @@ func (p *Party) msbBits(op string, xa, xb []uint64) (ba, bb []uint64, err error)
 // the carry into bit 63 whose level k packs 2^k elements per word, so every party sends about
 // 2 words per element over the tree.
 func (p *Party) msbBitsTo(op string, ba, bb, xa, xb []uint64) error {
-	n := len(xa)
 	ga, gb, pa, pb, err := p.gpShares(op, xa, xb)
 	if err != nil {
 		return err
 	}
 	defer putWords(ga, gb, pa, pb)
+	return p.msbTreeTo(op, ba, bb, ga, gb, pa, pb)
+}
+
+// msbTreeTo is msbBitsTo after its first round, from the generate and propagate words (which
+// it overwrites): six rounds.
+func (p *Party) msbTreeTo(op string, ba, bb, ga, gb, pa, pb []uint64) error {
+	n := len(ga)
 	// msb = p_63 ⊕ c_63, where c_63 is the carry out of bits 0..62. Keep p_63, then run the tree
 	// with g_63 = 0 and p_63 = 1, so that the group ending at bit 63 generates exactly c_63.
 	ba, bb = ba[:n], bb[:n]

@@ -1,10 +1,6 @@
 package aby3
 
 import (
-	"encoding/binary"
-	"fmt"
-	"slices"
-
 	"github.com/gotfe/gotfe/secure"
 )
 
@@ -30,12 +26,63 @@ import (
 // anyone who holds only one of them.
 //
 // Messages: party 0 sends ((A >> d) ... - r) to party 2, party 1 and 2 exchange one lane of
-// ⌈d/16⌉·16 bits per value, and party 0 sends two lanes per value to each of them.
+// ⌈d/16⌉·16 bits per value, and party 0 sends two lanes per value to each of them (lanes are
+// packed 64/lane to a word).
 func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared, error) {
+	var bt batch
+	st := p.truncSend(&bt, out, a, d)
+	if err := p.exchange(op, &bt); err != nil {
+		return nil, err
+	}
+	st.finish(p, &bt)
+	bt.release()
+	return out, nil
+}
+
+// truncStep is a truncation (see finishTrunc) waiting for its round, so that other protocol
+// steps can share the round.
+type truncStep struct {
+	out          *Shared
+	n            int
+	d, lane      uint
+	bits, other0 []uint64 // parties 1 and 2: the top bits of B, and the masks of the peer's transfer
+	other1       []uint64
+	c1           []uint64
+}
+
+// lanesWords is the number of words that hold k lanes of lane bits.
+func lanesWords(k int, lane uint) int { return (k*int(lane) + 63) / 64 }
+
+// putLanes appends the values v (each below 2^lane) to the batch's message to peer, packed
+// 64/lane to a word, lowest lane first.
+func putLanes(bt *batch, peer secure.PartyID, v []uint64, lane uint) {
+	w := bt.put(peer, lanesWords(len(v), lane))
+	clear(w)
+	per := int(64 / lane)
+	for i, x := range v {
+		w[i/per] |= x << (uint(i%per) * lane)
+	}
+}
+
+// takeLanes reads k lanes appended by putLanes into a slice from the scratch pool.
+func takeLanes(bt *batch, peer secure.PartyID, k int, lane uint) []uint64 {
+	w := bt.take(peer, lanesWords(k, lane))
+	out := getWords(k)
+	per := int(64 / lane)
+	m := laneMask(lane)
+	for i := range out {
+		out[i] = w[i/per] >> (uint(i%per) * lane) & m
+	}
+	return out
+}
+
+// truncSend puts this party's messages of the truncation of A + B by d bits (a: A on party 0,
+// B on parties 1 and 2) into bt. The result goes to out when the step finishes.
+func (p *Party) truncSend(bt *batch, out *Shared, a []uint64, d uint) *truncStep {
 	n := len(a)
 	lane := laneBits(d)
 	high := 64 - d // where the correction lands
-	p.round()
+	st := &truncStep{out: out, n: n, d: d, lane: lane}
 	switch p.id {
 	case 0:
 		r := make([]uint64, n)
@@ -44,9 +91,9 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 		sigma0, sigma1 := p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
 		u := p.drawLanes(p.prev, n, lane)
 		rho0, rho1 := p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
-		c0 := make([]uint64, n)
 		bit := getWords(n)
 		defer putWords(s, sigma0, sigma1, u, rho0, rho1, bit)
+		c0 := make([]uint64, n)
 		for i, v := range a {
 			v += 1 << 62
 			bit[i] = v >> 63
@@ -61,96 +108,77 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 			to1[i], to1[n+i] = (m0+rho0[i])&mask, (m1+rho1[i])&mask
 			to2[i], to2[n+i] = (m0+sigma0[i])&mask, (m1+sigma1[i])&mask
 		}
-		msg2 := make([]byte, 8*n, 8*n+int(lane/8)*2*n)
-		for i, v := range c0 {
-			binary.LittleEndian.PutUint64(msg2[8*i:], v)
-		}
-		msg2 = packLanes(msg2, to2, lane)
-		if err := p.sendBytes(1, packLanes(nil, to1, lane)); err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
-		if err := p.sendBytes(2, msg2); err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
+		bt.grow(2, n+lanesWords(2*n, lane))
+		copy(bt.put(2, n), c0)
+		putLanes(bt, 1, to1, lane)
+		putLanes(bt, 2, to2, lane)
 		c1 := r
 		for i := range c1 {
 			c1[i] += s[i] << high
 		}
 		out.a, out.b = c0, c1
 	case 1, 2:
-		var c1 []uint64      // party 1's component c1 = r + s << high
-		var other [][]uint64 // the masks of party 0's transfer to the peer, which this party shares with party 0
 		if p.id == 1 {
 			r := make([]uint64, n)
 			p.prev.Fill(r)
 			s := p.drawLanes(p.prev, n, lane)
-			sigma0, sigma1 := p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
-			defer putWords(s, sigma0, sigma1)
+			st.other0, st.other1 = p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
+			defer putWords(s)
 			for i := range r {
 				r[i] += s[i] << high
 			}
-			c1 = r
-			other = [][]uint64{sigma0, sigma1} // party 2's transfer is masked with these
+			st.c1 = r // party 2's transfer is masked with other0, other1
 		} else {
 			putWords(p.drawLanes(p.next, n, lane)) // u: already inside the c0 party 0 sends
-			rho0, rho1 := p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
-			defer putWords(rho0, rho1)
-			other = [][]uint64{rho0, rho1} // party 1's transfer is masked with these
+			st.other0, st.other1 = p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
 		}
 		peer := secure.PartyID(3 - int(p.id)) // 1 <-> 2
 		c2 := make([]uint64, n)
-		bits, chosen := getWords(n), getWords(n)
-		defer putWords(bits, chosen)
+		st.bits = getWords(n)
+		chosen := getWords(n)
+		defer putWords(chosen)
 		for i, v := range a {
 			b := v >> 63
-			bits[i] = b
+			st.bits[i] = b
 			c2[i] = v>>d - b<<high
-			chosen[i] = other[b][i]
+			chosen[i] = st.other0[i] ^ ((st.other0[i] ^ st.other1[i]) & -b)
 		}
-		if err := p.sendBytes(peer, packLanes(nil, chosen, lane)); err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
-		fromP0, err := p.recvBytes(0)
-		if err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
-		var c0 []uint64
-		if p.id == 2 {
-			if len(fromP0) < 8*n {
-				return nil, fmt.Errorf("aby3: %s: short message from %v", op, secure.PartyID(0))
-			}
-			c0 = make([]uint64, n)
-			for i := range c0 {
-				c0[i] = binary.LittleEndian.Uint64(fromP0[8*i:])
-			}
-			fromP0 = fromP0[8*n:]
-		}
-		pair, err := unpackLanes(fromP0, 2*n, lane)
-		if err != nil {
-			return nil, fmt.Errorf("aby3: %s: from %v: %w", op, secure.PartyID(0), err)
-		}
-		defer putWords(pair)
-		fromPeer, err := p.recvBytes(peer)
-		if err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
-		theirMask, err := unpackLanes(fromPeer, n, lane)
-		if err != nil {
-			return nil, fmt.Errorf("aby3: %s: from %v: %w", op, peer, err)
-		}
-		defer putWords(theirMask)
-		m := laneMask(lane)
-		for i := range c2 {
-			q2 := (pair[int(bits[i])*n+i] - theirMask[i]) & m
-			c2[i] += q2 << high
-		}
+		putLanes(bt, peer, chosen, lane)
 		if p.id == 1 {
-			out.a, out.b = c1, c2
+			out.a, out.b = st.c1, c2
+			bt.expect(0, lanesWords(2*n, lane))
 		} else {
-			out.a, out.b = c2, c0
+			out.a = c2
+			bt.expect(0, n+lanesWords(2*n, lane))
 		}
+		bt.expect(peer, lanesWords(n, lane))
 	}
-	return out, nil
+	return st
+}
+
+// finish reads the step's words (in the order truncSend declared them) and completes out.
+func (st *truncStep) finish(p *Party, bt *batch) {
+	if p.id == 0 {
+		return
+	}
+	n, lane, high := st.n, st.lane, 64-st.d
+	defer putWords(st.bits, st.other0, st.other1)
+	var c2 []uint64
+	if p.id == 1 {
+		c2 = st.out.b
+	} else {
+		c2 = st.out.a
+		st.out.b = append([]uint64(nil), bt.take(0, n)...)
+	}
+	pair := takeLanes(bt, 0, 2*n, lane)
+	peer := secure.PartyID(3 - int(p.id))
+	theirMask := takeLanes(bt, peer, n, lane)
+	defer putWords(pair, theirMask)
+	m := laneMask(lane)
+	for i := range c2 {
+		q2 := (pair[int(st.bits[i])*n+i] - theirMask[i]) & m
+		c2[i] += q2 << high
+	}
 }
 
 // laneBits is the width of the values of the wrap correction: a multiple of 16 bits covering d.
@@ -199,51 +227,4 @@ func (p *Party) drawLanes(s interface{ Fill([]uint64) }, n int, lane uint) []uin
 		out[i] = words[i/per] >> (uint(i%per) * lane) & m
 	}
 	return out
-}
-
-// packLanes appends the values v (each below 2^lane) to dst as little-endian lanes.
-func packLanes(dst []byte, v []uint64, lane uint) []byte {
-	w := int(lane / 8)
-	off := len(dst)
-	dst = slices.Grow(dst, w*len(v))[:off+w*len(v)]
-	b := dst[off:]
-	switch lane {
-	case 16:
-		for i, x := range v {
-			binary.LittleEndian.PutUint16(b[2*i:], uint16(x))
-		}
-	case 32:
-		for i, x := range v {
-			binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
-		}
-	default:
-		for i, x := range v {
-			binary.LittleEndian.PutUint64(b[8*i:], x)
-		}
-	}
-	return dst
-}
-
-// unpackLanes reads exactly n lanes from b into a slice from the scratch pool.
-func unpackLanes(b []byte, n int, lane uint) ([]uint64, error) {
-	w := int(lane / 8)
-	if len(b) != n*w {
-		return nil, fmt.Errorf("message of %d bytes, want %d", len(b), n*w)
-	}
-	out := getWords(n)
-	switch lane {
-	case 16:
-		for i := range out {
-			out[i] = uint64(binary.LittleEndian.Uint16(b[2*i:]))
-		}
-	case 32:
-		for i := range out {
-			out[i] = uint64(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-	default:
-		for i := range out {
-			out[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
-	}
-	return out, nil
 }

@@ -148,3 +148,132 @@ func (p *Party) Reduce(u *Unreduced, c float64) (*Shared, error) {
 	putWords(scratch)
 	return p.reshareTrunc("reduce", t, u.shape, uint(d))
 }
+
+// reduceHalves runs the first round of Reduce(u, 1): it returns this party's half of the
+// product before its truncation, A = t_0 + t_1 on party 0 and B = t_2 on parties 1 and 2
+// (with a fresh zero-sharing), so that u's value is A + B.
+func (p *Party) reduceHalves(op string, u *Unreduced) ([]uint64, error) {
+	n := len(u.t)
+	t := make([]uint64, n)
+	copy(t, u.t)
+	scratch := getWords(n)
+	p.addZeroShare(t, scratch)
+	putWords(scratch)
+	p.round()
+	switch p.id {
+	case 0:
+		t1, err := p.recv(op, 1, n)
+		if err != nil {
+			return nil, err
+		}
+		ring.AddTo(t, t, t1)
+		putWords(t1)
+		return t, nil
+	case 1:
+		if err := p.send(op, 0, t); err != nil {
+			return nil, err
+		}
+		return p.recv(op, 2, n)
+	default:
+		keep := append([]uint64(nil), t...)
+		if err := p.send(op, 1, t); err != nil {
+			return nil, err
+		}
+		return keep, nil
+	}
+}
+
+// ReduceReLU is Reduce(u, 1) followed by ReLU, or ReLUArith when arith, in one round fewer:
+// the sign is read from the two halves of the product before its truncation, so the first
+// round of the sign-bit extraction shares the truncation's round. It returns the reduced
+// product z, y = max(z, 0) and the mask [z > 0], boolean (ReLU) or arithmetic (ReLUArith).
+// Nine rounds (ten with arith) from the unreduced product, against two for Reduce and eight
+// (nine) for ReLU.
+//
+// The mask is [u ≥ 2^-f] on the product before its rounding: where the rounding takes a
+// product just below one unit in the last place up to it, the mask is 0 and y is 0, which is
+// still within the product's rounding error (below one unit).
+func (p *Party) ReduceReLU(u *Unreduced, arith bool) (z, y *Shared, maskB *BoolShared, maskA *Shared, err error) {
+	const op = "relu"
+	f := p.enc.FracBits
+	d := u.frac - f
+	if d < 1 || d > 62 {
+		return nil, nil, nil, nil, fmt.Errorf("aby3: relu: truncation by %d bits out of range", d)
+	}
+	half, err := p.reduceHalves(op, u)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	n := len(half)
+	// The sign of A + B - 2^d, in the components gpShares reads: A + 0 on party 0, B on the others.
+	da, db := getWords(n), getZeroWords(n)
+	defer putWords(da, db)
+	switch p.id {
+	case 0:
+		thr := uint64(1) << uint(d)
+		for i, v := range half {
+			da[i] = v - thr
+		}
+	case 1:
+		copy(db, half)
+	case 2:
+		copy(da, half)
+	}
+	z = &Shared{shape: append([]int(nil), u.shape...)}
+	var bt batch
+	gp := p.gpSend(&bt, da, db)
+	tr := p.truncSend(&bt, z, half, uint(d))
+	if err := p.exchange(op, &bt); err != nil {
+		putWords(gp.ga, gp.gb, gp.pa, gp.pb)
+		return nil, nil, nil, nil, err
+	}
+	gp.finish(p, &bt)
+	tr.finish(p, &bt)
+	bt.release()
+	defer putWords(gp.ga, gp.gb, gp.pa, gp.pb)
+	ma, mb := make([]uint64, n), make([]uint64, n)
+	if err := p.msbTreeTo(op, ma, mb, gp.ga, gp.gb, gp.pa, gp.pb); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	p.notBit(ma, mb) // [A + B ≥ 2^d]
+	if arith {
+		var bt batch
+		st := p.bitMulSend(&bt, nil, nil, ma, mb, nil, nil, []uint64{1})
+		if err := p.exchange(op, &bt); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ia, ib := st.finish(p, &bt)
+		bt.release()
+		maskA = &Shared{shape: append([]int(nil), u.shape...), a: ia, b: ib}
+		if y, err = p.MulRing(maskA, z); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		return z, y, nil, maskA, nil
+	}
+	maskB = &BoolShared{shape: append([]int(nil), u.shape...), a: ma, b: mb}
+	bt = batch{}
+	st := p.bitMulSend(&bt, nil, nil, ma, mb, z.a, z.b, nil)
+	if err := p.exchange(op, &bt); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ya, yb := st.finish(p, &bt)
+	bt.release()
+	return z, &Shared{shape: append([]int(nil), u.shape...), a: ya, b: yb}, maskB, nil, nil
+}
+
+// AddBiasUnreduced returns u + bias with the sharing bias (of the size of u's last axis)
+// broadcast over the other axes (local: every party adds its component of bias, raised to u's
+// fractional bits, to its term). u must carry at least f fractional bits.
+func (p *Party) AddBiasUnreduced(u *Unreduced, bias *Shared) (*Unreduced, error) {
+	f := p.enc.FracBits
+	if len(u.shape) == 0 || len(bias.shape) != 1 || bias.shape[0] != u.shape[len(u.shape)-1] || u.frac < f {
+		return nil, fmt.Errorf("aby3: add bias %v to %v: %w", bias.shape, u.shape, ring.ErrShape)
+	}
+	lift := make([]uint64, bias.Len())
+	ring.ShiftLeftTo(lift, bias.a, uint(u.frac-f))
+	t := make([]uint64, len(u.t))
+	if len(t) > 0 {
+		ring.AddBiasTo(t, u.t, lift)
+	}
+	return &Unreduced{shape: append([]int(nil), u.shape...), t: t, frac: u.frac}, nil
+}

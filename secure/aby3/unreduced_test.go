@@ -115,3 +115,82 @@ func testUnreduced(t *testing.T, m, k, n int) {
 		return nil
 	})
 }
+
+// ReduceReLU reduces a product and applies ReLU in one round fewer than Reduce then ReLU: y is
+// z where the mask is set and 0 elsewhere, and the mask is [z > 0] except where the product's
+// rounding lifted a value below one unit in the last place to it.
+func TestReduceReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(95, 96))
+	const m, k, n = 37, 19, 41 // 1517 outputs
+	x, w, b := uniform(r, m*k, -1, 1, false), uniform(r, k*n, -1, 1, false), uniform(r, n, -0.5, 0.5, false)
+	for i := 0; i < k*n; i += 7 {
+		w[i] = 0 // some products near 0
+	}
+	for _, arith := range []bool{false, true} {
+		var z, y, mask []uint64
+		var rounds int64
+		run3(t, 97, func(p *aby3.Party) error {
+			sx, err := p.Share(0, x, []int{m, k})
+			if err != nil {
+				return err
+			}
+			sw, err := p.Share(1, w, []int{k, n})
+			if err != nil {
+				return err
+			}
+			sb, err := p.Share(2, b, []int{n})
+			if err != nil {
+				return err
+			}
+			s := p.Stats()
+			u, err := p.MatMulUnreduced(sx, sw)
+			if err != nil {
+				return err
+			}
+			if u, err = p.AddBiasUnreduced(u, sb); err != nil {
+				return err
+			}
+			sz, sy, mb, ma, err := p.ReduceReLU(u, arith)
+			if err != nil {
+				return err
+			}
+			if p.ID() == 0 {
+				rounds = p.Stats().Sub(s).Rounds
+			}
+			if err := revealRing(p, &z, sz, nil); err != nil {
+				return err
+			}
+			if err := revealRing(p, &y, sy, nil); err != nil {
+				return err
+			}
+			if arith {
+				return revealRing(p, &mask, ma, nil)
+			}
+			return revealBits(p, &mask, mb, nil)
+		})
+		want := int64(9)
+		if arith {
+			want = 10
+		}
+		assert.Equal(t, want, rounds, "arith %v", arith)
+		for i := range z {
+			zi := int64(z[i])
+			require.Equal(t, z[i]*mask[i], y[i], "arith %v: element %d", arith, i)
+			if mask[i] == 1 {
+				require.GreaterOrEqual(t, zi, int64(1), "element %d", i)
+			} else {
+				require.LessOrEqual(t, zi, int64(1), "element %d", i)
+			}
+		}
+		// The reduced values are the products plus bias.
+		for i := range m {
+			for j := range n {
+				want := quantize(b[j])
+				for l := range k {
+					want += quantize(x[i*k+l]) * quantize(w[l*n+j])
+				}
+				assert.InDelta(t, want, float64(int64(z[i*n+j]))*ulp, 2*ulp)
+			}
+		}
+	}
+}

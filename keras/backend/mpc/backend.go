@@ -350,7 +350,23 @@ func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
 }
 
 // AddBias adds bias over the last axis (local).
+// An unreduced product stays unreduced (a dense layer's pre-activations, for a following ReLU).
 func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
+	t, err := tensor("AddBias", x)
+	if err != nil {
+		return nil, err
+	}
+	if t.u != nil {
+		sb, err := b.get("AddBias", bias)
+		if err != nil {
+			return nil, err
+		}
+		u, err := b.p.AddBiasUnreduced(t.u, sb)
+		if err != nil {
+			return nil, err
+		}
+		return &Tensor{u: u}, nil
+	}
 	sx, sb, err := b.get2("AddBias", x, bias)
 	if err != nil {
 		return nil, err

@@ -51,11 +51,26 @@ const arithMaskMin = 1024
 // ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass: eight rounds
 // ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; nine
 // rounds with fewer bytes in both passes for larger ones ([aby3.Party.ReLUArith]).
+//
+// On an unreduced product (a dense layer's pre-activations) the reduction and the ReLU share a
+// round ([aby3.Party.ReduceReLU]).
 func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
-	s, err := b.get("ReLU", x)
+	t, err := tensor("ReLU", x)
 	if err != nil {
 		return nil, nil, err
 	}
+	if t.u != nil {
+		z, y, mb, ma, err := b.p.ReduceReLU(t.u, t.u.Len() >= arithMaskMin)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.s, t.u = z, nil // the tensor keeps its reduction
+		if ma != nil {
+			return &Tensor{s: y}, &Mask{a: ma}, nil
+		}
+		return &Tensor{s: y}, &Mask{b: mb}, nil
+	}
+	s := t.s
 	if s.Len() >= arithMaskMin {
 		y, m, err := b.p.ReLUArith(s)
 		if err != nil {
