@@ -57,10 +57,27 @@ func lanesWords(k int, lane uint) int { return (k*int(lane) + 63) / 64 }
 // 64/lane to a word, lowest lane first.
 func putLanes(bt *batch, peer secure.PartyID, v []uint64, lane uint) {
 	w := bt.put(peer, lanesWords(len(v), lane))
-	clear(w)
 	per := int(64 / lane)
-	for i, x := range v {
-		w[i/per] |= x << (uint(i%per) * lane)
+	full := len(v) / per
+	switch per {
+	case 4:
+		for q := range full {
+			x := v[4*q : 4*q+4 : 4*q+4]
+			w[q] = x[0] | x[1]<<16 | x[2]<<32 | x[3]<<48
+		}
+	case 2:
+		for q := range full {
+			x := v[2*q : 2*q+2 : 2*q+2]
+			w[q] = x[0] | x[1]<<32
+		}
+	default:
+		copy(w, v[:full])
+	}
+	if full < len(w) {
+		w[full] = 0
+		for i := full * per; i < len(v); i++ {
+			w[full] |= v[i] << (uint(i%per) * lane)
+		}
 	}
 }
 
@@ -70,7 +87,22 @@ func takeLanes(bt *batch, peer secure.PartyID, k int, lane uint) []uint64 {
 	out := getWords(k)
 	per := int(64 / lane)
 	m := laneMask(lane)
-	for i := range out {
+	full := k / per
+	switch per {
+	case 4:
+		for q, x := range w[:full] {
+			o := out[4*q : 4*q+4 : 4*q+4]
+			o[0], o[1], o[2], o[3] = x&m, x>>16&m, x>>32&m, x>>48
+		}
+	case 2:
+		for q, x := range w[:full] {
+			o := out[2*q : 2*q+2 : 2*q+2]
+			o[0], o[1] = x&m, x>>32
+		}
+	default:
+		copy(out, w[:full])
+	}
+	for i := full * per; i < k; i++ {
 		out[i] = w[i/per] >> (uint(i%per) * lane) & m
 	}
 	return out
