@@ -224,7 +224,7 @@ func TestReLUCost(t *testing.T) {
 		for id := range 3 {
 			assert.Equal(t, int64(8), relu[id].Rounds, "n=%d party %d", n, id)
 			assert.Equal(t, int64(1), back[id].Rounds, "n=%d party %d", n, id)
-			assert.Equal(t, int64(9), reluA[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(10), reluA[id].Rounds, "n=%d party %d", n, id)
 			assert.Equal(t, int64(1), backA[id].Rounds, "n=%d party %d", n, id)
 			bytes += relu[id].BytesSent
 			bytesBack += back[id].BytesSent

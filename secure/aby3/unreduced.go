@@ -187,8 +187,8 @@ func (p *Party) reduceHalves(op string, u *Unreduced) ([]uint64, error) {
 // the sign is read from the two halves of the product before its truncation, so the first
 // round of the sign-bit extraction shares the truncation's round. It returns the reduced
 // product z, y = max(z, 0) and the mask [z > 0], boolean (ReLU) or arithmetic (ReLUArith).
-// Nine rounds (ten with arith) from the unreduced product, against two for Reduce and eight
-// (nine) for ReLU.
+// Nine rounds (eleven with arith) from the unreduced product, against two for Reduce and eight
+// (ten) for ReLU.
 //
 // The mask is [u ≥ 2^-f] on the product before its rounding: where the rounding takes a
 // product just below one unit in the last place up to it, the mask is 0 and y is 0, which is
@@ -237,14 +237,9 @@ func (p *Party) ReduceReLU(u *Unreduced, arith bool) (z, y *Shared, maskB *BoolS
 	}
 	p.notBit(ma, mb) // [A + B ≥ 2^d]
 	if arith {
-		var bt batch
-		st := p.bitMulSend(&bt, nil, nil, ma, mb, nil, nil, []uint64{1})
-		if err := p.exchange(op, &bt); err != nil {
+		if maskA, err = p.injectBits(op, ma, mb, u.shape); err != nil {
 			return nil, nil, nil, nil, err
 		}
-		ia, ib := st.finish(p, &bt)
-		bt.release()
-		maskA = &Shared{shape: append([]int(nil), u.shape...), a: ia, b: ib}
 		if y, err = p.MulRing(maskA, z); err != nil {
 			return nil, nil, nil, nil, err
 		}

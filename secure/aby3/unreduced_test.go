@@ -170,7 +170,7 @@ func TestReduceReLU(t *testing.T) {
 		})
 		want := int64(9)
 		if arith {
-			want = 10
+			want = 11
 		}
 		assert.Equal(t, want, rounds, "arith %v", arith)
 		for i := range z {

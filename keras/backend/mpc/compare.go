@@ -44,12 +44,12 @@ func getBoolMask(op string, t backend.Tensor) (*aby3.BoolShared, error) {
 }
 
 // arithMaskMin is the number of elements from which ReLU keeps its mask as an arithmetic
-// sharing ([aby3.Party.ReLUArith]: one round more, 3 words per element fewer, and 9 fewer in
-// the backward pass): below it the round costs more than the bytes.
+// sharing ([aby3.Party.ReLUArith]: two rounds more, 5 words per element fewer, and 9 fewer in
+// the backward pass): below it the rounds cost more than the bytes.
 const arithMaskMin = 1024
 
 // ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass: eight rounds
-// ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; nine
+// ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; ten
 // rounds with fewer bytes in both passes for larger ones ([aby3.Party.ReLUArith]).
 //
 // On an unreduced product (a dense layer's pre-activations) the reduction and the ReLU share a
