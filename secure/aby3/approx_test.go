@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,7 +53,7 @@ func TestApproximations(t *testing.T) {
 		lo, hi   float64
 		logScale bool
 		bound    func(float64) float64
-		rounds   int64
+		rounds   int64 // below 2048 elements; two more from there (lean comparisons), three staged
 	}{
 		{"Sigmoid", (*aby3.Party).Sigmoid, sig, -8, 8, false, abs(1e-2), 18},
 		{"Sigmoid/outside", (*aby3.Party).Sigmoid, sig, -1000, 1000, false, abs(1e-2), 18},
@@ -116,7 +117,14 @@ func TestApproximations(t *testing.T) {
 					worst = math.Max(worst, e/c.bound(q))
 					require.LessOrEqual(t, e, c.bound(q), "x = %v (encoded %v): got %v, want %v", xi, q, got[i], want)
 				}
-				assert.Equal(t, c.rounds, rounds)
+				want := c.rounds
+				if n >= 2048 {
+					want += 2
+					if strings.HasSuffix(c.name, "staged") {
+						want++
+					}
+				}
+				assert.Equal(t, want, rounds)
 				t.Logf("worst error %.2f of the bound", worst)
 			})
 		}

@@ -193,8 +193,9 @@ type threshold struct {
 var anyRaw = [2]int64{math.MinInt64, math.MaxInt64}
 
 // thresholds compares x with public thresholds in one batch: one sign-bit extraction over all
-// distinct thresholds (seven rounds) and one round of bit products for all outputs. Outputs
-// are exact: ramps are x - at or 0, steps value or 0. When the caller knows that the raw values
+// distinct thresholds (seven rounds) and one round of bit products for all outputs (three
+// rounds with fewer bytes from leanMin elements). Outputs are exact: ramps are x - at or 0,
+// steps value or 0. When the caller knows that the raw values
 // of x lie in the range in (signed), the sign bits come from the narrowest lanes that hold the
 // differences x - at (see [Party.MSBWithin]): six rounds instead of seven for 32-bit lanes.
 func (p *Party) thresholds(op string, x *Shared, ts []threshold, in [2]int64) ([]*Shared, error) {
@@ -223,6 +224,9 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold, in [2]int64) ([
 		return nil, err
 	}
 	p.notBit(ba, bb) // [x ≥ at]
+	if n >= leanMin {
+		return p.thresholdsLean(op, x, ts, idx, k, da, db, ba, bb)
+	}
 	// One bit product per ramp, and one bit injection per threshold that has steps: every step
 	// at that threshold is then a public multiple of the injected bit (local).
 	var bt batch
@@ -271,6 +275,62 @@ func (p *Party) thresholds(op string, x *Shared, ts []threshold, in [2]int64) ([
 		}
 	}
 	bt.release()
+	return out, nil
+}
+
+// leanMin is the number of elements from which thresholds trades rounds for bytes: it injects
+// the comparison bits in two rounds (four words per bit in all, against six) and forms ramps
+// as ring products of the injected bits (one round more, three words, against twelve for a bit
+// product), so ten rounds instead of eight. Large tensors (the loss and metrics of many steps,
+// the optimizer's inverse square root over every weight) are bandwidth-bound.
+const leanMin = 2048
+
+// thresholdsLean completes thresholds for large tensors from the comparison bits ba, bb [k·n]
+// and the differences da, db (see leanMin).
+func (p *Party) thresholdsLean(op string, x *Shared, ts []threshold, idx []int, k int, da, db, ba, bb []uint64) ([]*Shared, error) {
+	n := x.Len()
+	inj, err := p.injectBits(op, ba[:k*n], bb[:k*n], []int{k * n})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Shared, len(ts))
+	var rampIdx []int
+	for i, t := range ts {
+		j := idx[i]
+		if t.ramp {
+			rampIdx = append(rampIdx, i)
+			continue
+		}
+		z := newShared(x.shape, n)
+		ring.ScaleTo(z.a, inj.a[j*n:(j+1)*n], t.value)
+		ring.ScaleTo(z.b, inj.b[j*n:(j+1)*n], t.value)
+		out[i] = z
+	}
+	if len(rampIdx) == 0 {
+		return out, nil
+	}
+	// Ramps: [x ≥ at]·(x - at), ring products of the injected bits, all in one resharing.
+	m := len(rampIdx) * n
+	t := make([]uint64, m)
+	for r, i := range rampIdx {
+		j := idx[i]
+		ia, ib := inj.a[j*n:(j+1)*n], inj.b[j*n:(j+1)*n]
+		xa, xb := da[j*n:(j+1)*n], db[j*n:(j+1)*n]
+		tr := t[r*n : (r+1)*n]
+		for q := range tr {
+			tr[q] = ia[q]*(xa[q]+xb[q]) + ib[q]*xa[q]
+		}
+	}
+	scratch := getWords(m)
+	p.addZeroShare(t, scratch)
+	putWords(scratch)
+	z, err := p.reshare(op, t, []int{m})
+	if err != nil {
+		return nil, err
+	}
+	for r, i := range rampIdx {
+		out[i] = &Shared{shape: append([]int(nil), x.shape...), a: z.a[r*n : (r+1)*n : (r+1)*n], b: z.b[r*n : (r+1)*n : (r+1)*n]}
+	}
 	return out, nil
 }
 

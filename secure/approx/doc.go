@@ -26,6 +26,9 @@
 //
 // # Errors
 //
+// Round counts stated for aby3 are for tensors below 2048 elements; from there the aby3
+// package's comparisons take two rounds more for fewer bytes.
+//
 // Each function states, in its documentation, its input range, its error over that range and
 // what it returns outside it (saturation: the value at the nearest end of the range); tests
 // check every bound on a simulated fixed-point engine with the protocols' rounding and, for
