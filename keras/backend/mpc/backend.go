@@ -15,26 +15,26 @@ import (
 // operation guarantees them (Clip, and the exact affine maps of a clipped tensor), which later
 // operations use to compare more cheaply (see Log).
 //
-// A matrix product stays unreduced ([aby3.Unreduced]: its terms before the truncation) until
-// an operation needs its shares; Reshape, Concat and integer scalings keep it so, and Scale by
-// a real factor folds the factor into its one truncation. A weight gradient times the
-// learning rate is thus rounded once, in the optimizer's step.
+// A matrix product stays pending (see pending) until an operation needs its shares; Reshape,
+// Concat, AddBias and integer scalings keep it so, and Scale by a real factor applies the
+// factor before the product's one truncation. A weight gradient times the learning rate is
+// thus rounded once, in the optimizer's step.
 type Tensor struct {
 	s      *aby3.Shared
-	u      *aby3.Unreduced // non-nil while the tensor is an unreduced product (s is nil)
-	bounds *[2]float64     // every value lies in [bounds[0], bounds[1]] (on the encodings)
+	p      *pending    // non-nil while the tensor is a pending product (s is nil)
+	bounds *[2]float64 // every value lies in [bounds[0], bounds[1]] (on the encodings)
 }
 
 // Shape returns the tensor's dimensions.
 func (t *Tensor) Shape() []int {
-	if t.u != nil {
-		return t.u.Shape()
+	if t.p != nil {
+		return t.p.shape
 	}
 	return t.s.Shape()
 }
 
-// Shared returns the underlying sharing, or nil while the tensor is an unreduced product
-// (any operation of the backend on it reduces it).
+// Shared returns the underlying sharing, or nil while the tensor is a pending product (any
+// operation of the backend on it reduces it).
 func (t *Tensor) Shared() *aby3.Shared { return t.s }
 
 // Backend is one party's secure engine. It is used by one goroutine at a time.
@@ -65,7 +65,7 @@ func wrap(s *aby3.Shared, err error) (backend.Tensor, error) {
 
 func tensor(op string, t backend.Tensor) (*Tensor, error) {
 	x, ok := t.(*Tensor)
-	if !ok || x == nil || (x.s == nil && x.u == nil) {
+	if !ok || x == nil || (x.s == nil && x.p == nil) {
 		return nil, fmt.Errorf("aby3: %s: operand %T is not a tensor of the secure backend", op, t)
 	}
 	return x, nil
@@ -78,14 +78,11 @@ func (b *Backend) get(op string, t backend.Tensor) (*aby3.Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x.u != nil {
-		s, err := b.p.Reduce(x.u, 1)
-		if err != nil {
-			return nil, fmt.Errorf("aby3: %s: %w", op, err)
-		}
-		x.s, x.u = s, nil
+	s, err := b.reduce(x)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %s: %w", op, err)
 	}
-	return x.s, nil
+	return s, nil
 }
 
 func (b *Backend) get2(op string, x, y backend.Tensor) (*aby3.Shared, *aby3.Shared, error) {
@@ -95,14 +92,6 @@ func (b *Backend) get2(op string, x, y backend.Tensor) (*aby3.Shared, *aby3.Shar
 	}
 	sy, err := b.get(op, y)
 	return sx, sy, err
-}
-
-// unreduced returns t as an unreduced value: its product, or its sharing lifted.
-func (b *Backend) unreduced(t *Tensor) *aby3.Unreduced {
-	if t.u != nil {
-		return t.u
-	}
-	return b.p.Lift(t.s)
 }
 
 // Input secret-shares the owner's data; the other parties pass nil data with the same shape.
@@ -175,12 +164,8 @@ func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	if t.u != nil {
-		u, err := aby3.ReshapeUnreduced(t.u, shape...)
-		if err != nil {
-			return nil, err
-		}
-		return &Tensor{u: u}, nil
+	if t.p != nil {
+		return b.reshapePending(t, shape)
 	}
 	r, err := b.p.Reshape(t.s, shape...)
 	if err != nil {
@@ -214,28 +199,39 @@ func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, er
 	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
 }
 
-// Concat joins tensors of the same shape but along axis (local). When one of them is an
-// unreduced product the result is one too, the others lifted into it.
+// Concat joins tensors of the same shape but along axis (local). When one of them is a
+// pending product the result is pending too (the others join it).
 func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
 	ts := make([]*Tensor, len(xs))
-	pending := false
+	anyPending, flat := false, axis == 0
+	total := 0
 	for i, x := range xs {
 		t, err := tensor("Concat", x)
 		if err != nil {
 			return nil, err
 		}
-		ts[i], pending = t, pending || t.u != nil
+		ts[i], anyPending = t, anyPending || t.p != nil
+		flat = flat && len(t.Shape()) == 1
+		if flat {
+			total += t.Shape()[0]
+		}
 	}
-	if pending {
+	if anyPending && flat {
+		return &Tensor{p: &pending{shape: []int{total}, parts: ts}}, nil
+	}
+	if anyPending {
 		us := make([]*aby3.Unreduced, len(ts))
 		for i, t := range ts {
-			us[i] = b.unreduced(t)
+			var err error
+			if us[i], err = b.terms(t); err != nil {
+				return nil, err
+			}
 		}
 		u, err := aby3.ConcatUnreduced(axis, us...)
 		if err != nil {
 			return nil, err
 		}
-		return &Tensor{u: u}, nil
+		return &Tensor{p: &pending{shape: u.Shape(), u: u}}, nil
 	}
 	ss := make([]*aby3.Shared, len(ts))
 	for i, t := range ts {
@@ -270,6 +266,17 @@ func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error)
 		off += n
 	}
 	return out, nil
+}
+
+// matMulShape returns the shape of x·y for matrices (m×k · k×n) or stacks (B×m×k · B×k×n).
+func matMulShape(x, y []int) ([]int, error) {
+	switch {
+	case len(x) == 2 && len(y) == 2 && x[1] == y[0]:
+		return []int{x[0], y[1]}, nil
+	case len(x) == 3 && len(y) == 3 && x[0] == y[0] && x[2] == y[1]:
+		return []int{x[0], x[1], y[2]}, nil
+	}
+	return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x, y, ring.ErrShape)
 }
 
 // broadcast repeats t to shape by the NumPy rule.
@@ -356,16 +363,20 @@ func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.u != nil {
+	if t.p != nil {
 		sb, err := b.get("AddBias", bias)
 		if err != nil {
 			return nil, err
 		}
-		u, err := b.p.AddBiasUnreduced(t.u, sb)
+		tu, err := b.terms(t)
 		if err != nil {
 			return nil, err
 		}
-		return &Tensor{u: u}, nil
+		u, err := b.p.AddBiasUnreduced(tu, sb)
+		if err != nil {
+			return nil, err
+		}
+		return &Tensor{p: &pending{shape: u.Shape(), u: u}}, nil
 	}
 	sx, sb, err := b.get2("AddBias", x, bias)
 	if err != nil {
@@ -388,20 +399,33 @@ func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
 }
 
 // Scale returns s·x for a public s (one round for the truncation; none when s is an integer).
-// On an unreduced product an integer s stays unreduced and a real s is folded into the
-// product's truncation ([aby3.Party.Reduce]: two rounds, one rounding).
+// On a pending product an integer s keeps it pending, and a real s is applied before the
+// product's one truncation: to the product's smaller operand when that is much smaller (one
+// round more, the weight gradients' case), else folded into the truncation
+// ([aby3.Party.Reduce]: two rounds, one rounding).
 func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
 	t, err := tensor("Scale", x)
 	if err != nil {
 		return nil, err
 	}
 	integer := v == float64(int64(v)) && v > -(1<<20) && v < 1<<20
-	if t.u != nil {
+	if t.p != nil {
 		if integer {
-			return &Tensor{u: aby3.ScaleUnreduced(t.u, int64(v))}, nil
+			u, err := b.terms(t)
+			if err != nil {
+				return nil, err
+			}
+			return &Tensor{p: &pending{shape: u.Shape(), u: aby3.ScaleUnreduced(u, int64(v))}}, nil
 		}
 		if math.Abs(v) >= b.p.Encoding().Ulp() && math.Abs(v) < 1<<12 {
-			return wrap(b.p.Reduce(t.u, v))
+			if ops, ok := prescalable(t); ok {
+				return wrap(b.scaleByOperands(t, ops, v))
+			}
+			u, err := b.terms(t)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(b.p.Reduce(u, v))
 		}
 	}
 	s, err := b.get("Scale", x)
@@ -515,9 +539,9 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 	if sy, err = tr(sy, transB); err != nil {
 		return nil, err
 	}
-	u, err := b.p.MatMulUnreduced(sx, sy)
+	shape, err := matMulShape(sx.Shape(), sy.Shape())
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{u: u}, nil
+	return &Tensor{p: &pending{shape: shape, x: sx, y: sy}}, nil
 }

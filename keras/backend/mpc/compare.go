@@ -59,12 +59,16 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if t.u != nil {
-		z, y, mb, ma, err := b.p.ReduceReLU(t.u, t.u.Len() >= arithMaskMin)
+	if t.p != nil {
+		u, err := b.terms(t)
 		if err != nil {
 			return nil, nil, err
 		}
-		t.s, t.u = z, nil // the tensor keeps its reduction
+		z, y, mb, ma, err := b.p.ReduceReLU(u, u.Len() >= arithMaskMin)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.s, t.p = z, nil // the tensor keeps its reduction
 		if ma != nil {
 			return &Tensor{s: y}, &Mask{a: ma}, nil
 		}
