@@ -16,6 +16,7 @@ type batch struct {
 	want [secure.NumParties]int
 	in   [secure.NumParties][]uint64
 	off  [secure.NumParties]int
+	kept [secure.NumParties]bool // a step keeps words of the message received from the peer
 }
 
 // grow reserves room for n more words to peer.
@@ -51,9 +52,18 @@ func (bt *batch) take(peer secure.PartyID, n int) []uint64 {
 // consumed (copied or folded into results), never when a result aliases them.
 func (bt *batch) release() {
 	for i, b := range bt.in {
-		putWords(b)
+		if !bt.kept[i] {
+			putWords(b)
+		}
 		bt.in[i] = nil
 	}
+}
+
+// keep returns the next n words received from peer for the caller to keep: the message they
+// belong to is then not recycled by release.
+func (bt *batch) keep(peer secure.PartyID, n int) []uint64 {
+	bt.kept[peer] = true
+	return bt.take(peer, n)
 }
 
 // exchange runs one round: it sends every non-empty outgoing buffer (handing it over) and

@@ -200,7 +200,7 @@ func (st *truncStep) finish(p *Party, bt *batch) {
 		c2 = st.out.b
 	} else {
 		c2 = st.out.a
-		st.out.b = append([]uint64(nil), bt.take(0, n)...)
+		st.out.b = bt.keep(0, n)
 	}
 	pair := takeLanes(bt, 0, 2*n, lane)
 	peer := secure.PartyID(3 - int(p.id))

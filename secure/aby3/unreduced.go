@@ -137,16 +137,26 @@ func (p *Party) Reduce(u *Unreduced, c float64) (*Shared, error) {
 	if d < 1 || d > 62 {
 		return nil, fmt.Errorf("aby3: reduce: truncation by %d bits out of range", d)
 	}
-	t := make([]uint64, len(u.t))
+	return p.reshareTrunc("reduce", p.maskedTerms(u.t, uint64(L)), u.shape, uint(d))
+}
+
+// maskedTerms returns L·t plus this party's share of a fresh zero-sharing, in one pass.
+func (p *Party) maskedTerms(t []uint64, L uint64) []uint64 {
+	out := make([]uint64, len(t))
+	nx, pv := getWords(len(t)), getWords(len(t))
+	p.next.Fill(nx)
+	p.prev.Fill(pv)
 	if L == 1 {
-		copy(t, u.t)
+		for i, v := range t {
+			out[i] = v + nx[i] - pv[i]
+		}
 	} else {
-		ring.ScaleTo(t, u.t, uint64(L))
+		for i, v := range t {
+			out[i] = L*v + nx[i] - pv[i]
+		}
 	}
-	scratch := getWords(len(t))
-	p.addZeroShare(t, scratch)
-	putWords(scratch)
-	return p.reshareTrunc("reduce", t, u.shape, uint(d))
+	putWords(nx, pv)
+	return out
 }
 
 // reduceHalves runs the first round of Reduce(u, 1): it returns this party's half of the
@@ -154,11 +164,7 @@ func (p *Party) Reduce(u *Unreduced, c float64) (*Shared, error) {
 // (with a fresh zero-sharing), so that u's value is A + B.
 func (p *Party) reduceHalves(op string, u *Unreduced) ([]uint64, error) {
 	n := len(u.t)
-	t := make([]uint64, n)
-	copy(t, u.t)
-	scratch := getWords(n)
-	p.addZeroShare(t, scratch)
-	putWords(scratch)
+	t := p.maskedTerms(u.t, 1)
 	p.round()
 	switch p.id {
 	case 0:
