@@ -80,3 +80,48 @@ func TestMSBWithin(t *testing.T) {
 		return nil
 	})
 }
+
+// ClipWithin equals Clip on inputs in its range, with comparisons on 32-bit lanes.
+func TestClipWithin(t *testing.T) {
+	r := rand.New(rand.NewPCG(75, 76))
+	for _, n := range []int{5, 3000} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = 3*r.Float64() - 1 // [-1, 2)
+		}
+		x[0], x[1] = -1, 2
+		var a, b []uint64
+		var ra, rb int64
+		run3(t, 77, func(p *aby3.Party) error {
+			sx, err := p.Share(0, x, []int{n})
+			if err != nil {
+				return err
+			}
+			s := p.Stats()
+			y, err := p.Clip(sx, 1e-7, 1-1e-7)
+			if p.ID() == 0 {
+				ra = p.Stats().Sub(s).Rounds
+			}
+			if err := revealRing(p, &a, y, err); err != nil {
+				return err
+			}
+			s = p.Stats()
+			y, err = p.ClipWithin(sx, 1e-7, 1-1e-7, -1, 2)
+			if p.ID() == 0 {
+				rb = p.Stats().Sub(s).Rounds
+			}
+			return revealRing(p, &b, y, err)
+		})
+		assert.Equal(t, a, b)
+		assert.Equal(t, ra-1, rb, "n=%d", n)
+	}
+	run3(t, 78, func(p *aby3.Party) error {
+		x, err := p.Public([]float64{0}, []int{1})
+		if err != nil {
+			return err
+		}
+		_, err = p.ClipWithin(x, 0, 1, 2, 1)
+		assert.ErrorContains(t, err, "input range")
+		return nil
+	})
+}

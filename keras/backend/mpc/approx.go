@@ -25,13 +25,23 @@ func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Tanh(s))
 }
 
-// Softmax approximates softmax along the last axis: error below 2e-3 per probability.
+// softmaxBounds bound the probabilities of Softmax far beyond its error (2e-3): they only
+// narrow the lanes of later comparisons (the losses' Clip), which hold any value below 2^15.
+var softmaxBounds = [2]float64{-1, 2}
+
+// Softmax approximates softmax along the last axis: error below 2e-3 per probability. The
+// result carries the bounds [-1, 2].
 func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
 	s, err := b.get("Softmax", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Softmax(s))
+	y, err := b.p.Softmax(s)
+	if err != nil {
+		return nil, err
+	}
+	bd := softmaxBounds
+	return &Tensor{s: y, bounds: &bd}, nil
 }
 
 // Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].

@@ -234,10 +234,23 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 		return &Tensor{p: &pending{shape: u.Shape(), u: u}}, nil
 	}
 	ss := make([]*aby3.Shared, len(ts))
+	bd := &[2]float64{math.Inf(1), math.Inf(-1)} // the union of the parts' bounds
 	for i, t := range ts {
 		ss[i] = t.s
+		if t.bounds == nil {
+			bd = nil
+		} else if bd != nil {
+			bd[0], bd[1] = math.Min(bd[0], t.bounds[0]), math.Max(bd[1], t.bounds[1])
+		}
 	}
-	return wrap(b.p.Concat(axis, ss...))
+	if len(ts) == 0 {
+		bd = nil
+	}
+	c, err := b.p.Concat(axis, ss...)
+	if err != nil {
+		return nil, err
+	}
+	return &Tensor{s: c, bounds: bd}, nil
 }
 
 // Split cuts a 1-D tensor into consecutive pieces of the given sizes, which must add up to its

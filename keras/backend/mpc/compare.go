@@ -114,15 +114,20 @@ func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Maximum(sx, sy))
 }
 
-// Clip limits x to [lo, hi] with exact comparisons. The result carries the bounds (the
-// encodings of lo and hi), which spare a following Log its upper clamp and narrow its
-// comparisons.
+// Clip limits x to [lo, hi] with exact comparisons (on narrower values when x carries bounds,
+// as a softmax's probabilities do). The result carries the bounds (the encodings of lo and
+// hi), which spare a following Log its upper clamp and narrow its comparisons.
 func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
 	s, err := b.get("Clip", x)
 	if err != nil {
 		return nil, err
 	}
-	y, err := b.p.Clip(s, lo, hi)
+	var y *aby3.Shared
+	if bd := x.(*Tensor).bounds; bd != nil {
+		y, err = b.p.ClipWithin(s, lo, hi, bd[0], bd[1])
+	} else {
+		y, err = b.p.Clip(s, lo, hi)
+	}
 	if err != nil {
 		return nil, err
 	}
