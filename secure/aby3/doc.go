@@ -55,17 +55,18 @@
 // Comparisons are sign bits of differences, exact on the encodings: a comparison and the use
 // of its result cost eight rounds ([Party.ReLU], [Party.Maximum], [Party.Clip]); a maximum
 // over k elements 8·⌈log2 k⌉ with a tree ([Party.Max], [Party.MaxPool2D]), or 8 + ⌈log2(k-1)⌉
-// comparing all pairs at once, which [Party.Max] does for small maxima. Differences known to be small
-// have their sign read from their residues modulo 2^32, 2^16 or 2^8 ([Party.MSBWithin]):
-// fewer adder levels and several values per word. The comparisons with public thresholds
-// behind the approximations trade rounds for bytes from 2048 elements: their results are
-// injected in two rounds with four words per bit, and a ramp max(x - t, 0) is then a ring
-// product, so such a batch takes two rounds more than stated below for large tensors. Sigmoid, tanh, exp, log,
-// reciprocal, inverse square root and softmax come from
+// comparing all pairs at once, which [Party.Max] does for small maxima. Differences known to
+// be small have their sign read from their residues modulo 2^32, 2^16 or 2^8
+// ([Party.MSBWithin]): fewer adder levels and several values per word. Comparisons with public
+// thresholds ([Party.Clip] and those behind the approximations) trade rounds for bytes from
+// 2048 elements: their results are injected in two rounds with four words per bit, and a ramp
+// max(x - t, 0) is then a ring product, so such a batch takes two rounds more for large
+// tensors. Sigmoid, tanh, exp, log, reciprocal, inverse square root and softmax come from
 // [github.com/gotfe/gotfe/secure/approx], each with a stated input range, error, and
 // saturation outside the range. Operations return new tensors; masks returned for a backward
 // pass ([Party.ReLU], [Party.MaxPool2D]) are boolean sharings to be passed back unchanged, or
-// for [Party.ReLUArith] an arithmetic sharing of 0 and 1 that a ring product applies.
+// for [Party.ReLUArith] and [Party.ReduceReLU] an arithmetic sharing of 0 and 1 that a ring
+// product applies.
 //
 // # Costs
 //
