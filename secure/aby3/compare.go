@@ -11,7 +11,9 @@ import (
 // seven rounds) and every use of its result to a bit product ([Party.MulBit], one round), so a
 // comparison-and-select costs eight rounds whatever the size of the tensors, and several
 // comparisons of one operation share those rounds (they are batched into one sign-bit
-// extraction).
+// extraction). Where bytes matter more than rounds (large tensors: [Party.ReLUArith], the
+// batches of thresholds from 2048 elements) the bits are injected into the arithmetic sharing
+// in two rounds with fewer words and used in ring products.
 //
 // Comparisons are exact on the encoded values (fixed-point encodings are integers), provided
 // the difference of the operands does not overflow: |x - y| < 2^63 as signed 64-bit integers,
