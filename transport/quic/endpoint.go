@@ -487,6 +487,18 @@ func (e *Endpoint) Recv(ctx context.Context, peer int) ([]byte, error) {
 // surviving peer learns what went wrong rather than seeing an orderly close. Close and Abort
 // are idempotent; only the first call has an effect.
 func (e *Endpoint) Close() error {
+	// A link's reader reports its failure to the endpoint just after the link's own Recv can
+	// see it; record any such failure now, so that a Close right after that Recv passes the
+	// cause on.
+	for _, l := range e.links {
+		if l != nil {
+			select {
+			case <-l.done:
+				e.fail(l.peer, l.err)
+			default:
+			}
+		}
+	}
 	select {
 	case <-e.lost:
 		return e.Abort(e.lostErr)
