@@ -211,8 +211,9 @@ func TestMulCost(t *testing.T) {
 			})
 			for id, s := range costs {
 				assert.Equal(t, c.rounds, s.Rounds, "party %d rounds", id)
-				// Lanes are packed into whole words: up to 7 bytes of padding per message.
-				assert.InDelta(t, c.bytes[id]*c.outs, s.BytesSent, float64(7*s.Messages), "party %d bytes", id)
+				// Lanes are packed into whole words, in blocks of one word per 64/lane values:
+				// up to 7 bytes of padding per block, two blocks per message.
+				assert.InDelta(t, c.bytes[id]*c.outs, s.BytesSent, float64(14*s.Messages), "party %d bytes", id)
 				assert.GreaterOrEqual(t, s.BytesSent, c.bytes[id]*c.outs, "party %d bytes", id)
 				assert.Equal(t, c.messages[id], s.Messages, "party %d messages", id)
 			}

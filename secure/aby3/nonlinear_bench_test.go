@@ -147,3 +147,14 @@ func BenchmarkMaxPool2DBackward(b *testing.B) {
 		return func() error { _, err := p.MaxPool2DBackward(y, mask, g); return err }, err
 	})
 }
+
+// BenchmarkMul is the fixed-point product with its exact truncation, on 100000 elements.
+func BenchmarkMul(b *testing.B) {
+	bench3(b, func(p *aby3.Party) (func() error, error) {
+		x, err := benchInput(p, []int{100000}, -10, 10)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { _, err := p.Mul(x, x); return err }, nil
+	})
+}

@@ -41,71 +41,75 @@ func (p *Party) finishTrunc(op string, out *Shared, a []uint64, d uint) (*Shared
 
 // truncStep is a truncation (see finishTrunc) waiting for its round, so that other protocol
 // steps can share the round.
+//
+// The lane values (the transfers' masks and messages) stay packed 64/lane to a word, as the
+// PRG draws them, and are added and selected lane by lane within words (SWAR); only the final
+// correction is unpacked into the components.
 type truncStep struct {
-	out          *Shared
-	n            int
-	d, lane      uint
-	bits, other0 []uint64 // parties 1 and 2: the top bits of B, and the masks of the peer's transfer
-	other1       []uint64
-	c1           []uint64
+	out     *Shared
+	n       int
+	d, lane uint
+	sel     []uint64 // parties 1 and 2: per word, all ones in the lanes whose B has its top bit set
+	c1      []uint64
 }
 
 // lanesWords is the number of words that hold k lanes of lane bits.
 func lanesWords(k int, lane uint) int { return (k*int(lane) + 63) / 64 }
 
-// putLanes appends the values v (each below 2^lane) to the batch's message to peer, packed
-// 64/lane to a word, lowest lane first.
-func putLanes(bt *batch, peer secure.PartyID, v []uint64, lane uint) {
-	w := bt.put(peer, lanesWords(len(v), lane))
-	per := int(64 / lane)
-	full := len(v) / per
-	switch per {
-	case 4:
-		for q := range full {
-			x := v[4*q : 4*q+4 : 4*q+4]
-			w[q] = x[0] | x[1]<<16 | x[2]<<32 | x[3]<<48
-		}
-	case 2:
-		for q := range full {
-			x := v[2*q : 2*q+2 : 2*q+2]
-			w[q] = x[0] | x[1]<<32
-		}
-	default:
-		copy(w, v[:full])
+// laneHigh is the mask of the top bit of every lane of a word.
+func laneHigh(lane uint) uint64 {
+	switch lane {
+	case 16:
+		return 0x8000800080008000
+	case 32:
+		return 0x8000000080000000
 	}
-	if full < len(w) {
-		w[full] = 0
-		for i := full * per; i < len(v); i++ {
-			w[full] |= v[i] << (uint(i%per) * lane)
-		}
-	}
+	return 1 << 63
 }
 
-// takeLanes reads k lanes appended by putLanes into a slice from the scratch pool.
-func takeLanes(bt *batch, peer secure.PartyID, k int, lane uint) []uint64 {
-	w := bt.take(peer, lanesWords(k, lane))
-	out := getWords(k)
+// laneAdd and laneSub add and subtract words lane by lane (modulo 2^lane per lane), for the
+// lane top-bit mask h.
+func laneAdd(x, y, h uint64) uint64 { return ((x &^ h) + (y &^ h)) ^ ((x ^ y) & h) }
+func laneSub(x, y, h uint64) uint64 { return ((x | h) - (y &^ h)) ^ ((x ^ ^y) & h) }
+
+// drawWords returns k words from a PRG stream, from the scratch pool.
+func drawWords(s interface{ Fill([]uint64) }, k int) []uint64 {
+	w := getWords(k)
+	s.Fill(w)
+	return w
+}
+
+// topBits returns, per word of lanes, the lanes of the top bits of v[i] + offset, as all-ones
+// lanes (sel) and as the values 0 or 1 (one), from the scratch pool.
+func topBits(v []uint64, lane uint, offset uint64) (sel, one []uint64) {
+	per := int(64 / lane)
+	nw := (len(v) + per - 1) / per
+	sel, one = getWords(nw), getWords(nw)
+	m := laneMask(lane)
+	for q := range nw {
+		var sw, ow uint64
+		blk := v[q*per : min((q+1)*per, len(v))]
+		for j, x := range blk {
+			b := (x + offset) >> 63
+			sh := uint(j) * lane
+			sw |= (-b & m) << sh
+			ow |= b << sh
+		}
+		sel[q], one[q] = sw, ow
+	}
+	return sel, one
+}
+
+// addLanesHigh adds lane i of the packed words w, shifted left by high, to dst[i].
+func addLanesHigh(dst, w []uint64, lane, high uint) {
 	per := int(64 / lane)
 	m := laneMask(lane)
-	full := k / per
-	switch per {
-	case 4:
-		for q, x := range w[:full] {
-			o := out[4*q : 4*q+4 : 4*q+4]
-			o[0], o[1], o[2], o[3] = x&m, x>>16&m, x>>32&m, x>>48
+	for q, x := range w {
+		blk := dst[q*per : min((q+1)*per, len(dst))]
+		for j := range blk {
+			blk[j] += (x >> (uint(j) * lane) & m) << high
 		}
-	case 2:
-		for q, x := range w[:full] {
-			o := out[2*q : 2*q+2 : 2*q+2]
-			o[0], o[1] = x&m, x>>32
-		}
-	default:
-		copy(out, w[:full])
 	}
-	for i := full * per; i < k; i++ {
-		out[i] = w[i/per] >> (uint(i%per) * lane) & m
-	}
-	return out
 }
 
 // truncSend puts this party's messages of the truncation of A + B by d bits (a: A on party 0,
@@ -114,76 +118,72 @@ func (p *Party) truncSend(bt *batch, out *Shared, a []uint64, d uint) *truncStep
 	n := len(a)
 	lane := laneBits(d)
 	high := 64 - d // where the correction lands
+	h := laneHigh(lane)
+	nw := lanesWords(n, lane)
 	st := &truncStep{out: out, n: n, d: d, lane: lane}
 	switch p.id {
 	case 0:
 		r := make([]uint64, n)
 		p.next.Fill(r) // c1 = r (+ s << high)
-		s := p.drawLanes(p.next, n, lane)
-		sigma0, sigma1 := p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
-		u := p.drawLanes(p.prev, n, lane)
-		rho0, rho1 := p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
-		bit := getWords(n)
-		defer putWords(s, sigma0, sigma1, u, rho0, rho1, bit)
+		sw := drawWords(p.next, nw)
+		sig0, sig1 := drawWords(p.next, nw), drawWords(p.next, nw)
+		uw := drawWords(p.prev, nw)
+		rho0, rho1 := drawWords(p.prev, nw), drawWords(p.prev, nw)
+		_, one := topBits(a, lane, 1<<62)
+		defer putWords(sw, sig0, sig1, uw, rho0, rho1, one)
 		c0 := make([]uint64, n)
 		for i, v := range a {
 			v += 1 << 62
-			bit[i] = v >> 63
-			c0[i] = v>>d - bit[i]<<high - 1<<(62-d) + 1 - r[i] + u[i]<<high
+			c0[i] = v>>d - (v>>63)<<high - 1<<(62-d) + 1 - r[i]
 		}
-		mask := laneMask(lane)
-		to1, to2 := getWords(2*n), getWords(2*n)
-		defer putWords(to1, to2)
-		for i := range a {
-			m0 := (-s[i] - u[i]) & mask
-			m1 := (bit[i] - s[i] - u[i]) & mask
-			to1[i], to1[n+i] = (m0+rho0[i])&mask, (m1+rho1[i])&mask
-			to2[i], to2[n+i] = (m0+sigma0[i])&mask, (m1+sigma1[i])&mask
-		}
-		bt.grow(2, n+lanesWords(2*n, lane))
+		addLanesHigh(c0, uw, lane, high)
+		bt.grow(1, 2*nw)
+		bt.grow(2, n+2*nw)
 		copy(bt.put(2, n), c0)
-		putLanes(bt, 1, to1, lane)
-		putLanes(bt, 2, to2, lane)
-		c1 := r
-		for i := range c1 {
-			c1[i] += s[i] << high
+		to1, to2 := bt.put(1, 2*nw), bt.put(2, 2*nw)
+		for q := range nw {
+			m0 := laneSub(0, laneAdd(sw[q], uw[q], h), h) // -s - u
+			m1 := laneAdd(m0, one[q], h)                  // a - s - u
+			to1[q], to1[nw+q] = laneAdd(m0, rho0[q], h), laneAdd(m1, rho1[q], h)
+			to2[q], to2[nw+q] = laneAdd(m0, sig0[q], h), laneAdd(m1, sig1[q], h)
 		}
-		out.a, out.b = c0, c1
+		addLanesHigh(r, sw, lane, high) // c1
+		out.a, out.b = c0, r
 	case 1, 2:
+		var other0, other1 []uint64 // the masks of party 0's transfer to the peer
 		if p.id == 1 {
 			r := make([]uint64, n)
 			p.prev.Fill(r)
-			s := p.drawLanes(p.prev, n, lane)
-			st.other0, st.other1 = p.drawLanes(p.prev, n, lane), p.drawLanes(p.prev, n, lane)
-			defer putWords(s)
-			for i := range r {
-				r[i] += s[i] << high
-			}
-			st.c1 = r // party 2's transfer is masked with other0, other1
+			sw := drawWords(p.prev, nw)
+			other0, other1 = drawWords(p.prev, nw), drawWords(p.prev, nw)
+			addLanesHigh(r, sw, lane, high)
+			putWords(sw)
+			st.c1 = r
 		} else {
-			putWords(p.drawLanes(p.next, n, lane)) // u: already inside the c0 party 0 sends
-			st.other0, st.other1 = p.drawLanes(p.next, n, lane), p.drawLanes(p.next, n, lane)
+			putWords(drawWords(p.next, nw)) // u: already inside the c0 party 0 sends
+			other0, other1 = drawWords(p.next, nw), drawWords(p.next, nw)
 		}
+		defer putWords(other0, other1)
 		peer := secure.PartyID(3 - int(p.id)) // 1 <-> 2
 		c2 := make([]uint64, n)
-		st.bits = getWords(n)
-		chosen := getWords(n)
-		defer putWords(chosen)
 		for i, v := range a {
-			b := v >> 63
-			st.bits[i] = b
-			c2[i] = v>>d - b<<high
-			chosen[i] = st.other0[i] ^ ((st.other0[i] ^ st.other1[i]) & -b)
+			c2[i] = v>>d - (v>>63)<<high
 		}
-		putLanes(bt, peer, chosen, lane)
+		var one []uint64
+		st.sel, one = topBits(a, lane, 0)
+		putWords(one)
+		chosen := bt.put(peer, nw)
+		for q := range chosen {
+			chosen[q] = other0[q] ^ ((other0[q] ^ other1[q]) & st.sel[q])
+		}
 		if p.id == 1 {
 			out.a, out.b = st.c1, c2
-			bt.expect(0, lanesWords(2*n, lane))
+			bt.expect(0, 2*nw)
 		} else {
 			out.a = c2
-			bt.expect(0, n+lanesWords(2*n, lane))
+			bt.expect(0, n+2*nw)
 		}
-		bt.expect(peer, lanesWords(n, lane))
+		bt.expect(peer, nw)
 	}
 	return st
 }
@@ -194,7 +194,9 @@ func (st *truncStep) finish(p *Party, bt *batch) {
 		return
 	}
 	n, lane, high := st.n, st.lane, 64-st.d
-	defer putWords(st.bits, st.other0, st.other1)
+	h := laneHigh(lane)
+	nw := lanesWords(n, lane)
+	defer putWords(st.sel)
 	var c2 []uint64
 	if p.id == 1 {
 		c2 = st.out.b
@@ -202,15 +204,16 @@ func (st *truncStep) finish(p *Party, bt *batch) {
 		c2 = st.out.a
 		st.out.b = bt.keep(0, n)
 	}
-	pair := takeLanes(bt, 0, 2*n, lane)
+	pair := bt.take(0, 2*nw)
 	peer := secure.PartyID(3 - int(p.id))
-	theirMask := takeLanes(bt, peer, n, lane)
-	defer putWords(pair, theirMask)
-	m := laneMask(lane)
-	for i := range c2 {
-		q2 := (pair[int(st.bits[i])*n+i] - theirMask[i]) & m
-		c2[i] += q2 << high
+	theirs := bt.take(peer, nw)
+	q2 := getWords(nw)
+	defer putWords(q2)
+	for q := range q2 {
+		chosen := pair[q] ^ ((pair[q] ^ pair[nw+q]) & st.sel[q])
+		q2[q] = laneSub(chosen, theirs[q], h) // a·b - s - u
 	}
+	addLanesHigh(c2, q2, lane, high)
 }
 
 // laneBits is the width of the values of the wrap correction: a multiple of 16 bits covering d.
@@ -229,34 +232,4 @@ func laneMask(lane uint) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<lane - 1
-}
-
-// drawLanes returns n values of lane bits from a PRG stream (whole words are drawn and split,
-// lowest lane first). The result comes from the scratch pool; the caller gives it back.
-func (p *Party) drawLanes(s interface{ Fill([]uint64) }, n int, lane uint) []uint64 {
-	per := int(64 / lane)
-	words := getWords((n + per - 1) / per)
-	defer putWords(words)
-	s.Fill(words)
-	out := getWords(n)
-	m := laneMask(lane)
-	full := n / per
-	switch per {
-	case 4:
-		for w, x := range words[:full] {
-			o := out[4*w : 4*w+4 : 4*w+4]
-			o[0], o[1], o[2], o[3] = x&m, x>>16&m, x>>32&m, x>>48
-		}
-	case 2:
-		for w, x := range words[:full] {
-			o := out[2*w : 2*w+2 : 2*w+2]
-			o[0], o[1] = x&m, x>>32
-		}
-	default:
-		copy(out, words[:full])
-	}
-	for i := full * per; i < n; i++ {
-		out[i] = words[i/per] >> (uint(i%per) * lane) & m
-	}
-	return out
 }
