@@ -1,4 +1,4 @@
-// Command gotfe runs the parties of a gotfe deployment and its tools: each subcommand registers
+// Command gotfe holds the tools of a gotfe deployment (certificates, benchmarks): each subcommand registers
 // itself from an init function of its own file with [register].
 //
 // Usage:
