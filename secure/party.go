@@ -50,6 +50,7 @@ type PeerError struct {
 	Err  error
 }
 
+// Error says which operation with which peer failed, and why.
 func (e *PeerError) Error() string { return fmt.Sprintf("%s %v: %v", e.Op, e.Peer, e.Err) }
 
 // Unwrap returns the underlying error.

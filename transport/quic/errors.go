@@ -20,6 +20,7 @@ type RefusedError struct {
 	Reason string
 }
 
+// Error says who refused the link and why.
 func (e *RefusedError) Error() string {
 	who := "a peer"
 	if e.Peer >= 0 {
@@ -39,6 +40,7 @@ type LinkError struct {
 	Err   error
 }
 
+// Error names the link, the operation and the cause.
 func (e *LinkError) Error() string {
 	prep := map[string]string{"send": "send to", "recv": "recv from", "dial": "link with"}[e.Op]
 	if prep == "" {

@@ -51,6 +51,7 @@ type FrameError struct {
 	Reason string
 }
 
+// Error says what is wrong with the frame.
 func (e *FrameError) Error() string { return "bad frame: " + e.Reason }
 
 // appendHeader appends the header of a frame of the given kind and payload length to dst.
