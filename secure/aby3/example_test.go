@@ -12,7 +12,7 @@ import (
 // Three parties in one process: party 0 shares x, party 1 shares w, they compute x·w and
 // ReLU(x·w) on shares, and only party 2 learns the result.
 func Example() {
-	x := []float64{1, -2, 0.5, 3}   // 2x2, owned by party 0
+	x := []float64{1, -2, 0.5, 3}    // 2x2, owned by party 0
 	w := []float64{0.5, -1, 2, 0.25} // 2x2, owned by party 1
 	var out []float64
 	err := launch.Local(context.Background(), func(ctx context.Context, id secure.PartyID, net secure.Network) error {
