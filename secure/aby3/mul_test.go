@@ -221,13 +221,15 @@ func TestMulCost(t *testing.T) {
 	}
 }
 
-// TestTruncExact checks that truncation never fails, whatever the magnitude (below 2^62) and
-// however the shares fall: every result is within one unit in the last place of z/2^16. (A
+// TestTruncExact checks that truncation never fails, whatever the magnitude (below 2^62), the
+// shift (1 to 62 bits, so every lane width of the correction) and however the shares fall:
+// every result is within one unit in the last place of z/2^d. (A
 // truncation without the wrap correction would be off by 2^48 for about |z|/2^64 of the
 // elements: 1 in 64 at |z| = 2^58.)
 func TestTruncExact(t *testing.T) {
 	const n = 1 << 15
-	for _, l := range []uint{20, 58, 61} {
+	for _, c := range []struct{ l, d uint }{{20, 16}, {58, 16}, {61, 16}, {61, 20}, {61, 33}, {61, 62}, {45, 1}} {
+		l, d := c.l, c.d
 		z := make([]uint64, n)
 		for i := range z {
 			z[i] = uint64(i+1) << (l - 15)
@@ -236,7 +238,7 @@ func TestTruncExact(t *testing.T) {
 			}
 		}
 		var got []uint64
-		run3(t, uint64(29+l), func(p *aby3.Party) error {
+		run3(t, uint64(29+l+64*d), func(p *aby3.Party) error {
 			var in []uint64
 			if p.ID() == 0 {
 				in = z
@@ -253,7 +255,7 @@ func TestTruncExact(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			tr, err := p.Trunc(s, 16)
+			tr, err := p.Trunc(s, int(d))
 			if err != nil {
 				return err
 			}
@@ -264,8 +266,8 @@ func TestTruncExact(t *testing.T) {
 			return err
 		})
 		for i, v := range got {
-			exact := float64(int64(z[i])) / 65536
-			require.InDelta(t, exact, float64(int64(v)), 1, "|z| ≈ 2^%d, element %d", l, i)
+			exact := math.Ldexp(float64(int64(z[i])), -int(d))
+			require.InDelta(t, exact, float64(int64(v)), 1, "|z| ≈ 2^%d, d = %d, element %d", l, d, i)
 		}
 	}
 }
