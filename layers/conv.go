@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/gotfe/gotfe/keras/backend"
 )
@@ -144,8 +143,8 @@ func (l *Conv2DLayer) Build(b backend.Backend, in []int, vars []*backend.Variabl
 	if err := checkVars(vars, specs); err != nil {
 		return nil, wrap(l, err)
 	}
-	i := &convInst{l: l, b: b, in: slices.Clone(in), out: out, win: win, kernel: vars[0],
-		a: act{b: b, name: l.cfg.Activation}}
+	i := &convInst{l: l, b: b, out: out, win: win, kernel: vars[0]}
+	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}
@@ -153,22 +152,14 @@ func (l *Conv2DLayer) Build(b backend.Backend, in []int, vars []*backend.Variabl
 }
 
 type convInst struct {
+	fused
 	l            Layer
 	b            backend.Backend
-	in, out      []int
+	out          []int
 	win          backend.Window
 	kernel, bias *backend.Variable
-	a            act
 	cols         backend.Tensor // im2col of the last input [N*OH*OW, KH*KW*C]
 	n            int
-}
-
-func (i *convInst) Forward(x backend.Tensor, _ bool) (backend.Tensor, error) {
-	if err := checkInput(x, i.in); err != nil {
-		return nil, wrap(i.l, err)
-	}
-	y, err := i.forward(x)
-	return y, wrap(i.l, err)
 }
 
 func (i *convInst) forward(x backend.Tensor) (backend.Tensor, error) {
@@ -197,21 +188,6 @@ func (i *convInst) forward(x backend.Tensor) (backend.Tensor, error) {
 		return nil, err
 	}
 	return i.a.forward(z)
-}
-
-func (i *convInst) Backward(dy backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dz, err := i.a.backward(dy)
-	if err != nil {
-		return nil, wrap(i.l, err)
-	}
-	return i.BackwardLogits(dz, needDX)
-}
-
-func (i *convInst) OutputActivation() string { return i.a.name }
-
-func (i *convInst) BackwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dx, err := i.backwardLogits(dz, needDX)
-	return dx, wrap(i.l, err)
 }
 
 func (i *convInst) backwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
@@ -362,8 +338,8 @@ func (l *DepthwiseConv2DLayer) Build(b backend.Backend, in []int, vars []*backen
 	if err := checkVars(vars, specs); err != nil {
 		return nil, wrap(l, err)
 	}
-	i := &depthwiseInst{l: l, b: b, in: slices.Clone(in), out: out, win: win, kernel: vars[0],
-		a: act{b: b, name: l.cfg.Activation}}
+	i := &depthwiseInst{l: l, b: b, out: out, win: win, kernel: vars[0]}
+	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}
@@ -371,22 +347,14 @@ func (l *DepthwiseConv2DLayer) Build(b backend.Backend, in []int, vars []*backen
 }
 
 type depthwiseInst struct {
+	fused
 	l            *DepthwiseConv2DLayer
 	b            backend.Backend
-	in, out      []int
+	out          []int
 	win          backend.Window
 	kernel, bias *backend.Variable
-	a            act
 	colsT        backend.Tensor // patches per channel [C, N*OH*OW, KH*KW]
 	n            int
-}
-
-func (i *depthwiseInst) Forward(x backend.Tensor, _ bool) (backend.Tensor, error) {
-	if err := checkInput(x, i.in); err != nil {
-		return nil, wrap(i.l, err)
-	}
-	y, err := i.forward(x)
-	return y, wrap(i.l, err)
 }
 
 // kernelT returns the kernel as one [KH*KW, M] matrix per channel: [C, KH*KW, M].
@@ -436,21 +404,6 @@ func (i *depthwiseInst) forward(x backend.Tensor) (backend.Tensor, error) {
 		return nil, err
 	}
 	return i.a.forward(z)
-}
-
-func (i *depthwiseInst) Backward(dy backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dz, err := i.a.backward(dy)
-	if err != nil {
-		return nil, wrap(i.l, err)
-	}
-	return i.BackwardLogits(dz, needDX)
-}
-
-func (i *depthwiseInst) OutputActivation() string { return i.a.name }
-
-func (i *depthwiseInst) BackwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dx, err := i.backwardLogits(dz, needDX)
-	return dx, wrap(i.l, err)
 }
 
 func (i *depthwiseInst) backwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {

@@ -121,7 +121,8 @@ func (l *DenseLayer) Build(b backend.Backend, in []int, vars []*backend.Variable
 	if err := checkVars(vars, specs); err != nil {
 		return nil, wrap(l, err)
 	}
-	i := &denseInst{l: l, b: b, in: slices.Clone(in), kernel: vars[0], a: act{b: b, name: l.cfg.Activation}}
+	i := &denseInst{l: l, b: b, kernel: vars[0]}
+	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}
@@ -129,21 +130,12 @@ func (l *DenseLayer) Build(b backend.Backend, in []int, vars []*backend.Variable
 }
 
 type denseInst struct {
+	fused
 	l            *DenseLayer
 	b            backend.Backend
-	in           []int
 	kernel, bias *backend.Variable
-	a            act
 	x2           backend.Tensor // input as a matrix [rows, in]
 	xShape       []int
-}
-
-func (i *denseInst) Forward(x backend.Tensor, _ bool) (backend.Tensor, error) {
-	if err := checkInput(x, i.in); err != nil {
-		return nil, wrap(i.l, err)
-	}
-	y, err := i.forward(x)
-	return y, wrap(i.l, err)
 }
 
 func (i *denseInst) forward(x backend.Tensor) (backend.Tensor, error) {
@@ -174,21 +166,6 @@ func (i *denseInst) forward(x backend.Tensor) (backend.Tensor, error) {
 		}
 	}
 	return i.a.forward(z)
-}
-
-func (i *denseInst) Backward(dy backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dz, err := i.a.backward(dy)
-	if err != nil {
-		return nil, wrap(i.l, err)
-	}
-	return i.BackwardLogits(dz, needDX)
-}
-
-func (i *denseInst) OutputActivation() string { return i.a.name }
-
-func (i *denseInst) BackwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
-	dx, err := i.backwardLogits(dz, needDX)
-	return dx, wrap(i.l, err)
 }
 
 func (i *denseInst) backwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
