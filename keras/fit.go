@@ -297,46 +297,11 @@ func (r *reporter) set(b backend.Backend, l Logs) {
 // On an error the History holds the epochs completed.
 func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
 	h := newHistory()
-	o, err := collect("Fit", opts, options{epochs: 1, batchSize: 32, shuffle: true, verbose: 1, out: os.Stdout},
-		"Epochs", "InitialEpoch", "BatchSize", "Shuffle", "Seed", "ValidationData", "ValidationSplit",
-		"Callbacks", "Verbose", "Output", "DataOwner", "NumSamples", "ValidationSamples")
+	f, err := m.prepareFit(x, y, opts)
 	if err != nil {
-		return h, fmt.Errorf("keras: %w", err)
+		return h, m.fail("Fit", err)
 	}
-	if err := m.checkRun("Fit", &o, true); err != nil {
-		return h, err
-	}
-	if !o.has("Seed") {
-		o.seed = backend.DeriveSeed(m.seed, 0x5eed)
-	}
-	if o.epochs < 0 || o.initialEpoch < 0 || o.initialEpoch > o.epochs {
-		return h, fmt.Errorf("keras: Fit: epochs %d and initial epoch %d", o.epochs, o.initialEpoch)
-	}
-	if o.validationSplit != 0 && (o.hasValData || !(o.validationSplit > 0 && o.validationSplit < 1)) {
-		return h, fmt.Errorf("keras: Fit: validation split %v must be in (0, 1) and not given with ValidationData", o.validationSplit)
-	}
-	train, err := m.prepare("Fit", x, y, o.samples, true)
-	if err != nil {
-		return h, err
-	}
-	var val *dataset
-	switch {
-	case o.hasValData:
-		v, err := m.prepare("Fit: validation data", o.xVal, o.yVal, o.valSamples, true)
-		if err != nil {
-			return h, err
-		}
-		val = &v
-	case o.validationSplit > 0:
-		at := int(float64(train.n) * (1 - o.validationSplit))
-		if at <= 0 || at >= train.n {
-			return h, fmt.Errorf("keras: Fit: validation split %v of %d samples leaves an empty set", o.validationSplit, train.n)
-		}
-		v := train.slice(at, train.n, m.inSize(), m.outSize())
-		train = train.slice(0, at, m.inSize(), m.outSize())
-		val = &v
-	}
-
+	o, train, val := &f.o, f.train, f.val
 	keys := m.logKeys()
 	allKeys := slices.Clone(keys)
 	if val != nil {
@@ -346,9 +311,6 @@ func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
 	}
 	m.stop = false
 	for _, cb := range o.callbacks {
-		if cb == nil {
-			return h, errors.New("keras: Fit: nil callback")
-		}
 		if err := cb.OnTrainBegin(m); err != nil {
 			return h, fmt.Errorf("keras: Fit: %w", err)
 		}
@@ -365,8 +327,8 @@ func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
 		}
 		prog := newProgress(o.out, o.verbose, steps, nil)
 		rep.logs = nil
-		err := m.runner.Run(func(b backend.Backend) error {
-			return m.trainEpoch(b, &o, train, val, order, keys, prog, rep)
+		err := m.run("Fit", f.params(epoch), nil, func(b backend.Backend) error {
+			return m.trainEpoch(b, o, train, val, order, keys, prog, rep)
 		})
 		m.mu.Lock()
 		m.diverged = true
@@ -374,6 +336,7 @@ func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
 		if err != nil {
 			return h, fmt.Errorf("keras: Fit: epoch %d: %w", epoch+1, err)
 		}
+		m.epochs = epoch + 1
 		logs := rep.logs
 		if logs == nil {
 			return h, fmt.Errorf("keras: Fit: epoch %d: no party reported logs", epoch+1)
@@ -392,6 +355,85 @@ func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
 		}
 	}
 	return h, nil
+}
+
+// fitRun is a checked Fit call: its options and data.
+type fitRun struct {
+	o     options
+	train dataset
+	val   *dataset
+}
+
+// params returns the public parameters of one epoch, which every party must share.
+func (f *fitRun) params(epoch int) []backend.Param {
+	o := &f.o
+	val := 0
+	if f.val != nil {
+		val = f.val.n
+	}
+	return []backend.Param{
+		intParam("epoch", epoch+1), intParam("epochs", o.epochs), intParam("initial epoch", o.initialEpoch),
+		intParam("training samples", f.train.n), intParam("validation samples", val),
+		anyParam("validation split", o.validationSplit), intParam("batch size", o.batchSize),
+		anyParam("shuffle", o.shuffle), anyParam("shuffle seed", o.seed), intParam("data owner", o.owner),
+	}
+}
+
+// prepareFit checks Fit's options and data.
+func (m *Sequential) prepareFit(x, y []float64, opts []Option) (*fitRun, error) {
+	o, err := collect("Fit", opts, options{epochs: 1, batchSize: 32, shuffle: true, verbose: 1, out: os.Stdout},
+		"Epochs", "InitialEpoch", "BatchSize", "Shuffle", "Seed", "ValidationData", "ValidationSplit",
+		"Callbacks", "Verbose", "Output", "DataOwner", "NumSamples", "ValidationSamples")
+	if err != nil {
+		return nil, fmt.Errorf("keras: %w", err)
+	}
+	if err := m.checkRun("Fit", &o, true); err != nil {
+		return nil, err
+	}
+	if !o.has("Seed") {
+		o.seed = backend.DeriveSeed(m.seed, 0x5eed)
+	}
+	if o.epochs < 0 || o.initialEpoch < 0 || o.initialEpoch > o.epochs {
+		return nil, fmt.Errorf("keras: Fit: epochs %d and initial epoch %d", o.epochs, o.initialEpoch)
+	}
+	if o.validationSplit != 0 && (o.hasValData || !(o.validationSplit > 0 && o.validationSplit < 1)) {
+		return nil, fmt.Errorf("keras: Fit: validation split %v must be in (0, 1) and not given with ValidationData", o.validationSplit)
+	}
+	for _, cb := range o.callbacks {
+		if cb == nil {
+			return nil, errors.New("keras: Fit: nil callback")
+		}
+	}
+	f := &fitRun{o: o}
+	if f.train, err = m.prepare("Fit", x, y, o.samples, true); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.hasValData:
+		v, err := m.prepare("Fit: validation data", o.xVal, o.yVal, o.valSamples, true)
+		if err != nil {
+			return nil, err
+		}
+		f.val = &v
+	case o.validationSplit > 0:
+		at := int(float64(f.train.n) * (1 - o.validationSplit))
+		if at <= 0 || at >= f.train.n {
+			return nil, fmt.Errorf("keras: Fit: validation split %v of %d samples leaves an empty set", o.validationSplit, f.train.n)
+		}
+		v := f.train.slice(at, f.train.n, m.inSize(), m.outSize())
+		f.train = f.train.slice(0, at, m.inSize(), m.outSize())
+		f.val = &v
+	}
+	return f, nil
+}
+
+// fail ends a call that failed before its computation started: on a multi-party backend the
+// other parties, waiting for this one, learn why at once. It returns err.
+func (m *Sequential) fail(call string, err error) error {
+	if m.runner != nil {
+		_ = m.run(call, nil, err, nil)
+	}
+	return err
 }
 
 // checkRun validates what Fit, Evaluate and Predict share.
@@ -518,19 +560,20 @@ func (m *Sequential) Evaluate(x, y []float64, opts ...Option) (Logs, error) {
 	o, err := collect("Evaluate", opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
 		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
 	if err != nil {
-		return nil, fmt.Errorf("keras: %w", err)
+		return nil, m.fail("Evaluate", fmt.Errorf("keras: %w", err))
 	}
 	if err := m.checkRun("Evaluate", &o, true); err != nil {
-		return nil, err
+		return nil, m.fail("Evaluate", err)
 	}
 	d, err := m.prepare("Evaluate", x, y, o.samples, true)
 	if err != nil {
-		return nil, err
+		return nil, m.fail("Evaluate", err)
 	}
 	steps := (d.n + o.batchSize - 1) / o.batchSize
 	prog := newProgress(o.out, o.verbose, steps, nil)
 	rep := &reporter{}
-	err = m.runner.Run(func(b backend.Backend) error {
+	params := []backend.Param{intParam("samples", d.n), intParam("batch size", o.batchSize), intParam("data owner", o.owner)}
+	err = m.run("Evaluate", params, nil, func(b backend.Backend) error {
 		r, err := m.replica(b)
 		if err != nil {
 			return err
@@ -608,20 +651,21 @@ func (m *Sequential) predict(call string, x []float64, opts []Option,
 	o, err := collect(call, opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
 		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
 	if err != nil {
-		return fmt.Errorf("keras: %w", err)
+		return m.fail(call, fmt.Errorf("keras: %w", err))
 	}
 	if err := m.checkRun(call, &o, false); err != nil {
-		return err
+		return m.fail(call, err)
 	}
 	d, err := m.prepare(call, x, nil, o.samples, false)
 	if err != nil {
-		return err
+		return m.fail(call, err)
 	}
 	steps := (d.n + o.batchSize - 1) / o.batchSize
 	prog := newProgress(o.out, o.verbose, steps, nil)
 	rep := &reporter{}
 	var once sync.Once
-	err = m.runner.Run(func(b backend.Backend) error {
+	params := []backend.Param{intParam("samples", d.n), intParam("batch size", o.batchSize), intParam("data owner", o.owner)}
+	err = m.run(call, params, nil, func(b backend.Backend) error {
 		r, err := m.replica(b)
 		if err != nil {
 			return err

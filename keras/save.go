@@ -42,6 +42,14 @@ type fileHeader struct {
 	Weights   []weightEntry  `json:"weights"`
 	Party     *int           `json:"party,omitempty"`
 	Backend   string         `json:"backend,omitempty"`
+	// State is the training state saved with the weights (optimizer steps and state sizes,
+	// layer counters, epochs).
+	State *trainState `json:"state,omitempty"`
+	// SaveID names the save a party's share file belongs to: drawn from randomness the parties
+	// share, so the three files of one save carry the same identifier.
+	SaveID string `json:"save_id,omitempty"`
+	// SlotShapes are the shapes of the optimizer's state tensors in a share file.
+	SlotShapes [][]int `json:"slot_shapes,omitempty"`
 }
 
 type modelConfig struct {
@@ -204,8 +212,19 @@ func (m *Sequential) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("keras: Save: %w", err)
 	}
+	m.mu.Lock()
+	st, vals := m.state, m.stateVals
+	m.mu.Unlock()
+	if st != nil {
+		h.State = st
+		if !st.hasSlots(m) || vals == nil {
+			cp := *st
+			cp.Slots, cp.Iterations = nil, 0
+			h.State, vals = &cp, nil
+		}
+	}
 	var payload []byte
-	for _, v := range w {
+	for _, v := range slices.Concat(w, vals) {
 		for _, x := range v {
 			payload = binary.LittleEndian.AppendUint64(payload, math.Float64bits(x))
 		}
@@ -244,24 +263,48 @@ func load(data []byte) (*Sequential, error) {
 	if err != nil {
 		return nil, err
 	}
-	var w [][]float64
-	for _, s := range m.weightSpecs() {
-		n, _ := backend.NumElements(s.spec.Shape)
-		if len(payload) < 8*n {
-			return nil, fmt.Errorf("weights: %s truncated", s.name)
+	read := func(name string, n int) ([]float64, error) {
+		if n < 0 || uint64(len(payload)) < 8*uint64(n) {
+			return nil, fmt.Errorf("%s truncated", name)
 		}
 		v := make([]float64, n)
 		for i := range v {
 			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(payload[8*i:]))
 		}
 		payload = payload[8*n:]
+		return v, nil
+	}
+	var w [][]float64
+	for _, s := range m.weightSpecs() {
+		n, _ := backend.NumElements(s.spec.Shape)
+		v, err := read("weights: "+s.name, n)
+		if err != nil {
+			return nil, err
+		}
 		w = append(w, v)
+	}
+	var vals [][]float64
+	if h.State != nil {
+		for k, n := range h.State.Slots {
+			v, err := read(fmt.Sprintf("optimizer state vector %d", k), n)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, v)
+		}
 	}
 	if len(payload) != 0 {
 		return nil, fmt.Errorf("weights: %d bytes left over", len(payload))
 	}
 	if err := m.SetWeights(w); err != nil {
 		return nil, err
+	}
+	if st := h.State; st != nil {
+		st.compileGen = m.compileGen
+		if m.optimizer == nil {
+			st.Slots, vals = nil, nil
+		}
+		m.state, m.stateVals, m.epochs = st, vals, st.Epochs
 	}
 	return m, nil
 }
@@ -330,7 +373,7 @@ func (m *Sequential) SaveShares(path string) error {
 	if err := m.built("SaveShares"); err != nil {
 		return err
 	}
-	err := m.runner.Run(func(b backend.Backend) error {
+	err := m.run("SaveShares", nil, nil, func(b backend.Backend) error {
 		codec, ok := b.(backend.ShareCodec)
 		if !ok || b.Party() < 0 {
 			return fmt.Errorf("backend %s holds no shares; use Save", b.Name())
@@ -345,10 +388,21 @@ func (m *Sequential) SaveShares(path string) error {
 		}
 		p := b.Party()
 		h.Party, h.Backend = &p, b.Name()
+		if pr, ok := b.(backend.PublicRandom); ok {
+			h.SaveID = fmt.Sprintf("%016x", pr.PublicUint64())
+		}
+		st, slots := m.captureState(r)
+		h.State = st
 		var payload []byte
 		for _, v := range r.vars {
 			if payload, err = codec.AppendShare(payload, v.Value); err != nil {
 				return fmt.Errorf("weight %s: %w", v.Name, err)
+			}
+		}
+		for k, t := range slots {
+			h.SlotShapes = append(h.SlotShapes, slices.Clone(t.Shape()))
+			if payload, err = codec.AppendShare(payload, t); err != nil {
+				return fmt.Errorf("optimizer state %d: %w", k, err)
 			}
 		}
 		data, err := encodeFile(sharesMagic, h, payload)
@@ -370,41 +424,93 @@ func (m *Sequential) LoadShares(path string) error {
 	if err := m.built("LoadShares"); err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	built := map[backend.Backend]*replica{}
-	err := m.runner.Run(func(b backend.Backend) error {
-		codec, ok := b.(backend.ShareCodec)
-		if !ok || b.Party() < 0 {
-			return fmt.Errorf("backend %s holds no shares; use Load", b.Name())
+	type loaded struct {
+		h       fileHeader
+		payload []byte
+		file    string
+	}
+	var (
+		mu    sync.Mutex
+		files = map[backend.Backend]*loaded{}
+		built = map[backend.Backend]*replica{}
+		state *trainState
+	)
+	read := func(b backend.Backend) ([]backend.Param, error) {
+		if _, ok := b.(backend.ShareCodec); !ok || b.Party() < 0 {
+			return nil, fmt.Errorf("backend %s holds no shares; use Load", b.Name())
 		}
 		file := SharesPath(path, b.Party())
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		h, payload, err := decodeFile(sharesMagic, data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		if h.Party == nil || *h.Party != b.Party() || h.Backend != b.Name() {
-			return fmt.Errorf("%s: shares of party %v on %q, want party %d on %q", file, h.Party, h.Backend, b.Party(), b.Name())
+			return nil, fmt.Errorf("%s: shares of party %v on %q, want party %d on %q", file, h.Party, h.Backend, b.Party(), b.Name())
 		}
 		if err := m.checkWeightList(h.Weights); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+		st := h.State
+		if st == nil {
+			st = &trainState{}
+		}
+		if len(h.SlotShapes) != 0 && len(h.SlotShapes) < len(st.Slots) {
+			return nil, fmt.Errorf("%s: %d optimizer state shapes for %d vectors", file, len(h.SlotShapes), len(st.Slots))
+		}
+		mu.Lock()
+		files[b] = &loaded{h: h, payload: payload, file: file}
+		mu.Unlock()
+		save := fmt.Sprintf("%s (epoch %d, step %d)", h.SaveID, st.Epochs, st.Iterations)
+		return []backend.Param{{Name: "the save its share file belongs to", Value: save}}, nil
+	}
+	err := m.runEach("LoadShares", nil, read, func(b backend.Backend) error {
+		codec := b.(backend.ShareCodec)
+		mu.Lock()
+		f := files[b]
+		mu.Unlock()
+		payload := f.payload
 		r, err := m.newReplicaFrom(b, func(k int, s namedSpec) (backend.Tensor, error) {
-			var t backend.Tensor
-			t, payload, err = codec.ReadShare(payload, s.spec.Shape)
+			t, rest, err := codec.ReadShare(payload, s.spec.Shape)
+			payload = rest
 			return t, err
 		})
 		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return fmt.Errorf("%s: %w", f.file, err)
+		}
+		var slots []backend.Tensor
+		for _, shape := range f.h.SlotShapes {
+			var t backend.Tensor
+			if t, payload, err = codec.ReadShare(payload, shape); err != nil {
+				return fmt.Errorf("%s: optimizer state: %w", f.file, err)
+			}
+			slots = append(slots, t)
 		}
 		if len(payload) != 0 {
-			return fmt.Errorf("%s: %d bytes left over", file, len(payload))
+			return fmt.Errorf("%s: %d bytes left over", f.file, len(payload))
+		}
+		st := f.h.State
+		if st != nil {
+			st.compileGen = m.compileGen
+			if len(slots) == 0 {
+				st.Slots = nil
+			}
+			err := m.restoreState(r, st, func(cur []backend.Tensor) ([]backend.Tensor, error) {
+				if len(cur) != len(slots) {
+					return nil, fmt.Errorf("the optimizer keeps %d state tensors, the file has %d", len(cur), len(slots))
+				}
+				return slots, nil
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.file, err)
+			}
 		}
 		mu.Lock()
 		built[b] = r
+		state = st
 		mu.Unlock()
 		return nil
 	})
@@ -414,6 +520,10 @@ func (m *Sequential) LoadShares(path string) error {
 	m.mu.Lock()
 	m.replicas = built
 	m.diverged = true
+	m.state, m.stateVals = nil, nil
+	if state != nil {
+		m.epochs = state.Epochs
+	}
 	m.mu.Unlock()
 	return nil
 }

@@ -47,6 +47,11 @@ type Sequential struct {
 	// diverged is set when replicas were trained since weights (or the initializers) were
 	// their source: a replica on a new backend could not be built consistently.
 	diverged bool
+	// state is the training state that goes with weights (public; nil when none), and
+	// stateVals the optimizer's state vectors (the owner's process only).
+	state     *trainState
+	stateVals [][]float64
+	epochs    int // epochs completed by Fit (public)
 }
 
 // NewSequential returns a model made of the given layers, in order. A first layer
@@ -322,7 +327,7 @@ func (m *Sequential) replica(b backend.Backend) (*replica, error) {
 }
 
 func (m *Sequential) newReplica(b backend.Backend, fromOwner bool, weights [][]float64) (*replica, error) {
-	return m.newReplicaFrom(b, func(k int, s namedSpec) (backend.Tensor, error) {
+	r, err := m.newReplicaFrom(b, func(k int, s namedSpec) (backend.Tensor, error) {
 		if fromOwner {
 			var data []float64
 			if weights != nil && backend.Owns(b, m.owner) {
@@ -332,6 +337,22 @@ func (m *Sequential) newReplica(b backend.Backend, fromOwner bool, weights [][]f
 		}
 		return s.spec.Init.Init(b, s.spec.Shape, backend.DeriveSeed(m.seed, uint64(s.layer), uint64(s.index)))
 	})
+	if err != nil || !fromOwner {
+		return r, err
+	}
+	m.mu.Lock()
+	st, vals := m.state, m.stateVals
+	m.mu.Unlock()
+	if !backend.Owns(b, m.owner) {
+		vals = nil
+	}
+	err = m.restoreState(r, st, func(cur []backend.Tensor) ([]backend.Tensor, error) {
+		return r.stateTensors(b, cur, st.Slots, vals, m.owner)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // newReplicaFrom builds a replica on b whose k-th weight is value(k, its spec).
@@ -431,8 +452,11 @@ func (m *Sequential) GetWeights() ([][]float64, error) {
 	if err := m.built("GetWeights"); err != nil {
 		return nil, err
 	}
+	// Whether the owner already knows the weights is decided from state every party shares
+	// (where the weights come from), never from what only the owner holds: a party that
+	// skipped the reveal the others perform would read their shares as its next messages.
 	m.mu.Lock()
-	known := m.fromOwner && !m.diverged && m.weights != nil
+	known := m.fromOwner && !m.diverged
 	m.mu.Unlock()
 	if !known {
 		got, err := m.syncWeights()
@@ -445,6 +469,9 @@ func (m *Sequential) GetWeights() ([][]float64, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.weights == nil { // a process that does not run the owner
+		return nil, nil
+	}
 	out := make([][]float64, len(m.weights))
 	for i, w := range m.weights {
 		out[i] = slices.Clone(w)
@@ -480,19 +507,22 @@ func (m *Sequential) SetWeights(w [][]float64) error {
 	}
 	m.mu.Lock()
 	m.fromOwner, m.weights, m.diverged = true, cp, false
+	m.state, m.stateVals = nil, nil
 	m.replicas = nil
 	m.mu.Unlock()
 	return nil
 }
 
-// syncWeights reveals the replicas' weights to the model owner and makes them the source of
-// new replicas. It reports whether this process received them.
+// syncWeights reveals the replicas' weights and training state to the model owner and makes
+// them the source of new replicas. It reports whether this process received them.
 func (m *Sequential) syncWeights() (bool, error) {
 	var (
-		mu  sync.Mutex
-		got [][]float64
+		mu      sync.Mutex
+		got     [][]float64
+		gotVals [][]float64
+		state   *trainState
 	)
-	err := m.runner.Run(func(b backend.Backend) error {
+	err := m.run("GetWeights", nil, nil, func(b backend.Backend) error {
 		r, err := m.replica(b)
 		if err != nil {
 			return err
@@ -503,23 +533,32 @@ func (m *Sequential) syncWeights() (bool, error) {
 				return fmt.Errorf("reveal %s: %w", v.Name, err)
 			}
 		}
+		st, slots := m.captureState(r)
+		slotVals := make([][]float64, len(slots))
+		for i, t := range slots {
+			if slotVals[i], err = b.Reveal(t, m.owner); err != nil {
+				return fmt.Errorf("reveal the optimizer's state: %w", err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		state = st
 		if backend.Owns(b, m.owner) {
-			mu.Lock()
 			got = vals
-			mu.Unlock()
+			if gotVals, err = r.flatSlots(slots, slotVals); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return false, err
 	}
-	if got == nil {
-		return false, nil
-	}
 	m.mu.Lock()
-	m.fromOwner, m.weights, m.diverged = true, got, false
-	m.mu.Unlock()
-	return true, nil
+	defer m.mu.Unlock()
+	m.fromOwner, m.diverged = true, false
+	m.weights, m.state, m.stateVals = got, state, gotVals
+	return got != nil, nil
 }
 
 // snapshot captures the weights of every replica (tensors are immutable, so this copies

@@ -95,6 +95,12 @@ type dropoutInst struct {
 	mask backend.Tensor // nil when the last forward pass was the identity
 }
 
+// Steps returns the number of training passes, from which the next mask's seed derives.
+func (i *dropoutInst) Steps() uint64 { return i.step }
+
+// SetSteps sets the number of training passes (when training resumes from a checkpoint).
+func (i *dropoutInst) SetSteps(n uint64) { i.step = n }
+
 func (i *dropoutInst) Forward(x backend.Tensor, training bool) (backend.Tensor, error) {
 	if err := checkInput(x, i.in); err != nil {
 		return nil, wrap(i.l, err)

@@ -43,6 +43,14 @@ type Instance interface {
 	Backward(dy backend.Tensor, needDX bool) (backend.Tensor, error)
 }
 
+// Stepped is implemented by instances that count their training passes to derive public
+// randomness (Dropout's masks). The count is part of a checkpoint, so that training resumes
+// with the masks it would have drawn.
+type Stepped interface {
+	Steps() uint64
+	SetSteps(n uint64)
+}
+
 // LogitsBackward is implemented by instances whose forward pass ends with an activation
 // (Dense, Conv2D, DepthwiseConv2D, Activation). A loss that knows the gradient with respect
 // to that activation's input in closed form (softmax with cross-entropy, sigmoid with binary

@@ -28,6 +28,47 @@ type Updater interface {
 	Update() error
 	// Iterations returns the number of steps applied.
 	Iterations() int
+	// Slots returns the optimizer's state (SGD's velocity, Adam's moments), in a fixed order;
+	// nil for a stateless optimizer. The tensors are the updater's own: do not change them.
+	Slots() []backend.Tensor
+	// Restore sets the number of steps applied and the state, as Slots returned them (same
+	// count and shapes), so that training resumes exactly where it was saved.
+	Restore(iterations int, slots []backend.Tensor) error
+}
+
+// restoreSlots checks slots against the current ones and copies them in.
+func restoreSlots(class string, dst [][]backend.Tensor, slots []backend.Tensor) error {
+	n := 0
+	for _, d := range dst {
+		n += len(d)
+	}
+	if len(slots) != n {
+		return fmt.Errorf("%s: restore: %d state tensors, want %d", class, len(slots), n)
+	}
+	k := 0
+	for _, d := range dst {
+		for i := range d {
+			if !slices.Equal(d[i].Shape(), slots[k].Shape()) {
+				return fmt.Errorf("%s: restore: state tensor %d has shape %v, want %v", class, k, slots[k].Shape(), d[i].Shape())
+			}
+			k++
+		}
+	}
+	k = 0
+	for _, d := range dst {
+		for i := range d {
+			d[i] = slots[k]
+			k++
+		}
+	}
+	return nil
+}
+
+func checkIterations(class string, it int) error {
+	if it < 0 {
+		return fmt.Errorf("%s: restore: %d iterations", class, it)
+	}
+	return nil
 }
 
 // Option is an optional hyperparameter of an optimizer constructor.
@@ -274,6 +315,21 @@ type sgdUpdater struct {
 
 func (u *sgdUpdater) Iterations() int { return u.steps }
 
+// Slots returns the velocity (nil without momentum).
+func (u *sgdUpdater) Slots() []backend.Tensor { return slices.Clone(u.velocity) }
+
+// Restore sets the step count and the velocity.
+func (u *sgdUpdater) Restore(iterations int, slots []backend.Tensor) error {
+	if err := checkIterations("SGD", iterations); err != nil {
+		return err
+	}
+	if err := restoreSlots("SGD", [][]backend.Tensor{u.velocity}, slots); err != nil {
+		return err
+	}
+	u.steps = iterations
+	return nil
+}
+
 func (u *sgdUpdater) Update() error {
 	if u.flat != nil {
 		g, err := u.flat.grads(u.b, "SGD", u.vars)
@@ -429,6 +485,24 @@ type adamUpdater struct {
 }
 
 func (u *adamUpdater) Iterations() int { return u.steps }
+
+// Slots returns the first moments, the second moments and, with AMSGrad, their running
+// maxima.
+func (u *adamUpdater) Slots() []backend.Tensor {
+	return slices.Concat(u.m, u.v, u.vmax)
+}
+
+// Restore sets the step count and the moments.
+func (u *adamUpdater) Restore(iterations int, slots []backend.Tensor) error {
+	if err := checkIterations("Adam", iterations); err != nil {
+		return err
+	}
+	if err := restoreSlots("Adam", [][]backend.Tensor{u.m, u.v, u.vmax}, slots); err != nil {
+		return err
+	}
+	u.steps = iterations
+	return nil
+}
 
 func (u *adamUpdater) Update() error {
 	t := float64(u.steps + 1)

@@ -161,3 +161,28 @@ type Variable struct {
 	Grad      Tensor // nil until a backward pass computes it
 	Trainable bool   // false for statistics such as a batch normalisation's moving mean
 }
+
+// Param is a public parameter of a step of a computation (a sample count, a batch size, the
+// digest of an architecture) that every party must hold with the same value.
+type Param struct {
+	Name  string
+	Value string
+}
+
+// Stepper is implemented by the backends of multi-party engines. Step runs fn as one step of
+// the computation (a Fit epoch, a Predict, a save): the parties first check that they all run
+// the same step with the same public parameters, and a party whose preparation failed
+// (failed != nil) says so, so that the others fail at once with its reason; after fn, the
+// parties confirm to each other that it succeeded everywhere. Step returns an error on every
+// party when any party failed or disagreed, so that no party keeps a result the others could
+// not finish. Engines that play every party at once (the plain engine) need no Stepper.
+type Stepper interface {
+	Step(what string, params []Param, failed error, fn func() error) error
+}
+
+// PublicRandom is implemented by the backends of multi-party engines: PublicUint64 returns a
+// value drawn from randomness the parties share, the same on every party and unknown outside
+// the computation (it names a save of the parties' shares, say).
+type PublicRandom interface {
+	PublicUint64() uint64
+}

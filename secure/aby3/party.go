@@ -62,6 +62,7 @@ type Party struct {
 	own  *prg.Stream // this party's private randomness
 
 	stats Stats
+	log   opLog
 }
 
 // hello is the set-up message a party sends to each peer.
@@ -202,21 +203,64 @@ func (p *Party) recvBytes(peer secure.PartyID) ([]byte, error) {
 	return b, nil
 }
 
-// send hands v to peer; v must not be used by the caller afterwards.
+// send hands v to peer with the message trailer; v must not be used by the caller afterwards.
+// A payload of more than maxChunkWords elements travels as several messages.
 func (p *Party) send(op string, peer secure.PartyID, v []uint64) error {
-	if err := p.sendBytes(peer, secure.Uint64sToBytes(v)); err != nil {
+	for len(v) > maxChunkWords {
+		chunk := make([]uint64, maxChunkWords, maxChunkWords+trailerWords)
+		copy(chunk, v[:maxChunkWords])
+		if err := p.sendWords(op, peer, chunk); err != nil {
+			return err
+		}
+		v = v[maxChunkWords:]
+	}
+	return p.sendWords(op, peer, v)
+}
+
+// sendWords sends one message of at most maxChunkWords elements. The trailer goes in v's
+// spare capacity when it has some, else v is copied.
+func (p *Party) sendWords(op string, peer secure.PartyID, v []uint64) error {
+	n := len(v)
+	if cap(v)-n < trailerWords {
+		w := make([]uint64, n, n+trailerWords)
+		copy(w, v)
+		v = w
+	}
+	b := secure.Uint64sToBytes(v[:n+trailerWords])
+	p.appendTrailer(b[:8*n], op)
+	if err := p.sendBytes(peer, b); err != nil {
 		return fmt.Errorf("aby3: %s: %w", op, err)
 	}
 	return nil
 }
 
-// recv receives exactly n ring elements from peer.
+// recv receives exactly n ring elements from peer, checking each message's trailer.
 func (p *Party) recv(op string, peer secure.PartyID, n int) ([]uint64, error) {
+	if n <= maxChunkWords {
+		return p.recvWords(op, peer, n)
+	}
+	out := make([]uint64, n, n+trailerWords)
+	for lo := 0; lo < n; lo += maxChunkWords {
+		hi := min(lo+maxChunkWords, n)
+		v, err := p.recvWords(op, peer, hi-lo)
+		if err != nil {
+			return nil, err
+		}
+		copy(out[lo:hi], v)
+	}
+	return out, nil
+}
+
+func (p *Party) recvWords(op string, peer secure.PartyID, n int) ([]uint64, error) {
 	b, err := p.recvBytes(peer)
 	if err != nil {
 		return nil, fmt.Errorf("aby3: %s: %w", op, err)
 	}
-	v, err := secure.BytesToUint64s(b, n)
+	payload, err := p.checkTrailer(peer, op, b)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %s: %w", op, err)
+	}
+	v, err := secure.BytesToUint64s(payload, n)
 	if err != nil {
 		return nil, fmt.Errorf("aby3: %s: from %v: %w", op, peer, err)
 	}

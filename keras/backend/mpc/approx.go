@@ -9,6 +9,7 @@ import (
 
 // Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
 func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Sigmoid", tensorShape(x))
 	s, err := b.get("Sigmoid", x)
 	if err != nil {
 		return nil, err
@@ -18,6 +19,7 @@ func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
 
 // Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
 func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Tanh", tensorShape(x))
 	s, err := b.get("Tanh", x)
 	if err != nil {
 		return nil, err
@@ -32,6 +34,7 @@ var softmaxBounds = [2]float64{-1, 2}
 // Softmax approximates softmax along the last axis: error below 2e-3 per probability. The
 // result carries the bounds [-1, 2].
 func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Softmax", tensorShape(x))
 	s, err := b.get("Softmax", x)
 	if err != nil {
 		return nil, err
@@ -46,6 +49,7 @@ func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
 
 // Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].
 func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Exp", tensorShape(x))
 	s, err := b.get("Exp", x)
 	if err != nil {
 		return nil, err
@@ -59,6 +63,7 @@ func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
 // the powers of 4 above the upper bound (for probabilities: 17 rounds instead of 18, and about
 // half the bytes).
 func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Log", tensorShape(x))
 	s, err := b.get("Log", x)
 	if err != nil {
 		return nil, err
@@ -71,6 +76,7 @@ func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
 
 // Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only).
 func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Reciprocal", tensorShape(x))
 	s, err := b.get("Reciprocal", x)
 	if err != nil {
 		return nil, err
@@ -88,6 +94,7 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // on 32-bit lanes after a first batch of comparisons that clamps ([approx.NewtonConfig] Radix
 // 16, Staged): 32 rounds and about 40% fewer bytes than with the defaults.
 func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("InvSqrt", tensorShape(x))
 	s, err := b.get("InvSqrt", x)
 	if err != nil {
 		return nil, err

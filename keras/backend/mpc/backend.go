@@ -96,6 +96,7 @@ func (b *Backend) get2(op string, x, y backend.Tensor) (*aby3.Shared, *aby3.Shar
 
 // Input secret-shares the owner's data; the other parties pass nil data with the same shape.
 func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
+	b.p.Begin("Input", shape)
 	if b.Party() != owner {
 		data = nil
 	}
@@ -104,6 +105,7 @@ func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor,
 
 // Reveal opens t to party to (-1: every party).
 func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
+	b.p.Begin("Reveal", tensorShape(t))
 	x, err := b.get("Reveal", t)
 	if err != nil {
 		return nil, err
@@ -113,6 +115,7 @@ func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
 
 // Const makes a sharing of public values (no communication).
 func (b *Backend) Const(data []float64, shape []int) (backend.Tensor, error) {
+	b.p.Begin("Const", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
 		return nil, fmt.Errorf("aby3: Const: %w", err)
@@ -125,15 +128,20 @@ func (b *Backend) Const(data []float64, shape []int) (backend.Tensor, error) {
 
 // Fill makes a sharing of the public value v repeated.
 func (b *Backend) Fill(shape []int, v float64) (backend.Tensor, error) {
+	b.p.Begin("Fill", shape)
 	return wrap(b.p.Public([]float64{v}, shape))
 }
 
 // Zeros makes a sharing of zeros.
-func (b *Backend) Zeros(shape []int) (backend.Tensor, error) { return b.Fill(shape, 0) }
+func (b *Backend) Zeros(shape []int) (backend.Tensor, error) {
+	b.p.Begin("Zeros", shape)
+	return b.Fill(shape, 0)
+}
 
 // RandomUniform secret-shares backend.UniformValues from party 0, so that a model starts from
 // the same weights as on the plain engine with the same seed.
 func (b *Backend) RandomUniform(shape []int, low, high float64, seed uint64) (backend.Tensor, error) {
+	b.p.Begin("RandomUniform", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
 		return nil, fmt.Errorf("aby3: RandomUniform: %w", err)
@@ -148,6 +156,7 @@ func (b *Backend) RandomUniform(shape []int, low, high float64, seed uint64) (ba
 // DropoutMask returns the public mask backend.DropoutValues as a sharing: the mask depends on
 // no data, only on the public seed.
 func (b *Backend) DropoutMask(shape []int, rate float64, seed uint64) (backend.Tensor, error) {
+	b.p.Begin("DropoutMask", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
 		return nil, fmt.Errorf("aby3: DropoutMask: %w", err)
@@ -160,6 +169,7 @@ func (b *Backend) DropoutMask(shape []int, rate float64, seed uint64) (backend.T
 
 // Reshape returns x with a new shape (local, no copy).
 func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	b.p.Begin("Reshape", tensorShape(x))
 	t, err := tensor("Reshape", x)
 	if err != nil {
 		return nil, err
@@ -176,6 +186,7 @@ func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error)
 
 // Transpose permutes the axes of x (nil perm reverses them); local.
 func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error) {
+	b.p.Begin("Transpose", tensorShape(x))
 	s, err := b.get("Transpose", x)
 	if err != nil {
 		return nil, err
@@ -192,6 +203,7 @@ func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error
 
 // BroadcastTo repeats x to shape by the NumPy rule (local).
 func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	b.p.Begin("BroadcastTo", tensorShape(x))
 	s, err := b.get("BroadcastTo", x)
 	if err != nil {
 		return nil, err
@@ -202,6 +214,7 @@ func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, er
 // Concat joins tensors of the same shape but along axis (local). When one of them is a
 // pending product the result is pending too (the others join it).
 func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Concat", nil)
 	ts := make([]*Tensor, len(xs))
 	anyPending, flat := false, axis == 0
 	total := 0
@@ -256,6 +269,7 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 // Split cuts a 1-D tensor into consecutive pieces of the given sizes, which must add up to its
 // length (local).
 func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
+	b.p.Begin("Split", tensorShape(x))
 	s, err := b.get("Split", x)
 	if err != nil {
 		return nil, err
@@ -344,6 +358,7 @@ func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
 
 // Add returns a + b (local).
 func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Add", tensorShape(x))
 	sx, sy, err := b.get2("Add", x, y)
 	if err != nil {
 		return nil, err
@@ -353,6 +368,7 @@ func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
 
 // Sub returns a - b (local).
 func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Sub", tensorShape(x))
 	sx, sy, err := b.get2("Sub", x, y)
 	if err != nil {
 		return nil, err
@@ -362,6 +378,7 @@ func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
 
 // Mul returns the elementwise fixed-point product (two rounds).
 func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Mul", tensorShape(x))
 	sx, sy, err := b.get2("Mul", x, y)
 	if err != nil {
 		return nil, err
@@ -372,6 +389,7 @@ func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
 // AddBias adds bias over the last axis (local).
 // An unreduced product stays unreduced (a dense layer's pre-activations, for a following ReLU).
 func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("AddBias", tensorShape(x))
 	t, err := tensor("AddBias", x)
 	if err != nil {
 		return nil, err
@@ -400,6 +418,7 @@ func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
 
 // Neg returns -x (local).
 func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Neg", tensorShape(x))
 	s, err := b.get("Neg", x)
 	if err != nil {
 		return nil, err
@@ -417,6 +436,7 @@ func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
 // round more, the weight gradients' case), else folded into the truncation
 // ([aby3.Party.Reduce]: two rounds, one rounding).
 func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
+	b.p.Begin("Scale", tensorShape(x))
 	t, err := tensor("Scale", x)
 	if err != nil {
 		return nil, err
@@ -453,6 +473,7 @@ func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
 
 // AddScalar returns x + v for a public v (local).
 func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error) {
+	b.p.Begin("AddScalar", tensorShape(x))
 	s, err := b.get("AddScalar", x)
 	if err != nil {
 		return nil, err
@@ -472,6 +493,7 @@ func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error)
 
 // Sum adds along axis (local, exact).
 func (b *Backend) Sum(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	b.p.Begin("Sum", tensorShape(x))
 	s, err := b.get("Sum", x)
 	if err != nil {
 		return nil, err
@@ -498,6 +520,7 @@ func keep(b *Backend, out *aby3.Shared, in []int, axis int, keepDims bool) (back
 
 // SumAll adds every element into a scalar (local).
 func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("SumAll", tensorShape(x))
 	s, err := b.get("SumAll", x)
 	if err != nil {
 		return nil, err
@@ -511,6 +534,7 @@ func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
 
 // Mean averages along axis (one round for the product with 1/n).
 func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	b.p.Begin("Mean", tensorShape(x))
 	s, err := b.get("Mean", x)
 	if err != nil {
 		return nil, err
@@ -530,6 +554,7 @@ func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tenso
 // the first operation needing its shares truncates (two rounds for the whole product), or a
 // scaling folds into its truncation.
 func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tensor, error) {
+	b.p.Begin("MatMul", tensorShape(x))
 	sx, sy, err := b.get2("MatMul", x, y)
 	if err != nil {
 		return nil, err
@@ -557,4 +582,13 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 		return nil, err
 	}
 	return &Tensor{p: &pending{shape: shape, x: sx, y: sy}}, nil
+}
+
+// tensorShape returns t's shape for the party's operation log, or nil for an operand that is
+// not a tensor (the operation then reports the error).
+func tensorShape(t backend.Tensor) []int {
+	if x, ok := t.(*Tensor); ok && x != nil && (x.s != nil || x.p != nil) {
+		return x.Shape()
+	}
+	return nil
 }

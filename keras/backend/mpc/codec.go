@@ -13,6 +13,7 @@ var _ backend.ShareCodec = (*Backend)(nil)
 // AppendShare appends this party's two share components of t (little-endian uint64s, x_i
 // then x_{i+1}) to dst. The bytes are meaningful only to the same party index.
 func (b *Backend) AppendShare(dst []byte, t backend.Tensor) ([]byte, error) {
+	b.p.Begin("AppendShare", nil)
 	s, err := b.get("AppendShare", t)
 	if err != nil {
 		return nil, err
@@ -28,6 +29,7 @@ func (b *Backend) AppendShare(dst []byte, t backend.Tensor) ([]byte, error) {
 
 // ReadShare decodes a share of the given shape written by AppendShare from the front of data.
 func (b *Backend) ReadShare(data []byte, shape []int) (backend.Tensor, []byte, error) {
+	b.p.Begin("ReadShare", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
 		return nil, nil, fmt.Errorf("aby3: ReadShare: %w", err)

@@ -55,6 +55,7 @@ const arithMaskMin = 1024
 // On an unreduced product (a dense layer's pre-activations) the reduction and the ReLU share a
 // round ([aby3.Party.ReduceReLU]).
 func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
+	b.p.Begin("ReLU", tensorShape(x))
 	t, err := tensor("ReLU", x)
 	if err != nil {
 		return nil, nil, err
@@ -91,6 +92,7 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 
 // MulMask keeps x where the ReLU mask is set (one round, exact, no comparison).
 func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("MulMask", tensorShape(x))
 	s, err := b.get("MulMask", x)
 	if err != nil {
 		return nil, err
@@ -107,6 +109,7 @@ func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
 
 // Maximum returns the elementwise maximum (an exact comparison and a selection).
 func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Maximum", tensorShape(x))
 	sx, sy, err := b.get2("Maximum", x, y)
 	if err != nil {
 		return nil, err
@@ -118,6 +121,7 @@ func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
 // as a softmax's probabilities do). The result carries the bounds (the encodings of lo and
 // hi), which spare a following Log its upper clamp and narrow its comparisons.
 func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
+	b.p.Begin("Clip", tensorShape(x))
 	s, err := b.get("Clip", x)
 	if err != nil {
 		return nil, err
@@ -140,6 +144,7 @@ func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error)
 // MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
 // one-hot mask of the winners for the backward pass.
 func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
+	b.p.Begin("MaxPool2D", tensorShape(x))
 	s, err := b.get("MaxPool2D", x)
 	if err != nil {
 		return nil, nil, err
@@ -157,6 +162,7 @@ func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 
 // MaxPool2DBackward routes dy to the winners of each window (one round).
 func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("MaxPool2DBackward", tensorShape(dy))
 	s, err := b.get("MaxPool2DBackward", dy)
 	if err != nil {
 		return nil, err
@@ -175,6 +181,7 @@ func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window,
 // ArgMaxMask returns the one-hot mask (as fixed-point 0/1) of the first maximum of each row
 // along the last axis.
 func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("ArgMaxMask", tensorShape(x))
 	s, err := b.get("ArgMaxMask", x)
 	if err != nil {
 		return nil, err
@@ -192,6 +199,7 @@ func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
 // ArgMax reveals the index of the first maximum of each row along the last axis to party to
 // (-1: every party).
 func (b *Backend) ArgMax(x backend.Tensor, to int) ([]int, error) {
+	b.p.Begin("ArgMax", tensorShape(x))
 	s, err := b.get("ArgMax", x)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ func geom(op string, in []int, w backend.Window) (ring.ConvGeom, []int, error) {
 
 // Im2Col unfolds image patches into rows (local).
 func (b *Backend) Im2Col(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
+	b.p.Begin("Im2Col", tensorShape(x))
 	s, err := b.get("Im2Col", x)
 	if err != nil {
 		return nil, err
@@ -38,6 +39,7 @@ func (b *Backend) Im2Col(x backend.Tensor, w backend.Window) (backend.Tensor, er
 
 // Col2Im adds rows back into image positions, the adjoint of Im2Col (local).
 func (b *Backend) Col2Im(cols backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("Col2Im", tensorShape(cols))
 	s, err := b.get("Col2Im", cols)
 	if err != nil {
 		return nil, err
@@ -77,6 +79,7 @@ func poolCounts(g ring.ConvGeom) []float64 {
 // AvgPool2D averages each channel over each window's in-image positions: a local sum of the
 // im2col rows and one product with the public 1/count (one round).
 func (b *Backend) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
+	b.p.Begin("AvgPool2D", tensorShape(x))
 	s, err := b.get("AvgPool2D", x)
 	if err != nil {
 		return nil, err
@@ -108,6 +111,7 @@ func (b *Backend) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 
 // AvgPool2DBackward spreads dy evenly over each window's in-image positions (one round).
 func (b *Backend) AvgPool2DBackward(dy backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("AvgPool2DBackward", tensorShape(dy))
 	s, err := b.get("AvgPool2DBackward", dy)
 	if err != nil {
 		return nil, err
