@@ -3,6 +3,7 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -78,6 +79,30 @@ func (m *Sequential) prepare(call string, x, y []float64, samples int, needY boo
 		return d, fmt.Errorf("keras: %s: %w", call, err)
 	}
 	return d, nil
+}
+
+// checkRange returns an error when the owner's data lies beyond the range of b's engine
+// ([backend.InputLimiter]), where the products of training would overflow the fixed-point
+// encoding. what names the data ("training data", "validation data").
+func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what string) error {
+	lim, ok := b.(backend.InputLimiter)
+	if !ok || !backend.Owns(b, owner) {
+		return nil
+	}
+	limit := lim.InputLimit()
+	check := func(v []float64, size int, kind string) error {
+		for i, x := range v {
+			if !(math.Abs(x) <= limit) {
+				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (divide them by their largest magnitude, or standardise them)",
+					what, i/size, kind, i%size, x, limit, b.Name(), kind)
+			}
+		}
+		return nil
+	}
+	if err := check(d.x, m.inSize(), "feature"); err != nil {
+		return err
+	}
+	return check(d.y, m.outSize(), "target")
 }
 
 // batch is the inputs of one step on one party.
@@ -475,6 +500,14 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 	if err != nil {
 		return err
 	}
+	if err := m.checkRange(b, train, o.owner, "training data"); err != nil {
+		return err
+	}
+	if val != nil {
+		if err := m.checkRange(b, *val, o.owner, "validation data"); err != nil {
+			return err
+		}
+	}
 	report := rep.is(b)
 	acc := newAccum(m, b)
 	for step, lo := 0, 0; lo < train.n; step, lo = step+1, lo+o.batchSize {
@@ -578,6 +611,9 @@ func (m *Sequential) Evaluate(x, y []float64, opts ...Option) (Logs, error) {
 		if err != nil {
 			return err
 		}
+		if err := m.checkRange(b, d, o.owner, "data"); err != nil {
+			return err
+		}
 		logs, err := m.evaluate(b, r, d, &o, "", prog, rep.is(b))
 		if err != nil {
 			return err
@@ -668,6 +704,9 @@ func (m *Sequential) predict(call string, x []float64, opts []Option,
 	err = m.run(call, params, nil, func(b backend.Backend) error {
 		r, err := m.replica(b)
 		if err != nil {
+			return err
+		}
+		if err := m.checkRange(b, d, o.owner, "data"); err != nil {
 			return err
 		}
 		report := rep.is(b)

@@ -13,9 +13,9 @@ import (
 // (Dropout's training passes) and the epochs completed. Everything but the optimizer's state
 // values is public: every party knows it.
 type trainState struct {
-	Epochs     int      `json:"epochs"`               // epochs completed by Fit
-	Iterations int      `json:"iterations"`           // optimizer steps
-	Slots      []int    `json:"slots,omitempty"`      // sizes of the optimizer's state vectors
+	Epochs     int      `json:"epochs"`                // epochs completed by Fit
+	Iterations int      `json:"iterations"`            // optimizer steps
+	Slots      []int    `json:"slots,omitempty"`       // sizes of the optimizer's state vectors
 	LayerSteps []uint64 `json:"layer_steps,omitempty"` // per layer, 0 for layers without
 	compileGen int      // the compilation the optimizer state belongs to
 }

@@ -186,3 +186,10 @@ type Stepper interface {
 type PublicRandom interface {
 	PublicUint64() uint64
 }
+
+// InputLimiter is implemented by engines whose arithmetic has a limited range (fixed point):
+// InputLimit is the largest magnitude of data (features and targets) they take, so that the
+// products and gradients of training stay within range.
+type InputLimiter interface {
+	InputLimit() float64
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -118,10 +119,16 @@ type DesyncError struct {
 	TheirCount, OurCount uint64
 	TheirOp, OurOp       string
 	TheirStep, OurStep   string
+	// Stalled is set when the two parties wait for each other (found by a probe).
+	Stalled bool
 }
 
 // Error names both positions.
 func (e *DesyncError) Error() string {
+	if e.Stalled {
+		return fmt.Sprintf("desynchronised with %v: it waits for this party in its operation %d (%s) while this party waits in its operation %d (%s); the parties no longer run the same program",
+			e.Peer, e.TheirCount, e.TheirOp, e.OurCount, e.OurOp)
+	}
 	return fmt.Sprintf("desynchronised with %v: it sent %q in its operation %d (%s), this party expected %q in its operation %d (%s); the parties no longer run the same program",
 		e.Peer, e.TheirStep, e.TheirCount, e.TheirOp, e.OurStep, e.OurCount, e.OurOp)
 }
@@ -154,6 +161,68 @@ func (p *Party) checkTrailer(peer secure.PartyID, step string, b []byte) ([]byte
 			TheirStep: trimName(theirStep), OurStep: trimName(ourStep[:])}
 	}
 	return payload, nil
+}
+
+// probeStep names probes: messages without payload that a party sends to a peer it has waited
+// for longer than Config.StallProbe, saying where it is in the program.
+const probeStep = "\x01probe"
+
+func isProbe(b []byte) bool {
+	if len(b) != trailerBytes {
+		return false
+	}
+	var s [nameBytes]byte
+	copy(s[:], probeStep)
+	return bytes.Equal(b[16+nameBytes:], s[:])
+}
+
+// checkProbe compares a peer's probe with the party's position. A probe from an earlier
+// operation is stale (the peer sent it just before this party's message reached it) and one
+// from the same point is what a slow step looks like; one from a later operation, or from the
+// same count of operations with another history, means the peer waits for something this
+// party will never send.
+func (p *Party) checkProbe(peer secure.PartyID, b []byte) error {
+	count := binary.LittleEndian.Uint64(b)
+	hash := binary.LittleEndian.Uint64(b[8:])
+	if count < p.log.count || (count == p.log.count && hash == p.log.hash) {
+		return nil
+	}
+	return &DesyncError{Peer: peer,
+		TheirCount: count, OurCount: p.log.count,
+		TheirOp: trimName(b[16 : 16+nameBytes]), OurOp: trimName(p.log.name[:]),
+		Stalled: true}
+}
+
+// prober sends one probe to a peer unless stopped first.
+type prober struct {
+	t    *time.Timer
+	done chan struct{}
+}
+
+// startProbe arranges for a probe to peer after the stall probe's delay.
+func (p *Party) startProbe(peer secure.PartyID) *prober {
+	delay := p.cfg.StallProbe
+	if delay == 0 {
+		delay = DefaultStallProbe
+	}
+	if !p.ready || delay < 0 {
+		return nil
+	}
+	msg := p.appendTrailer(make([]byte, 0, trailerBytes), probeStep)
+	pr := &prober{done: make(chan struct{})}
+	pr.t = time.AfterFunc(delay, func() {
+		defer close(pr.done)
+		_ = p.net.Send(p.ctx, int(peer), msg)
+	})
+	return pr
+}
+
+// stop cancels the probe, or waits until it has been sent, so that no send of the prober runs
+// beside the party's own.
+func (pr *prober) stop() {
+	if pr != nil && !pr.t.Stop() {
+		<-pr.done
+	}
 }
 
 // sendMsg sends raw bytes with the trailer (the bytes are copied).

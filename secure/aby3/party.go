@@ -31,7 +31,16 @@ type Config struct {
 	Timeout time.Duration
 	// Rand is the source of the party's seeds; nil means crypto/rand.
 	Rand io.Reader
+	// StallProbe is how long a receive waits before it tells the peer where this party is in
+	// the program (a probe, answered by nothing), so that two parties that wait for each other
+	// after a desynchronisation find out at once instead of at their deadline. 0 means
+	// DefaultStallProbe; a negative value sends no probes.
+	StallProbe time.Duration
 }
+
+// DefaultStallProbe is the wait after which a receive sends a probe when Config.StallProbe is
+// zero.
+const DefaultStallProbe = 500 * time.Millisecond
 
 // Stats counts a party's communication.
 type Stats struct {
@@ -63,6 +72,7 @@ type Party struct {
 
 	stats Stats
 	log   opLog
+	ready bool // the set-up is done: receives may send probes
 }
 
 // hello is the set-up message a party sends to each peer.
@@ -165,6 +175,7 @@ func NewParty(ctx context.Context, id secure.PartyID, net secure.Network, cfg Co
 	p.all = prg.New(allSeed)
 	p.own = prg.New(ownSeed)
 	p.stats = Stats{}
+	p.ready = true
 	return p, nil
 }
 
@@ -193,14 +204,26 @@ func (p *Party) sendBytes(peer secure.PartyID, b []byte) error {
 	return nil
 }
 
+// recvBytes returns the next message from peer, waiting at most the party's timeout. Probes
+// the peer sent while it waited for this party are checked against the party's position and
+// skipped; a wait longer than the stall probe's delay sends one.
 func (p *Party) recvBytes(peer secure.PartyID) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
-	b, err := p.net.Recv(ctx, int(peer))
-	if err != nil {
-		return nil, &secure.PeerError{Peer: peer, Op: "receive from", Err: err}
+	pr := p.startProbe(peer)
+	defer pr.stop()
+	for {
+		b, err := p.net.Recv(ctx, int(peer))
+		if err != nil {
+			return nil, &secure.PeerError{Peer: peer, Op: "receive from", Err: err}
+		}
+		if !p.ready || !isProbe(b) {
+			return b, nil
+		}
+		if err := p.checkProbe(peer, b); err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }
 
 // send hands v to peer with the message trailer; v must not be used by the caller afterwards.

@@ -24,18 +24,24 @@ type queue struct {
 	ready  chan struct{} // signalled (capacity 1) when msgs becomes non-empty
 	closed chan struct{}
 	once   sync.Once
+	cause  error // why the queue was closed: ErrClosed, or an abort's cause
 }
 
 func newQueue() *queue {
 	return &queue{ready: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-func (q *queue) close() { q.once.Do(func() { close(q.closed) }) }
+func (q *queue) close(cause error) {
+	q.once.Do(func() {
+		q.cause = cause
+		close(q.closed)
+	})
+}
 
 func (q *queue) push(m []byte) error {
 	select {
 	case <-q.closed:
-		return ErrClosed
+		return q.cause
 	default:
 	}
 	q.mu.Lock()
@@ -68,7 +74,7 @@ func (q *queue) pop(ctx context.Context) ([]byte, error) {
 		select {
 		case <-q.ready:
 		case <-q.closed:
-			return nil, ErrClosed
+			return nil, q.cause
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -151,11 +157,22 @@ func (e *Endpoint) Stats() transport.Stats { return e.counters.Stats() }
 
 // Close closes every link of this endpoint: peers waiting on it get ErrClosed.
 func (e *Endpoint) Close() error {
+	e.shut(ErrClosed)
+	return nil
+}
+
+// Abort closes every link of this endpoint because of cause: peers waiting on it, or sending to
+// it, get an error that quotes cause (wrapping ErrClosed).
+func (e *Endpoint) Abort(cause error) error {
+	e.shut(fmt.Errorf("party %d stopped: %v: %w", e.id, cause, ErrClosed))
+	return nil
+}
+
+func (e *Endpoint) shut(cause error) {
 	for j := range e.out {
 		if j != e.id {
-			e.out[j].close()
-			e.in[j].close()
+			e.out[j].close(cause)
+			e.in[j].close(cause)
 		}
 	}
-	return nil
 }

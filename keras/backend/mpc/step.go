@@ -1,6 +1,8 @@
 package mpc
 
 import (
+	"math"
+
 	"github.com/gotfe/gotfe/keras/backend"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
@@ -35,4 +37,16 @@ func (b *Backend) PublicUint64() uint64 {
 	var v [1]uint64
 	b.p.PublicRandom(v[:])
 	return v[0]
+}
+
+var _ backend.InputLimiter = (*Backend)(nil)
+
+// InputLimit is the largest magnitude of data the engine takes: 2^(22-f), 64 at the default 16
+// fractional bits. A product is exact while its value stays below 2^(62-2f) (2^30 at f = 16;
+// see the aby3 package on truncation); an input of magnitude L times a weight or gradient of
+// the same order, scaled by Adam's 2^6, squares to (2^6·L²)... with L = 2^(22-f) the largest
+// such square, (2^6·L)², is 2^(56-2f): a factor 2^6 below the limit, left for fan-in sums and
+// for gradients that grow while training.
+func (b *Backend) InputLimit() float64 {
+	return math.Ldexp(1, 22-b.p.Encoding().FracBits)
 }
