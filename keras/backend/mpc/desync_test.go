@@ -45,7 +45,9 @@ func desyncProgram(party int) []func(b backend.Backend, v []backend.Tensor) erro
 	return []func(b backend.Backend, v []backend.Tensor) error{
 		input(0, 1, 0),
 		input(1, 2, 1),
-		op2(func(b backend.Backend, x, y backend.Tensor) (backend.Tensor, error) { return b.MatMul(x, y, false, false) }, 2, 0, 1),
+		op2(func(b backend.Backend, x, y backend.Tensor) (backend.Tensor, error) {
+			return b.MatMul(x, y, false, false)
+		}, 2, 0, 1),
 		op2(func(b backend.Backend, x, _ backend.Tensor) (backend.Tensor, error) {
 			out, _, err := b.ReLU(x)
 			return out, err

@@ -95,7 +95,24 @@ func (f *Flags) Runner(ctx context.Context) (Runner, error) {
 
 type closingPartyRunner struct {
 	*PartyRunner
-	ep *quic.Endpoint
+	ep     *quic.Endpoint
+	failed error // the last failure of a Run
 }
 
-func (r *closingPartyRunner) Close() error { return r.ep.Close() }
+// Run runs fn and remembers a failure, so that Close passes its cause on to the peers.
+func (r *closingPartyRunner) Run(fn func(b backend.Backend) error) error {
+	err := r.PartyRunner.Run(fn)
+	if err != nil {
+		r.failed = err
+	}
+	return err
+}
+
+// Close ends the links: in order after a successful run, or by aborting them with the cause of
+// the last failure, so that the peers' errors say why this party stopped.
+func (r *closingPartyRunner) Close() error {
+	if r.failed != nil {
+		return r.ep.Abort(r.failed)
+	}
+	return r.ep.Close()
+}
