@@ -49,10 +49,61 @@
 // [Sequential.GetWeights] and [Sequential.Save] reveal them to the model owner on request (free
 // on the plain engine); [Sequential.SaveShares] lets every party write its own shares instead.
 //
+// # Integrity of a distributed run
+//
+// Every call that runs on the parties (Fit's epochs, Evaluate, Predict, GetWeights and Save,
+// SaveShares, LoadShares) starts with an agreement: the parties exchange the call's public
+// parameters and compare them (one round). They are the digest of the architecture (layer
+// types, shapes, activations and options) and of the compile configuration, the model's owner
+// and seed, where its weights come from and whether the parties already hold them, and the
+// call's own: sample counts, batch size, epochs, the shuffling seed, the data owner, and for
+// LoadShares the save each party's file belongs to. A mismatch is an error on every party at
+// once, naming the parameter and both values ("Fit: the parties disagree on batch size: P1 has
+// 64, this party has 32"). A party whose preparation failed (its data has the wrong length, its
+// share file is missing) takes part with its error, so that the others fail with its reason
+// ("P0 failed: ...") instead of waiting for it. After the call, the parties confirm that it
+// succeeded everywhere (one more round), so that no party keeps a result that another could
+// not finish.
+//
+// Within a call, every message carries the sender's position in the program (see the aby3
+// package): a party that skipped, repeated or reordered an operation fails at the next message,
+// on both ends, with an error naming both operations, and the others learn of it from its
+// failure notice or from the cause its links were closed with. Decisions that change what a
+// party sends are taken from state all parties share: whether GetWeights must reveal the
+// weights depends on where they came from (set by the owner, trained, loaded), never on
+// whether this process holds them.
+//
+// # Range of the secure engine
+//
+// The secure engine computes in fixed point with f fractional bits (16 by default) in the ring
+// of 64-bit integers: values are multiples of 2^-f and a product is exact while its magnitude
+// stays below 2^(62-2f) (2^30 at f = 16). Training multiplies inputs by weights and gradients,
+// and Adam squares gradients scaled by 2^6, so the data a model is fed must stay well inside
+// that range: features and targets of magnitude at most 2^(22-f), 64 at f = 16 (the engine's
+// [backend.InputLimiter]). The owner's data are checked before any is shared, and a value
+// beyond the limit is an error that says which sample and feature and asks to scale the
+// features. Weights, activations and gradients should stay below about 2^(22-f) too (they do
+// for networks trained on scaled data); an activation or gradient far beyond it wraps around
+// the ring. Features of a few hundred are the typical case: with them, first-layer gradients
+// reach hundreds, Adam's scaled square of one exceeds 2^30 and wraps, and a weight jumps to
+// millions, so training stalls where plaintext learns. A larger precision (f = 20) makes
+// every value 16 times finer and the range 256 times smaller (inputs up to 4); a smaller one
+// (f = 12) the opposite (inputs up to 1024) at the cost of resolution (2^-12 = 2.4e-4).
+//
 // # Files
 //
 // Save writes gotfe's own format: a header, the JSON architecture (with the compile
 // configuration), the weights as little-endian float64, and a CRC-32. Files are written to a
 // temporary name in the same directory, synced and renamed, so a reader sees the old file or
-// the new one, never half of one.
+// the new one, never half of one. A model file also keeps the training state: the optimizer's
+// step count and state (SGD's velocity, Adam's moments), the layers' counters (Dropout's
+// training passes) and the epochs completed, so that Load followed by Fit from the next epoch
+// trains exactly as if training had not stopped.
+//
+// SaveShares makes every party write its own shares of the weights and of the optimizer's
+// state, with the same public training state and a save identifier drawn from randomness the
+// parties share: the three files of one save carry the same identifier. LoadShares checks
+// across the parties that their files come from one save, so that files of different saves
+// (a crash between two parties' checkpoint writes) are an error on every party naming each
+// file's save and epoch, never a model made of mismatched shares.
 package keras
