@@ -140,6 +140,20 @@ func TestLoadPartiesErrors(t *testing.T) {
 		{name: "duplicate index", modify: func(p *Parties) { p.Parties[2].Index = 1 }, want: "party 1 listed twice"},
 		{name: "bad index", modify: func(p *Parties) { p.Parties[2].Index = 3 }, want: "party index 3"},
 		{name: "bad address", modify: func(p *Parties) { p.Parties[0].Address = "nowhere" }, want: "party 0: address"},
+		{name: "shared address", modify: func(p *Parties) { p.Parties[2].Address = p.Parties[0].Address },
+			want: "parties 0 (party0) and 2 (party2) have the same address 127.0.0.1:7000"},
+		{name: "shared address, listed out of order", modify: func(p *Parties) {
+			p.Parties[0], p.Parties[2] = p.Parties[2], p.Parties[0]
+			p.Parties[0].Address = p.Parties[1].Address
+		}, want: "parties 1 (party1) and 2 (party2) have the same address 127.0.0.1:7001"},
+		{name: "shared address spelt differently", modify: func(p *Parties) {
+			p.Parties[0].Address = "[::1]:7005"
+			p.Parties[1].Address = "[0:0::1]:07005"
+		}, want: "parties 0 (party0) and 1 (party1) have the same address"},
+		{name: "shared host name in another case", modify: func(p *Parties) {
+			p.Parties[1].Address = "Node.example:9"
+			p.Parties[2].Address = "node.EXAMPLE:9"
+		}, want: "parties 1 (party1) and 2 (party2) have the same address node.EXAMPLE:9"},
 		{name: "missing cert", modify: func(p *Parties) { p.Parties[0].Cert = "nope.pem" }, want: "no such file"},
 		{name: "cert of another party", modify: func(p *Parties) { p.Parties[0].Cert = "party2.pem" }, want: "party 0: cert: it names party 2"},
 		{name: "cert of another CA", modify: func(p *Parties) { p.Parties[1].Cert = string(otherCert) }, want: "not issued by the CA"},

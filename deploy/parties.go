@@ -47,7 +47,7 @@ type PartyInfo struct {
 }
 
 // LoadParties reads and checks a parties file: three parties with indices 0, 1 and 2, each
-// with an address and a certificate that names it and chains to the CA.
+// with its own address and a certificate that names it and chains to the CA.
 func LoadParties(path string) (*Parties, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -78,6 +78,7 @@ func (p *Parties) load() error {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(p.ca)
+	at := map[string]PartyInfo{} // parties by canonical address
 	for _, info := range p.Parties {
 		i := info.Index
 		if i < 0 || i >= quic.NumParties {
@@ -86,9 +87,18 @@ func (p *Parties) load() error {
 		if p.certs[i] != nil {
 			return fmt.Errorf("party %d listed twice", i)
 		}
-		if _, _, err := net.SplitHostPort(info.Address); err != nil {
+		addr, err := canonicalAddr(info.Address)
+		if err != nil {
 			return fmt.Errorf("party %d: address: %w", i, err)
 		}
+		if other, dup := at[addr]; dup {
+			a, b := other, info
+			if a.Index > b.Index {
+				a, b = b, a
+			}
+			return fmt.Errorf("parties %d (%s) and %d (%s) have the same address %s: each party needs its own host:port", a.Index, a.Name, b.Index, b.Name, info.Address)
+		}
+		at[addr] = info
 		cert, err := p.readCert(info.Cert)
 		if err != nil {
 			return fmt.Errorf("party %d: cert: %w", i, err)
@@ -106,6 +116,24 @@ func (p *Parties) load() error {
 		p.addrs[i] = info.Address
 	}
 	return nil
+}
+
+// canonicalAddr returns a form of a host:port address in which two spellings of the same
+// address are equal: host names in lower case, IP addresses and numeric ports in their
+// shortest form.
+func canonicalAddr(a string) (string, error) {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", err
+	}
+	host = strings.ToLower(host)
+	if ip := net.ParseIP(host); ip != nil {
+		host = ip.String()
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+		port = strconv.FormatUint(n, 10)
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // readCert reads a certificate given as PEM text or as a file path relative to p.dir.
