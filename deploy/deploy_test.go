@@ -3,9 +3,12 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -211,4 +214,54 @@ func TestPKIIsPinnedByQUIC(t *testing.T) {
 	assert.Equal(t, "10.0.0.3", pki.Certs[2].IPAddresses[0].String())
 	_, err = NewPKI([quic.NumParties]string{"a", "", "c"}, 0)
 	require.ErrorContains(t, err, "no host for party 1")
+}
+
+// captureLog sends the default slog logger's records to a buffer for the rest of the test.
+func captureLog(t *testing.T) *strings.Builder {
+	t.Helper()
+	var buf strings.Builder
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return &buf
+}
+
+func TestConfigWarnsOfReadableKey(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not govern access on Windows")
+	}
+	tests := []struct {
+		mode os.FileMode
+		warn bool
+	}{
+		{0o600, false},
+		{0o400, false},
+		{0o640, true},
+		{0o604, true},
+		{0o644, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%04o", tt.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, GenerateCerts(dir, CertOptions{}))
+			p, err := LoadParties(filepath.Join(dir, PartiesFile))
+			require.NoError(t, err)
+			key := p.KeyPath(2)
+			require.NoError(t, os.Chmod(key, tt.mode))
+			log := captureLog(t)
+			for range 2 {
+				_, err = p.Config(2, "")
+				require.NoError(t, err, "the key is used all the same")
+			}
+			if !tt.warn {
+				assert.Empty(t, log.String())
+				return
+			}
+			got := log.String()
+			assert.Equal(t, 1, strings.Count(got, "level=WARN"), "warned once per file:\n%s", got)
+			assert.Contains(t, got, key)
+			assert.Contains(t, got, fmt.Sprintf("mode %04o", tt.mode))
+			assert.Contains(t, got, "chmod 600")
+		})
+	}
 }

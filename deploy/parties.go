@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gotfe/gotfe/transport/quic"
@@ -169,7 +172,9 @@ func (p *Parties) Addrs() [quic.NumParties]string { return p.addrs }
 func (p *Parties) KeyPath(id int) string { return filepath.Join(p.dir, PartyName(id)+".key") }
 
 // Config builds party id's link configuration, reading its private key from keyPath (empty
-// means KeyPath(id)). The key must belong to the certificate listed for id.
+// means KeyPath(id)). The key must belong to the certificate listed for id. A key file that
+// its group or others may read is used all the same, with a warning (through log/slog,
+// once per file) that names it and its mode.
 func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	if id < 0 || id >= quic.NumParties {
 		return quic.Config{}, fmt.Errorf("deploy: party %d does not exist (want 0, 1 or 2)", id)
@@ -181,6 +186,7 @@ func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	if err != nil {
 		return quic.Config{}, fmt.Errorf("deploy: key of party %d: %w", id, err)
 	}
+	warnKeyMode(keyPath)
 	key, err := parseKeyPEM(b)
 	if err != nil {
 		return quic.Config{}, fmt.Errorf("deploy: key of party %d: %s: %w", id, keyPath, err)
@@ -193,6 +199,29 @@ func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.ca)
 	return quic.Config{ID: id, Addrs: p.addrs, Certs: p.certs, Key: pair, CA: pool}, nil
+}
+
+// warned holds the key files whose mode has been warned about, so that each is warned about
+// once per process.
+var warned sync.Map
+
+// warnKeyMode logs a warning, once per file, if the private key file at path can be read by
+// its group or by others: a key readable by another account lets it impersonate the party.
+// It does not refuse the key (a deployment may rely on group access on purpose); file modes
+// say nothing of access on Windows, which is not checked.
+func warnKeyMode(path string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	if _, done := warned.LoadOrStore(path, true); done {
+		return
+	}
+	slog.Warn(fmt.Sprintf("deploy: private key file %s has mode %04o and can be read by other users: restrict it with chmod 600 %s", path, st.Mode().Perm(), path),
+		"file", path, "mode", fmt.Sprintf("%04o", st.Mode().Perm()))
 }
 
 // Endpoint loads the parties file at path and links party id to the two others (see
