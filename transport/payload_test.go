@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -44,14 +45,19 @@ func TestReadPayloadCutShort(t *testing.T) {
 	}
 }
 
-// allocated returns the bytes f allocates on the heap.
+// allocated returns the bytes f allocates on the heap: the least of three calls, since the
+// statistics are the process's and other goroutines may allocate meanwhile.
 func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	return least
 }
 
 // A header may announce far more than is sent: memory follows what arrives.
@@ -63,8 +69,9 @@ func TestReadPayloadAllocatesWhatArrives(t *testing.T) {
 		got := allocated(func() { _, err = ReadPayload(bytes.NewReader(src), announced) })
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		// The reader holds at most max(1 MiB, 2·sent) at a time, and allocates under
-		// 1 MiB + 4·sent in all; 4 KiB of slack for the reader itself.
-		assert.LessOrEqual(t, got, uint64(payloadChunk+4*sent+4<<10), "announced %d bytes, sent %d", announced, sent)
+		// 1 MiB + 4·sent in all; 64 KiB of slack for the reader itself and for whatever the
+		// runtime allocates meanwhile.
+		assert.LessOrEqual(t, got, uint64(payloadChunk+4*sent+64<<10), "announced %d bytes, sent %d", announced, sent)
 	}
 	// A payload that arrives in full costs about twice its size (at most 2.4 times).
 	const n = 8<<20 + 40

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -137,14 +138,19 @@ func TestCloseWakesAWaitingReader(t *testing.T) {
 	}
 }
 
-// allocated returns the bytes f allocates on the heap.
+// allocated returns the bytes f allocates on the heap: the least of three calls, since the
+// statistics are the process's and other goroutines may allocate meanwhile.
 func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	return least
 }
 
 // A header may announce a large payload and the peer send little of it: the decoder's
@@ -155,8 +161,9 @@ func TestReadFrameDoesNotTrustTheAnnouncedLength(t *testing.T) {
 	var err error
 	got := allocated(func() { _, err = readFrame(bufio.NewReader(bytes.NewReader(in)), kindData, announced) })
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	// 1 MiB for the first step of the payload, 16 KiB for the readers and the error.
-	assert.LessOrEqual(t, got, uint64(1<<20+16<<10), "bytes allocated for a frame announcing %d bytes and carrying 10", announced)
+	// 1 MiB for the first step of the payload, 64 KiB for the readers, the error and whatever
+	// the runtime allocates meanwhile.
+	assert.LessOrEqual(t, got, uint64(1<<20+64<<10), "bytes allocated for a frame announcing %d bytes and carrying 10", announced)
 }
 
 func TestRecvBufferDefaults(t *testing.T) {
