@@ -3,9 +3,12 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -140,6 +143,20 @@ func TestLoadPartiesErrors(t *testing.T) {
 		{name: "duplicate index", modify: func(p *Parties) { p.Parties[2].Index = 1 }, want: "party 1 listed twice"},
 		{name: "bad index", modify: func(p *Parties) { p.Parties[2].Index = 3 }, want: "party index 3"},
 		{name: "bad address", modify: func(p *Parties) { p.Parties[0].Address = "nowhere" }, want: "party 0: address"},
+		{name: "shared address", modify: func(p *Parties) { p.Parties[2].Address = p.Parties[0].Address },
+			want: "parties 0 (party0) and 2 (party2) have the same address 127.0.0.1:7000"},
+		{name: "shared address, listed out of order", modify: func(p *Parties) {
+			p.Parties[0], p.Parties[2] = p.Parties[2], p.Parties[0]
+			p.Parties[0].Address = p.Parties[1].Address
+		}, want: "parties 1 (party1) and 2 (party2) have the same address 127.0.0.1:7001"},
+		{name: "shared address spelt differently", modify: func(p *Parties) {
+			p.Parties[0].Address = "[::1]:7005"
+			p.Parties[1].Address = "[0:0::1]:07005"
+		}, want: "parties 0 (party0) and 1 (party1) have the same address"},
+		{name: "shared host name in another case", modify: func(p *Parties) {
+			p.Parties[1].Address = "Node.example:9"
+			p.Parties[2].Address = "node.EXAMPLE:9"
+		}, want: "parties 1 (party1) and 2 (party2) have the same address node.EXAMPLE:9"},
 		{name: "missing cert", modify: func(p *Parties) { p.Parties[0].Cert = "nope.pem" }, want: "no such file"},
 		{name: "cert of another party", modify: func(p *Parties) { p.Parties[0].Cert = "party2.pem" }, want: "party 0: cert: it names party 2"},
 		{name: "cert of another CA", modify: func(p *Parties) { p.Parties[1].Cert = string(otherCert) }, want: "not issued by the CA"},
@@ -197,4 +214,54 @@ func TestPKIIsPinnedByQUIC(t *testing.T) {
 	assert.Equal(t, "10.0.0.3", pki.Certs[2].IPAddresses[0].String())
 	_, err = NewPKI([quic.NumParties]string{"a", "", "c"}, 0)
 	require.ErrorContains(t, err, "no host for party 1")
+}
+
+// captureLog sends the default slog logger's records to a buffer for the rest of the test.
+func captureLog(t *testing.T) *strings.Builder {
+	t.Helper()
+	var buf strings.Builder
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return &buf
+}
+
+func TestConfigWarnsOfReadableKey(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not govern access on Windows")
+	}
+	tests := []struct {
+		mode os.FileMode
+		warn bool
+	}{
+		{0o600, false},
+		{0o400, false},
+		{0o640, true},
+		{0o604, true},
+		{0o644, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%04o", tt.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, GenerateCerts(dir, CertOptions{}))
+			p, err := LoadParties(filepath.Join(dir, PartiesFile))
+			require.NoError(t, err)
+			key := p.KeyPath(2)
+			require.NoError(t, os.Chmod(key, tt.mode))
+			log := captureLog(t)
+			for range 2 {
+				_, err = p.Config(2, "")
+				require.NoError(t, err, "the key is used all the same")
+			}
+			if !tt.warn {
+				assert.Empty(t, log.String())
+				return
+			}
+			got := log.String()
+			assert.Equal(t, 1, strings.Count(got, "level=WARN"), "warned once per file:\n%s", got)
+			assert.Contains(t, got, key)
+			assert.Contains(t, got, fmt.Sprintf("mode %04o", tt.mode))
+			assert.Contains(t, got, "chmod 600")
+		})
+	}
 }

@@ -18,8 +18,10 @@
 //	  ]
 //	}
 //
-// "ca" and "cert" are file paths, relative to the directory of parties.json, or PEM text. Each
-// party also has its own key file, party<i>.key beside parties.json unless told otherwise.
+// "ca" and "cert" are file paths, relative to the directory of parties.json, or PEM text; no
+// two parties may share a host:port. Each party also has its own key file, party<i>.key beside
+// parties.json unless told otherwise; a key file its group or others can read is used with a
+// warning (log/slog) to chmod 600 it.
 // [LoadParties] reads and checks the file; [Parties.Config] builds a party's
 // [quic.Config]; [Endpoint] does both and links the party.
 //

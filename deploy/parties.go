@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gotfe/gotfe/transport/quic"
@@ -47,7 +50,7 @@ type PartyInfo struct {
 }
 
 // LoadParties reads and checks a parties file: three parties with indices 0, 1 and 2, each
-// with an address and a certificate that names it and chains to the CA.
+// with its own address and a certificate that names it and chains to the CA.
 func LoadParties(path string) (*Parties, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -78,6 +81,7 @@ func (p *Parties) load() error {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(p.ca)
+	at := map[string]PartyInfo{} // parties by canonical address
 	for _, info := range p.Parties {
 		i := info.Index
 		if i < 0 || i >= quic.NumParties {
@@ -86,9 +90,18 @@ func (p *Parties) load() error {
 		if p.certs[i] != nil {
 			return fmt.Errorf("party %d listed twice", i)
 		}
-		if _, _, err := net.SplitHostPort(info.Address); err != nil {
+		addr, err := canonicalAddr(info.Address)
+		if err != nil {
 			return fmt.Errorf("party %d: address: %w", i, err)
 		}
+		if other, dup := at[addr]; dup {
+			a, b := other, info
+			if a.Index > b.Index {
+				a, b = b, a
+			}
+			return fmt.Errorf("parties %d (%s) and %d (%s) have the same address %s: each party needs its own host:port", a.Index, a.Name, b.Index, b.Name, info.Address)
+		}
+		at[addr] = info
 		cert, err := p.readCert(info.Cert)
 		if err != nil {
 			return fmt.Errorf("party %d: cert: %w", i, err)
@@ -106,6 +119,24 @@ func (p *Parties) load() error {
 		p.addrs[i] = info.Address
 	}
 	return nil
+}
+
+// canonicalAddr returns a form of a host:port address in which two spellings of the same
+// address are equal: host names in lower case, IP addresses and numeric ports in their
+// shortest form.
+func canonicalAddr(a string) (string, error) {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", err
+	}
+	host = strings.ToLower(host)
+	if ip := net.ParseIP(host); ip != nil {
+		host = ip.String()
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+		port = strconv.FormatUint(n, 10)
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // readCert reads a certificate given as PEM text or as a file path relative to p.dir.
@@ -141,7 +172,9 @@ func (p *Parties) Addrs() [quic.NumParties]string { return p.addrs }
 func (p *Parties) KeyPath(id int) string { return filepath.Join(p.dir, PartyName(id)+".key") }
 
 // Config builds party id's link configuration, reading its private key from keyPath (empty
-// means KeyPath(id)). The key must belong to the certificate listed for id.
+// means KeyPath(id)). The key must belong to the certificate listed for id. A key file that
+// its group or others may read is used all the same, with a warning (through log/slog,
+// once per file) that names it and its mode.
 func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	if id < 0 || id >= quic.NumParties {
 		return quic.Config{}, fmt.Errorf("deploy: party %d does not exist (want 0, 1 or 2)", id)
@@ -153,6 +186,7 @@ func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	if err != nil {
 		return quic.Config{}, fmt.Errorf("deploy: key of party %d: %w", id, err)
 	}
+	warnKeyMode(keyPath)
 	key, err := parseKeyPEM(b)
 	if err != nil {
 		return quic.Config{}, fmt.Errorf("deploy: key of party %d: %s: %w", id, keyPath, err)
@@ -165,6 +199,29 @@ func (p *Parties) Config(id int, keyPath string) (quic.Config, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.ca)
 	return quic.Config{ID: id, Addrs: p.addrs, Certs: p.certs, Key: pair, CA: pool}, nil
+}
+
+// warned holds the key files whose mode has been warned about, so that each is warned about
+// once per process.
+var warned sync.Map
+
+// warnKeyMode logs a warning, once per file, if the private key file at path can be read by
+// its group or by others: a key readable by another account lets it impersonate the party.
+// It does not refuse the key (a deployment may rely on group access on purpose); file modes
+// say nothing of access on Windows, which is not checked.
+func warnKeyMode(path string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	if _, done := warned.LoadOrStore(path, true); done {
+		return
+	}
+	slog.Warn(fmt.Sprintf("deploy: private key file %s has mode %04o and can be read by other users: restrict it with chmod 600 %s", path, st.Mode().Perm(), path),
+		"file", path, "mode", fmt.Sprintf("%04o", st.Mode().Perm()))
 }
 
 // Endpoint loads the parties file at path and links party id to the two others (see

@@ -83,10 +83,12 @@ func LocalQUIC(ctx context.Context, fn PartyFunc) error {
 
 // QUICParty runs fn as party id of a distributed computation: it links to the two other
 // parties listed in the parties file at partiesPath (see package deploy; keyPath is this
-// party's key file, empty for party<id>.key beside it), runs fn, and closes the links, waiting
-// briefly so that the last messages reach the peers. The other parties run the same program
-// with their own index, in other processes or on other hosts.
-func QUICParty(ctx context.Context, partiesPath string, id int, keyPath string, fn PartyFunc) error {
+// party's key file, empty for party<id>.key beside it) and runs fn. When fn succeeds, the
+// links are closed in order, waiting briefly so that the last messages reach the peers; when
+// fn fails (or panics), they are aborted with its error as the cause, so that the peers'
+// errors quote it instead of reporting an orderly close. The other parties run the same
+// program with their own index, in other processes or on other hosts.
+func QUICParty(ctx context.Context, partiesPath string, id int, keyPath string, fn PartyFunc) (err error) {
 	if err := secure.CheckParty(secure.PartyID(id)); err != nil {
 		return fmt.Errorf("launch: %w", err)
 	}
@@ -94,7 +96,16 @@ func QUICParty(ctx context.Context, partiesPath string, id int, keyPath string, 
 	if err != nil {
 		return fmt.Errorf("launch: %w", err)
 	}
-	defer e.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("party %d: launch: panicked: %v", id, r)
+		}
+		if err != nil {
+			_ = e.Abort(err)
+		} else {
+			_ = e.Close()
+		}
+	}()
 	if err := fn(ctx, secure.PartyID(id), e); err != nil {
 		return fmt.Errorf("party %d: %w", id, err)
 	}

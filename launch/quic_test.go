@@ -3,6 +3,7 @@ package launch_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"path/filepath"
 	"sync"
@@ -75,7 +76,10 @@ func TestLocalQUICFailureReleasesPeers(t *testing.T) {
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
-func TestQUICPartyFromFiles(t *testing.T) {
+// deployment makes a deployment on loopback ports that were free a moment ago and returns
+// the path of its parties file.
+func deployment(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	var hosts []string
 	for range secure.NumParties {
@@ -85,6 +89,11 @@ func TestQUICPartyFromFiles(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 	require.NoError(t, deploy.GenerateCerts(dir, deploy.CertOptions{Hosts: hosts}))
+	return filepath.Join(dir, deploy.PartiesFile)
+}
+
+func TestQUICPartyFromFiles(t *testing.T) {
+	parties := deployment(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var (
@@ -94,7 +103,7 @@ func TestQUICPartyFromFiles(t *testing.T) {
 	)
 	for i := range secure.NumParties {
 		wg.Go(func() {
-			errs[i] = launch.QUICParty(ctx, filepath.Join(dir, deploy.PartiesFile), i, "", sumAround(&got))
+			errs[i] = launch.QUICParty(ctx, parties, i, "", sumAround(&got))
 		})
 	}
 	wg.Wait()
@@ -103,5 +112,56 @@ func TestQUICPartyFromFiles(t *testing.T) {
 	require.NoError(t, launch.Local(ctx, sumAround(&want)))
 	assert.Equal(t, want, got)
 
-	require.ErrorContains(t, launch.QUICParty(ctx, filepath.Join(dir, deploy.PartiesFile), 3, "", sumAround(&got)), "party 3 does not exist")
+	require.ErrorContains(t, launch.QUICParty(ctx, parties, 3, "", sumAround(&got)), "party 3 does not exist")
+}
+
+// failAfterLinking is a program in which party 1 fails (returns an error or panics with
+// cause) once all three are linked, while the two others wait for its next message.
+func failAfterLinking(cause string, panics bool) launch.PartyFunc {
+	return func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		// One message around the ring: every link is up and in use.
+		if err := net.Send(ctx, int(id.Next()), []byte{byte(id)}); err != nil {
+			return err
+		}
+		if _, err := net.Recv(ctx, int(id.Prev())); err != nil {
+			return err
+		}
+		if id == 1 {
+			if panics {
+				panic(cause)
+			}
+			return errors.New(cause)
+		}
+		_, err := net.Recv(ctx, 1)
+		return err
+	}
+}
+
+// A party whose program fails aborts its links with the failure as the cause: the peers'
+// errors quote it, rather than reporting that party 1 closed the link.
+func TestQUICPartyFailureReachesPeers(t *testing.T) {
+	for _, panics := range []bool{false, true} {
+		t.Run(map[bool]string{false: "error", true: "panic"}[panics], func(t *testing.T) {
+			const cause = "the disk of party 1 is full (xyzzy)"
+			parties := deployment(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var (
+				errs [secure.NumParties]error
+				wg   sync.WaitGroup
+			)
+			for i := range secure.NumParties {
+				wg.Go(func() { errs[i] = launch.QUICParty(ctx, parties, i, "", failAfterLinking(cause, panics)) })
+			}
+			wg.Wait()
+			require.ErrorContains(t, errs[1], cause)
+			for _, i := range []int{0, 2} {
+				require.Error(t, errs[i], "party %d", i)
+				assert.ErrorContains(t, errs[i], "party 1 stopped: party 1: ", "party %d", i)
+				assert.ErrorContains(t, errs[i], cause, "party %d", i)
+				assert.NotErrorIs(t, errs[i], quic.ErrClosed, "party %d", i)
+				assert.NotErrorIs(t, errs[i], context.DeadlineExceeded, "party %d", i)
+			}
+		})
+	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,18 +13,30 @@ import (
 	"github.com/gotfe/gotfe/deploy"
 )
 
+const certsUsage = "certs --out DIR [--hosts h0,h1,h2] [--force] [--validity DURATION]: make a deployment CA, the three parties' keys and certificates, and parties.json"
+
 func init() {
-	register("certs", "certs --out DIR [--hosts h0,h1,h2] [--force] [--validity DURATION]: make a deployment CA, the three parties' keys and certificates, and parties.json", certs)
+	register("certs", certsUsage, certs)
 }
 
 func certs(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
+	// The flag package would print the usage to one writer for -h and for a bad flag alike:
+	// -h prints it here to standard output and is no error; after a bad flag, main prints the
+	// error and the synopsis.
+	fs.SetOutput(io.Discard)
 	out := fs.String("out", "", "directory to write ca.pem, party<i>.pem, party<i>.key and parties.json to")
 	hosts := fs.String("hosts", "", "the parties' hosts, host or host:port, comma-separated: one for all (consecutive ports) or three (default 127.0.0.1, ports 7000-7002)")
 	force := fs.Bool("force", false, "overwrite existing files")
 	validity := fs.Duration("validity", deploy.DefaultValidity, "how long the certificates are valid")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stdout, "usage: gotfe %s\n\nflags:\n", certsUsage)
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return fmt.Errorf("%w: %v (gotfe certs -h lists the flags)", errUsage, err)
 	}
 	if *out == "" || fs.NArg() > 0 {
 		return fmt.Errorf("%w: --out is required and no other arguments are taken", errUsage)

@@ -9,9 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotfe/gotfe/deploy"
@@ -87,4 +89,42 @@ func TestDistributedProcesses(t *testing.T) {
 	require.Contains(t, outs[0].String(), "Model saved")
 	_, err := os.Stat(model)
 	require.NoError(t, err)
+}
+
+// A party that fails once linked (here: party 1 cannot create its CPU profile) aborts its
+// links with the failure as the cause: the other two parties, three runs of the example in
+// this process, end with errors that quote it rather than a closed link.
+func TestDistributedFailureReachesPeers(t *testing.T) {
+	dir := t.TempDir()
+	ports := freePorts(t, 3)
+	var hosts []string
+	for _, p := range ports {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	require.NoError(t, deploy.GenerateCerts(dir, deploy.CertOptions{Hosts: hosts}))
+	badProfile := filepath.Join(dir, "no-such-dir-xyzzy", "cpu.prof")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var (
+		errs [3]error
+		outs [3]bytes.Buffer
+		wg   sync.WaitGroup
+	)
+	for i := range errs {
+		args := []string{"--config", filepath.Join(dir, deploy.PartiesFile), "--party", fmt.Sprint(i),
+			"--train-samples", "128", "--test-samples", "64", "--epochs", "1", "--batch-size", "64",
+			"--verbose", "0", "--out", ""}
+		if i == 1 {
+			args = append(args, "--cpuprofile", badProfile)
+		}
+		wg.Go(func() { _, errs[i] = run(ctx, args, &outs[i], &outs[i]) })
+	}
+	wg.Wait()
+	require.ErrorContains(t, errs[1], "no-such-dir-xyzzy")
+	for _, i := range []int{0, 2} {
+		require.Error(t, errs[i], "party %d", i)
+		assert.ErrorContains(t, errs[i], "party 1 stopped: open "+badProfile, "party %d", i)
+		assert.NotContains(t, errs[i].Error(), "closed the link", "party %d", i)
+		assert.NotErrorIs(t, errs[i], context.DeadlineExceeded, "party %d", i)
+	}
 }

@@ -25,9 +25,12 @@ import (
 	"time"
 
 	"github.com/gotfe/gotfe/datasets"
+	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/keras/backend/mpc"
 	"github.com/gotfe/gotfe/models"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // options are the example's flags.
@@ -82,7 +85,7 @@ type result struct {
 	Elapsed      time.Duration
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result, error) {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *result, runErr error) {
 	o, err := parse(args, stderr)
 	if err != nil {
 		return nil, err
@@ -139,17 +142,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	}
 	engine := "plain float64 engine"
 	if !o.plain {
-		runner, err := o.parties.Runner(ctx)
-		if err != nil {
-			return nil, err
+		var runner keras.Runner
+		if o.parties.Distributed() {
+			ep, err := deploy.Endpoint(ctx, o.parties.Config, o.parties.Party, o.parties.Key, nil)
+			if err != nil {
+				return nil, err
+			}
+			// However this party's run ends, the peers learn how: an orderly close after a
+			// success; after a failure, an abort that quotes it, so that their errors name
+			// this party's cause rather than a closed link.
+			defer func() {
+				if runErr != nil {
+					_ = ep.Abort(runErr)
+				} else {
+					_ = ep.Close()
+				}
+			}()
+			p, err := aby3.NewParty(ctx, secure.PartyID(o.parties.Party), ep, o.parties.EngineConfig())
+			if err != nil {
+				return nil, err
+			}
+			runner = mpc.NewPartyRunner(p)
+			engine = fmt.Sprintf("party %d of %s", o.parties.Party, o.parties.Config)
+		} else {
+			r, err := o.parties.Runner(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			runner = r
+			engine = "three parties in this process over " + o.parties.Transport
 		}
-		defer runner.Close()
 		if err := model.SetRunner(runner); err != nil {
 			return nil, err
-		}
-		engine = "three parties in this process over " + o.parties.Transport
-		if o.parties.Distributed() {
-			engine = fmt.Sprintf("party %d of %s", o.parties.Party, o.parties.Config)
 		}
 	}
 	if o.verbose > 0 {

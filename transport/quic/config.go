@@ -18,7 +18,11 @@ const NumParties = 3
 
 // Defaults of the zero-valued fields of [Config].
 const (
-	DefaultMaxFrame    = 256 << 20
+	// DefaultMaxFrame (16 MiB) fits the largest message the engine sends, a chunk of at most
+	// 8 MiB of payload plus its trailer, with room to spare.
+	DefaultMaxFrame = 16 << 20
+	// DefaultRecvBuffer (64 MiB) bounds the bytes received ahead of Recv, per peer.
+	DefaultRecvBuffer  = 64 << 20
 	DefaultDialTimeout = 30 * time.Second
 	DefaultIdleTimeout = 10 * time.Second
 	DefaultLinger      = 2 * time.Second
@@ -77,8 +81,15 @@ type Config struct {
 	CA *x509.CertPool
 
 	// MaxFrame bounds the payload of one received frame, in bytes; a larger frame ends the
-	// link. Sending a payload above it is refused. Zero means DefaultMaxFrame (256 MiB).
+	// link. Sending a payload above it is refused. Zero means DefaultMaxFrame (16 MiB).
 	MaxFrame int
+	// RecvBuffer bounds the payload bytes received from one peer and not yet returned by
+	// Recv, counting the frame being read: once a frame would take it past the bound, the
+	// link stops reading until Recv drains enough, and QUIC flow control holds the sender
+	// back. It must be at least MaxFrame, so that a maximal frame always fits. Zero means
+	// DefaultRecvBuffer (64 MiB), or MaxFrame if that is larger. Besides it, QUIC buffers
+	// at most its flow-control window (32 MiB) per peer.
+	RecvBuffer int
 	// DialTimeout bounds how long Dial waits for both links when ctx has no earlier deadline.
 	// Zero means DefaultDialTimeout.
 	DialTimeout time.Duration
@@ -90,9 +101,9 @@ type Config struct {
 	// to it (a live peer does so within a round trip), so that messages still in flight are
 	// delivered. Zero means DefaultLinger.
 	Linger time.Duration
-	// RecvQueue is the number of received messages buffered per peer ahead of Recv; beyond it
-	// the link stops reading and QUIC flow control holds the sender back. Zero means
-	// DefaultRecvQueue.
+	// RecvQueue is the number of received messages buffered per peer ahead of Recv, however
+	// small (RecvBuffer bounds their bytes); beyond it the link stops reading and QUIC flow
+	// control holds the sender back. Zero means DefaultRecvQueue.
 	RecvQueue int
 
 	// Conn, if not nil, is the already-bound UDP socket to use instead of listening on
@@ -148,11 +159,17 @@ func (c *Config) validate() (*settings, error) {
 	if !bytes.Equal(c.Key.Certificate[0], c.Certs[c.ID].Raw) {
 		return nil, fmt.Errorf("key pair's certificate is not the one listed for party %d", c.ID)
 	}
-	if c.MaxFrame < 0 || c.DialTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.RecvQueue < 0 || c.PacketDelay < 0 {
+	if c.MaxFrame < 0 || c.RecvBuffer < 0 || c.DialTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.RecvQueue < 0 || c.PacketDelay < 0 {
 		return nil, errors.New("negative size or duration")
 	}
 	if s.MaxFrame == 0 {
 		s.MaxFrame = DefaultMaxFrame
+	}
+	if s.RecvBuffer == 0 {
+		s.RecvBuffer = max(DefaultRecvBuffer, s.MaxFrame)
+	}
+	if s.RecvBuffer < s.MaxFrame {
+		return nil, fmt.Errorf("receive buffer of %d bytes is below the maximum frame of %d bytes: a maximal frame would never fit", s.RecvBuffer, s.MaxFrame)
 	}
 	if s.DialTimeout == 0 {
 		s.DialTimeout = DefaultDialTimeout

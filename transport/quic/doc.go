@@ -19,6 +19,15 @@
 // they are never encoded element by element). A frame longer than [Config].MaxFrame, or a
 // header that is not well formed, is a [*FrameError] that ends the link on both sides.
 //
+// # Memory
+//
+// What a peer can make this party hold is bounded in bytes, per link: at most
+// [Config].RecvBuffer bytes of payloads received ahead of Recv (64 MiB by default), counting
+// the frame being read; once the next frame would not fit, the link reads nothing more from
+// the stream until Recv makes room, so QUIC's flow control holds the sender back, and QUIC
+// itself buffers at most its flow-control window (32 MiB) meanwhile. A payload is allocated
+// as its bytes arrive, not at the length its header announces.
+//
 // # Semantics
 //
 // An [*Endpoint] behaves as transport/mem's: messages to one peer arrive in order; Send takes

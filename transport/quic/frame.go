@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/gotfe/gotfe/transport"
 )
 
 // A frame is a header followed by the raw payload bytes. The header is a msgpack array of two
@@ -127,22 +129,30 @@ func unexpected(err error) error {
 	return err
 }
 
-// readFrame reads one frame of the wanted kind whose payload is at most max bytes. The payload
-// is a fresh slice owned by the caller. A clean end of r before a frame is io.EOF.
-func readFrame(r *bufio.Reader, want byte, max uint64) ([]byte, error) {
+// readFrameHeader reads the header of one frame of the wanted kind whose payload is at most
+// max bytes, and returns the payload's length. A clean end of r before a frame is io.EOF.
+func readFrameHeader(r *bufio.Reader, want byte, max uint64) (uint64, error) {
 	kind, n, err := readHeader(r)
+	if err != nil {
+		return 0, err
+	}
+	if kind != want {
+		return 0, &FrameError{Reason: fmt.Sprintf("frame kind %d, want %d", kind, want)}
+	}
+	if n > max {
+		return 0, &FrameError{Reason: fmt.Sprintf("frame of %d bytes exceeds the maximum of %d", n, max)}
+	}
+	return n, nil
+}
+
+// readFrame reads one frame of the wanted kind whose payload is at most max bytes. The payload
+// is a fresh slice owned by the caller, allocated as its bytes arrive (see
+// [transport.ReadPayload]) rather than at the length the header announces. A clean end of r
+// before a frame is io.EOF.
+func readFrame(r *bufio.Reader, want byte, max uint64) ([]byte, error) {
+	n, err := readFrameHeader(r, want, max)
 	if err != nil {
 		return nil, err
 	}
-	if kind != want {
-		return nil, &FrameError{Reason: fmt.Sprintf("frame kind %d, want %d", kind, want)}
-	}
-	if n > max {
-		return nil, &FrameError{Reason: fmt.Sprintf("frame of %d bytes exceeds the maximum of %d", n, max)}
-	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		return nil, unexpected(err)
-	}
-	return p, nil
+	return transport.ReadPayload(r, n)
 }

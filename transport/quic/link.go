@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotfe/gotfe/transport"
 	quicgo "github.com/quic-go/quic-go"
 )
 
@@ -26,6 +27,11 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // link is the connection and stream to one peer. One goroutine reads frames into in; sends
 // are serialised by wmu so that frames never interleave.
+//
+// The reader reserves a frame's bytes against the receive buffer (Config.RecvBuffer) once it
+// knows the frame's length and before it reads the payload; Recv releases them. When a frame
+// does not fit, the reader waits for Recv to release enough and reads nothing from the
+// stream meanwhile, so that QUIC flow control holds the sender back.
 type link struct {
 	e      *Endpoint
 	peer   int
@@ -35,6 +41,12 @@ type link struct {
 	in     chan []byte
 	done   chan struct{} // closed when the reader stops; err then says why
 	err    error
+
+	qmu    sync.Mutex
+	queued int           // payload bytes reserved: queued in in, or being read
+	peak   int           // the largest queued has been
+	stalls int           // how many times the reader waited for room
+	space  chan struct{} // a token when Recv releases bytes; only the reader takes it
 
 	wmu     sync.Mutex
 	wbuf    []byte // header, and small payloads, of the frame being sent
@@ -50,6 +62,7 @@ func newLink(e *Endpoint, peer int, conn *quicgo.Conn, stream *quicgo.Stream) *l
 		br:     bufio.NewReaderSize(stream, readBufferSize),
 		in:     make(chan []byte, e.s.RecvQueue),
 		done:   make(chan struct{}),
+		space:  make(chan struct{}, 1),
 		wbuf:   make([]byte, 0, maxHeaderLen+coalesceLimit),
 	}
 }
@@ -58,12 +71,75 @@ func (l *link) errorf(op, format string, args ...any) error {
 	return &LinkError{Party: l.e.s.ID, Peer: l.peer, Op: op, Err: fmt.Errorf(format, args...)}
 }
 
+// reserve waits until a frame of n payload bytes fits in the receive buffer and counts it
+// in. A frame always fits when nothing else is queued (n is at most MaxFrame, which is at
+// most RecvBuffer). It returns false, reserving nothing, if the endpoint closes meanwhile.
+func (l *link) reserve(n int) bool {
+	for {
+		l.qmu.Lock()
+		if l.queued == 0 || l.queued+n <= l.e.s.RecvBuffer {
+			l.queued += n
+			l.peak = max(l.peak, l.queued)
+			l.qmu.Unlock()
+			return true
+		}
+		l.stalls++
+		l.qmu.Unlock()
+		select {
+		case <-l.space:
+		case <-l.e.closing:
+			return false
+		}
+	}
+}
+
+// release counts n payload bytes out of the receive buffer and wakes the reader if it waits.
+func (l *link) release(n int) {
+	l.qmu.Lock()
+	l.queued -= n
+	l.qmu.Unlock()
+	select {
+	case l.space <- struct{}{}:
+	default: // a token is already there
+	}
+}
+
+// buffered returns the payload bytes received ahead of Recv (or being read), the most there
+// have been, and how many times the reader has waited for room.
+func (l *link) buffered() (queued, peak, stalls int) {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.queued, l.peak, l.stalls
+}
+
+// readData reads the next data frame within the receive buffer. ok is false when the
+// endpoint closed while the reader waited for room: the frame was then skipped.
+func (l *link) readData(max uint64) (p []byte, ok bool, err error) {
+	n, err := readFrameHeader(l.br, kindData, max)
+	if err != nil {
+		return nil, false, err
+	}
+	if !l.reserve(int(n)) {
+		// Closing: nobody will read the frame; skip it.
+		if _, err := l.br.Discard(int(n)); err != nil {
+			return nil, false, unexpected(err)
+		}
+		return nil, false, nil
+	}
+	p, err = transport.ReadPayload(l.br, n)
+	if err != nil {
+		l.release(int(n))
+		return nil, false, err
+	}
+	return p, true, nil
+}
+
 // readLoop reads data frames until the stream ends or breaks. A frame that breaks the format
 // ends the connection, telling the peer why.
 func (l *link) readLoop() {
 	max := uint64(l.e.s.MaxFrame)
 	for {
-		p, err := readFrame(l.br, kindData, max)
+		p, ok, err := l.readData(max)
 		if err != nil {
 			var fe *FrameError
 			if errors.As(err, &fe) {
@@ -83,10 +159,14 @@ func (l *link) readLoop() {
 			l.e.fail(l.peer, l.err)
 			return
 		}
+		if !ok {
+			continue
+		}
 		select {
 		case l.in <- p:
 		case <-l.e.closing:
 			// Closing: nobody will read it; keep reading to see the peer's end of stream.
+			l.release(len(p))
 		}
 	}
 }
@@ -133,19 +213,25 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// take hands a received payload to Recv, making room for the reader.
+func (l *link) take(p []byte) []byte {
+	l.release(len(p))
+	return p
+}
+
 func (l *link) recv(ctx context.Context) ([]byte, error) {
 	select {
 	case p := <-l.in:
-		return p, nil
+		return l.take(p), nil
 	default:
 	}
 	select {
 	case p := <-l.in:
-		return p, nil
+		return l.take(p), nil
 	case <-l.done:
 		select {
 		case p := <-l.in:
-			return p, nil
+			return l.take(p), nil
 		default:
 		}
 		return nil, l.err

@@ -334,6 +334,10 @@ func TestConfigValidation(t *testing.T) {
 		{"no CA", func(c *Config) { c.CA = nil }, "no CA"},
 		{"no key", func(c *Config) { c.Key = other.keys[0] }, "not the one listed for party 0"},
 		{"negative", func(c *Config) { c.MaxFrame = -1 }, "negative"},
+		{"negative buffer", func(c *Config) { c.RecvBuffer = -1 }, "negative"},
+		{"buffer below the maximum frame", func(c *Config) { c.MaxFrame, c.RecvBuffer = 2<<20, 1<<20 },
+			"receive buffer of 1048576 bytes is below the maximum frame of 2097152 bytes"},
+		{"buffer below the default maximum frame", func(c *Config) { c.RecvBuffer = DefaultMaxFrame - 1 }, "below the maximum frame"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

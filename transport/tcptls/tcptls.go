@@ -1,5 +1,7 @@
 // Package tcptls is a point-to-point link over TCP and TLS 1.3 that frames messages as
-// transport/quic does (a msgpack header [0, length] and the raw payload). It is the baseline
+// transport/quic does (a msgpack header [0, length] and the raw payload), with its own
+// minimal header codec. It reads a frame only when Recv asks for one, so nothing is buffered
+// ahead of Recv beyond the kernel's socket buffer, and a payload is allocated as it arrives. It is the baseline
 // the QUIC transport is measured against in `gotfe bench transport`: same framing, same
 // encryption strength, one ordered byte stream per direction, the kernel's TCP instead of
 // QUIC in user space.
@@ -29,8 +31,9 @@ import (
 	"github.com/gotfe/gotfe/transport"
 )
 
-// DefaultMaxFrame bounds a received payload when Pair is given no maximum: 256 MiB.
-const DefaultMaxFrame = 256 << 20
+// DefaultMaxFrame bounds a received payload when Pair is given no maximum: 16 MiB, as for
+// transport/quic.
+const DefaultMaxFrame = 16 << 20
 
 // Link is one end of a framed TLS connection.
 type Link struct {
@@ -180,8 +183,8 @@ func (l *Link) Recv(ctx context.Context) ([]byte, error) {
 	if n > l.max {
 		return nil, fmt.Errorf("tcptls: recv: frame of %d bytes exceeds the maximum of %d", n, l.max)
 	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(l.br, p); err != nil {
+	p, err := transport.ReadPayload(l.br, n)
+	if err != nil {
 		return nil, fmt.Errorf("tcptls: recv: %w", err)
 	}
 	l.counters.AddReceived(len(p))

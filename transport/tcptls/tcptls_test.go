@@ -36,3 +36,17 @@ func TestPairCarriesFramesInOrder(t *testing.T) {
 	_, err = b.Recv(short)
 	require.ErrorContains(t, err, "timeout")
 }
+
+func TestPairDefaultMaxFrame(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b, err := Pair(ctx, 0)
+	require.NoError(t, err)
+	defer a.Close()
+	defer b.Close()
+	require.ErrorContains(t, a.Send(ctx, make([]byte, DefaultMaxFrame+1)), "exceeds the maximum frame of 16777216 bytes")
+	// A header announcing more than the maximum ends the receive, before any allocation.
+	go func() { _, _ = a.conn.Write(appendHeader(nil, DefaultMaxFrame+1)) }()
+	_, err = b.Recv(ctx)
+	require.ErrorContains(t, err, "frame of 16777217 bytes exceeds the maximum of 16777216")
+}

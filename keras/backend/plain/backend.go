@@ -22,12 +22,27 @@ func (b *Backend) Name() string { return "plain" }
 // Party returns -1: the plain engine plays every party.
 func (b *Backend) Party() int { return -1 }
 
-// Input copies data into a tensor of the given shape; owner is ignored.
+// Input copies data into a tensor of the given shape; owner is ignored. NaN and ±Inf are
+// refused, as the secure engine refuses them (they have no fixed-point encoding), so that a
+// program that runs in the clear also runs on shares.
 func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
 	if data == nil {
 		return nil, fmt.Errorf("plain: Input of shape %v from party %d: no data (the plain engine plays every party, so it needs the owner's values)", shape, owner)
 	}
+	if err := checkFinite("Input", data); err != nil {
+		return nil, err
+	}
 	return NewTensor(data, shape)
+}
+
+// checkFinite returns an error naming the first element of data that is NaN or infinite.
+func checkFinite(op string, data []float64) error {
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("plain: %s: element %d is %v: not a finite number", op, i, v)
+		}
+	}
+	return nil
 }
 
 // Reveal returns a copy of the values of t to every caller.
@@ -39,8 +54,11 @@ func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
 	return slices.Clone(x.data), nil
 }
 
-// Const copies data into a tensor of the given shape.
+// Const copies data into a tensor of the given shape. NaN and ±Inf are refused, as by Input.
 func (b *Backend) Const(data []float64, shape []int) (backend.Tensor, error) {
+	if err := checkFinite("Const", data); err != nil {
+		return nil, err
+	}
 	return NewTensor(data, shape)
 }
 

@@ -345,3 +345,36 @@ func TestErrors(t *testing.T) {
 	_, err = b.Add(a, nil)
 	assert.ErrorContains(t, err, "not a plain tensor")
 }
+
+// Input and Const refuse what the secure engine cannot encode, naming the first bad element.
+func TestNonFiniteInputs(t *testing.T) {
+	b := New()
+	tests := []struct {
+		name string
+		data []float64
+		want string // "" for no error
+	}{
+		{"finite", []float64{0, -1, math.MaxFloat64, -math.SmallestNonzeroFloat64}, ""},
+		{"NaN", []float64{1, 2, math.NaN(), 4}, "element 2 is NaN"},
+		{"+Inf", []float64{math.Inf(1), 0, 0, 0}, "element 0 is +Inf"},
+		{"-Inf after NaN", []float64{0, 0, 0, math.Inf(-1)}, "element 3 is -Inf"},
+		{"first of several", []float64{0, math.Inf(-1), math.NaN(), math.Inf(1)}, "element 1 is -Inf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for op, f := range map[string]func() (backend.Tensor, error){
+				"Input": func() (backend.Tensor, error) { return b.Input(tt.data, []int{2, 2}, 0) },
+				"Const": func() (backend.Tensor, error) { return b.Const(tt.data, []int{2, 2}) },
+			} {
+				x, err := f()
+				if tt.want == "" {
+					require.NoError(t, err, op)
+					assert.Equal(t, tt.data, x.(*Tensor).Values(), op)
+					continue
+				}
+				require.ErrorContains(t, err, "plain: "+op+": "+tt.want, op)
+				assert.ErrorContains(t, err, "not a finite number", op)
+			}
+		})
+	}
+}
