@@ -66,6 +66,8 @@ func TestBackwardMatchesNumericalGradient(t *testing.T) {
 		{"activation softmax", Activation("softmax"), []int{5}, 3, true},
 		{"activation sigmoid", Activation("sigmoid"), []int{2, 3}, 2, true},
 		{"relu layer", ReLU(), []int{7}, 3, true},
+		{"activation relu6", Activation("relu6"), []int{7}, 3, true},
+		{"dense relu6", Dense(3, Activation("relu6")), []int{4}, 2, true},
 		{"dropout training", Dropout(0.5), []int{10}, 4, true},
 		{"dropout inference", Dropout(0.5), []int{10}, 4, false},
 		{"batchnorm training", BatchNormalization(), []int{3}, 5, true},
@@ -366,4 +368,17 @@ func TestFromConfigRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, "units must be positive")
 	_, err = FromConfig("LSTM", []byte(`{}`))
 	assert.ErrorContains(t, err, "unknown layer class")
+}
+
+// ReLU6 clips to [0, 6] and passes the gradient only strictly inside.
+func TestReLU6Values(t *testing.T) {
+	b := plain.New()
+	x := []float64{-3, 0, 0.5, 5.9, 6, 7.5}
+	inst := buildWith(t, b, Activation("relu6"), []int{6})
+	y, err := inst.Forward(tensor(t, b, x, []int{1, 6}), false)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 0, 0.5, 5.9, 6, 6}, values(t, y))
+	dx, err := inst.Backward(tensor(t, b, []float64{1, 2, 3, 4, 5, 6}, []int{1, 6}), true)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 0, 3, 4, 0, 0}, values(t, dx))
 }

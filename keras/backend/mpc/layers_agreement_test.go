@@ -242,6 +242,9 @@ func TestLayersAgree(t *testing.T) {
 			scale: 4, tol: layerTol{y: softmaxErr, dx: 7*softmaxErr + lin(5)}},
 		layerCase{name: "relu layer", layer: layers.ReLU(), in: []int{7}, batch: 3, scale: 4,
 			tol: layerTol{y: u, dx: u}},
+		// ReLU6 over [-10, 10): both comparisons exact, 6 - (6 - x) exact on the encodings.
+		layerCase{name: "activation relu6", layer: layers.Activation("relu6"), in: []int{2, 5}, batch: 3,
+			scale: 10, tol: layerTol{y: u, dx: u}},
 
 		// Dropout in training: the mask of the second step (the public seed and step counter
 		// decide it on both engines), 0 or 4/3 encoded to ulp/2, times x: three ulp.
