@@ -27,6 +27,10 @@ type kerasLayer struct {
 	defaults    map[string]string // gotfe weights the file lacks: their initializer name
 }
 
+// maxDefaultWeights bounds a weight the file lacks and the importer fills in (a batch
+// normalisation's gamma or beta without scale or center).
+const maxDefaultWeights = 1 << 20
+
 // weightSource returns the values of weight k (named name) of imported layer li, whose shape
 // in the gotfe model is shape. It checks the file's shape or element count against it.
 type weightSource func(li int, l *kerasLayer, k int, name string, shape []int) ([]float64, error)
@@ -117,6 +121,9 @@ func (km *kerasModel) build(src weightSource) (*keras.Sequential, error) {
 					return nil, fmt.Errorf("layer %s (%s): no weight %s", kl.name, kl.class, s.Name)
 				}
 				n, _ := backend.NumElements(s.Shape)
+				if n > maxDefaultWeights {
+					return nil, fmt.Errorf("layer %s (%s): weight %s of shape %v is too large", kl.name, kl.class, s.Name, s.Shape)
+				}
 				v := make([]float64, n)
 				if init == "ones" {
 					for i := range v {

@@ -42,7 +42,7 @@ type layout int
 const (
 	sameOrder layout = iota // the same elements in the same row-major order
 	nhwc                    // ONNX [C, H, W] is gotfe's [H, W, C]
-	permuted                // flat; perm[i] is the gotfe index of ONNX element i
+	permuted                // flat; perm(i) is the gotfe index of ONNX element i
 )
 
 // onnxImport is the state of one conversion: the layers so far and the tensor they produce.
@@ -57,7 +57,7 @@ type onnxImport struct {
 	shape  []int  // its ONNX shape (no batch)
 	gshape []int  // its gotfe shape (no batch)
 	lay    layout
-	perm   []int
+	perm   func(i int) int // with lay == permuted: the gotfe index of ONNX element i
 }
 
 func readONNX(data []byte, dir string) (*keras.Sequential, error) {
@@ -228,16 +228,25 @@ func (c *onnxImport) constInput(n *onnxNode, k int, what string) (*onnxTensor, e
 
 // add appends a layer with its weights and moves the state to the node's output.
 func (c *onnxImport) add(n *onnxNode, l layers.Layer, fill func() ([][]float64, error)) error {
+	if len(n.outputs) == 0 || n.outputs[0] == "" {
+		return errors.New("no output")
+	}
 	if l != nil {
 		out, err := l.OutputShape(c.gshape)
 		if err != nil {
 			return err
 		}
 		c.layers = append(c.layers, l)
-		if fill == nil {
-			fill = func() ([][]float64, error) { return nil, nil }
-		}
-		c.fills = append(c.fills, fill)
+		c.fills = append(c.fills, func() ([][]float64, error) {
+			if fill == nil {
+				return nil, nil
+			}
+			w, err := fill()
+			if err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", n.name, n.opType, err)
+			}
+			return w, nil
+		})
 		c.gshape = out
 	}
 	c.cur = n.outputs[0]
@@ -409,49 +418,42 @@ func (t *onnxTensor) values(dir string, limit int) ([]float64, error) {
 		}
 		hasRaw = true
 	}
-	out := make([]float64, 0, n)
 	if hasRaw {
 		if len(raw) != n*size {
 			return nil, fmt.Errorf("tensor %q: %d bytes of data for %d elements of %d bytes", t.name, len(raw), n, size)
 		}
-		for i := 0; i < n; i++ {
+		out := make([]float64, n)
+		for i := range out {
 			b := raw[i*size:]
 			switch t.dataType {
 			case onnxFloat:
-				out = append(out, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))))
+				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
 			case onnxDouble:
-				out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
 			case onnxInt32:
-				out = append(out, float64(int32(binary.LittleEndian.Uint32(b))))
+				out[i] = float64(int32(binary.LittleEndian.Uint32(b)))
 			case onnxInt64:
-				out = append(out, float64(int64(binary.LittleEndian.Uint64(b))))
+				out[i] = float64(int64(binary.LittleEndian.Uint64(b)))
 			}
 		}
 		return out, nil
 	}
-	var have int
-	switch t.dataType {
-	case onnxFloat:
-		have = len(t.floats)
-		for _, v := range t.floats {
-			out = append(out, float64(v))
-		}
-	case onnxDouble:
-		have = len(t.doubles)
-		out = append(out, t.doubles...)
-	case onnxInt32:
-		have = len(t.int32s)
-		for _, v := range t.int32s {
-			out = append(out, float64(int32(v)))
-		}
-	case onnxInt64:
-		have = len(t.int64s)
-		for _, v := range t.int64s {
-			out = append(out, float64(v))
-		}
-	}
+	have := map[int64]int{onnxFloat: len(t.floats), onnxDouble: len(t.doubles), onnxInt32: len(t.int32s), onnxInt64: len(t.int64s)}[t.dataType]
 	if have != n {
 		return nil, fmt.Errorf("tensor %q: %d values for dimensions %v (%d elements)", t.name, have, t.dims, n)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		switch t.dataType {
+		case onnxFloat:
+			out[i] = float64(t.floats[i])
+		case onnxDouble:
+			out[i] = t.doubles[i]
+		case onnxInt32:
+			out[i] = float64(int32(t.int32s[i]))
+		case onnxInt64:
+			out[i] = float64(t.int64s[i])
+		}
 	}
 	return out, nil
 }
@@ -597,12 +599,8 @@ func (c *onnxImport) flatten(n *onnxNode) error {
 	if c.lay == nhwc {
 		ch, h, w := c.shape[0], c.shape[1], c.shape[2]
 		if ch > 1 && h*w > 1 {
-			c.perm = make([]int, total)
-			for ci := 0; ci < ch; ci++ {
-				for p := 0; p < h*w; p++ {
-					c.perm[ci*h*w+p] = p*ch + ci
-				}
-			}
+			// ONNX element (c, p) of the flattened [C, H·W] is gotfe's (p, c) of [H·W, C].
+			c.perm = func(i int) int { return (i%(h*w))*ch + i/(h*w) }
 		}
 	}
 	if err := c.add(n, l, nil); err != nil {
@@ -762,7 +760,7 @@ func (c *onnxImport) gemm(n *onnxNode) error {
 		for i := 0; i < in; i++ {
 			row := i
 			if perm != nil {
-				row = perm[i]
+				row = perm(i)
 			}
 			for o := 0; o < out; o++ {
 				v := b[i*out+o]
@@ -816,7 +814,7 @@ func (c *onnxImport) matmul(g *onnxGraph, i int, skip []bool) error {
 		if !slices.Contains(m.inputs, n.outputs[0]) {
 			continue
 		}
-		if m.opType == "Add" && len(m.inputs) == 2 && !c.usedLater(g, j, n.outputs[0]) {
+		if m.opType == "Add" && len(m.inputs) == 2 && len(m.outputs) > 0 && m.outputs[0] != "" && !c.usedLater(g, j, n.outputs[0]) {
 			other := m.inputs[0]
 			if other == n.outputs[0] {
 				other = m.inputs[1]
@@ -838,7 +836,7 @@ func (c *onnxImport) matmul(g *onnxGraph, i int, skip []bool) error {
 		if perm != nil {
 			p := make([]float64, len(k))
 			for r := 0; r < in; r++ {
-				copy(p[perm[r]*out:(perm[r]+1)*out], k[r*out:(r+1)*out])
+				copy(p[perm(r)*out:(perm(r)+1)*out], k[r*out:(r+1)*out])
 			}
 			k = p
 		}

@@ -248,7 +248,7 @@ func decodeONNX(b []byte) (*onnxModel, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ModelProto: %w", err)
 	}
 	if m.graph == nil {
 		return nil, errors.New("the model has no graph (not an ONNX ModelProto?)")
