@@ -59,7 +59,9 @@ func TestBadONNX(t *testing.T) {
 			m.nodes[1] = tNode{op: "Clip", name: "clip", in: []string{"h", "lo", "hi"}, out: []string{"y"}}
 			m.inits = append(m.inits, tTensor{name: "lo", vals: []float32{0}}, tTensor{name: "hi", vals: []float32{1}})
 		}), []string{`node "clip" (Clip)`, "min=0, max=1"}},
-		{"softmax over the batch", edit(func(m *tModel) { m.nodes[1] = tNode{op: "Softmax", name: "sm", in: []string{"h"}, out: []string{"y"}, attrs: []tAttr{iAttr("axis", 0)}} }),
+		{"softmax over the batch", edit(func(m *tModel) {
+			m.nodes[1] = tNode{op: "Softmax", name: "sm", in: []string{"h"}, out: []string{"y"}, attrs: []tAttr{iAttr("axis", 0)}}
+		}),
 			[]string{`node "sm" (Softmax)`, "axis=0"}},
 		{"branch", edit(func(m *tModel) {
 			m.nodes = append(m.nodes, tNode{op: "Relu", name: "side", in: []string{"h"}, out: []string{"s"}})
