@@ -558,3 +558,10 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 	}
 	return &Tensor{p: &pending{shape: shape, x: sx, y: sy}}, nil
 }
+
+// BroadcastBytes makes public bytes that party from holds known to every party (one round):
+// from returns data, the others what they receive from it (see aby3.Party.BroadcastBytes).
+// A model's architecture travels so from the party holding the model file to the others.
+func (b *Backend) BroadcastBytes(data []byte, from int) ([]byte, error) {
+	return b.p.BroadcastBytes(data, secure.PartyID(from))
+}
