@@ -565,3 +565,21 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 func (b *Backend) BroadcastBytes(data []byte, from int) ([]byte, error) {
 	return b.p.BroadcastBytes(data, secure.PartyID(from))
 }
+
+var _ backend.Padder = (*Backend)(nil)
+
+// Pad2D pads the images of x [N, H, W, C] with zeros, or crops them (negative pads): local
+// and exact, zeros being a valid sharing of zero.
+func (b *Backend) Pad2D(x backend.Tensor, pads [4]int) (backend.Tensor, error) {
+	s, err := b.get("Pad2D", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
+		data, shape, err := backend.PadImages(t.Data, t.Shape, pads)
+		if err != nil {
+			return nil, err
+		}
+		return &ring.Tensor{Shape: shape, Data: data}, nil
+	}))
+}

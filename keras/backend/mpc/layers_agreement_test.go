@@ -227,6 +227,8 @@ func TestLayersAgree(t *testing.T) {
 		// Reshapes are exact: only the encodings.
 		layerCase{name: "flatten", layer: layers.Flatten(), in: []int{2, 3, 2}, batch: 2, tol: layerTol{y: u, dx: u}},
 		layerCase{name: "reshape", layer: layers.Reshape([]int{3, -1}), in: []int{6}, batch: 2, tol: layerTol{y: u, dx: u}},
+		layerCase{name: "zero padding", layer: layers.ZeroPadding2D([2][2]int{{1, 2}, {0, 1}}), in: []int{3, 2, 2}, batch: 2,
+			tol: layerTol{y: u, dx: u}},
 
 		// Activation layers over inputs wide enough to reach the saturated ends.
 		layerCase{name: "activation linear", layer: layers.Activation("linear"), in: []int{2, 5}, batch: 3,
