@@ -58,6 +58,7 @@ type onnxImport struct {
 	gshape []int  // its gotfe shape (no batch)
 	lay    layout
 	perm   func(i int) int // with lay == permuted: the gotfe index of ONNX element i
+	nonNeg bool            // its values are known to be non-negative (after a ReLU, ...)
 }
 
 func readONNX(data []byte, dir string) (*keras.Sequential, error) {
@@ -286,6 +287,24 @@ func (c *onnxImport) node(g *onnxGraph, i int, skip []bool) error {
 		}
 		return fmt.Errorf("its data %q is not its first input", c.cur)
 	}
+	nonNeg := c.nonNeg
+	if err := c.op(g, i, skip); err != nil {
+		return err
+	}
+	switch n.opType {
+	case "Relu", "Sigmoid", "Softmax", "Clip": // Clip is imported as ReLU or ReLU6 only
+		c.nonNeg = true
+	case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Identity", "Dropout", "Pad":
+		c.nonNeg = nonNeg
+	default:
+		c.nonNeg = false
+	}
+	return nil
+}
+
+// op converts node i of g, whose data input is the current tensor.
+func (c *onnxImport) op(g *onnxGraph, i int, skip []bool) error {
+	n := g.nodes[i]
 	switch n.opType {
 	case "Identity", "Dropout":
 		return c.add(n, nil, nil)
@@ -689,8 +708,14 @@ func (c *onnxImport) reshape(n *onnxNode) error {
 	return fmt.Errorf("shape %v of an input of shape %v is not supported (it would reorder channels)", sv, c.shape)
 }
 
+// pad converts Pad by zeros: the identity, or a ZeroPadding2D of the height and width of an
+// image.
 func (c *onnxImport) pad(n *onnxNode) error {
+	if mode := attrString(n, "mode", "constant"); mode != "constant" {
+		return fmt.Errorf("attribute mode=%s is not supported (want constant)", mode)
+	}
 	var pads []int64
+	value := float64(attrFloat(n, "value", 0))
 	if c.opset < 11 {
 		pads = attrInts(n, "pads")
 	} else {
@@ -707,13 +732,34 @@ func (c *onnxImport) pad(n *onnxNode) error {
 				pads = append(pads, int64(x))
 			}
 		}
-	}
-	for _, p := range pads {
-		if p != 0 {
-			return fmt.Errorf("pads=%v is not supported (only zero padding, the identity)", pads)
+		if t, err = c.constInput(n, 2, "constant_value"); err != nil {
+			return err
+		}
+		if t != nil {
+			if value, err = c.scalar(t, "constant_value"); err != nil {
+				return err
+			}
+		}
+		if len(n.inputs) > 3 && n.inputs[3] != "" {
+			return errors.New("the axes input is not supported")
 		}
 	}
-	return c.add(n, nil, nil)
+	if value != 0 {
+		return fmt.Errorf("constant_value=%v is not supported (want 0)", value)
+	}
+	if !slices.ContainsFunc(pads, func(v int64) bool { return v != 0 }) {
+		return c.add(n, nil, nil)
+	}
+	// An image [N, C, H, W]: pads [N, C, H, W begins, N, C, H, W ends], zero but on H and W.
+	if c.lay != nhwc || len(pads) != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 ||
+		slices.ContainsFunc(pads, func(v int64) bool { return v < 0 || v > maxPad }) {
+		return fmt.Errorf("pads=%v of an input of shape [N %v] is not supported (only zeros around the height and width of images)", pads, c.shape)
+	}
+	if err := c.add(n, layers.ZeroPadding2D([2][2]int{{int(pads[2]), int(pads[6])}, {int(pads[3]), int(pads[7])}}), nil); err != nil {
+		return err
+	}
+	c.shape = []int{c.gshape[2], c.gshape[0], c.gshape[1]}
+	return nil
 }
 
 func (c *onnxImport) gemm(n *onnxNode) error {
@@ -861,15 +907,18 @@ func (c *onnxImport) matmul(g *onnxGraph, i int, skip []bool) error {
 }
 
 // window reads the kernel, strides and padding of a Conv or pooling node over the current
-// image and returns them with gotfe's padding ("valid" or "same").
-func (c *onnxImport) window(n *onnxNode, kernel []int) (strides [2]int, padding string, err error) {
+// image and returns them with gotfe's padding: "valid", "same", or "explicit" with the pads
+// [top, bottom, left, right] a ZeroPadding2D layer must add before a "valid" window.
+//
+// With zerosCount (an average counting the padding) any padding is explicit.
+func (c *onnxImport) window(n *onnxNode, kernel []int, zerosCount bool) (strides [2]int, padding string, explicit [4]int, err error) {
 	if d := attrInts(n, "dilations"); d != nil && slices.ContainsFunc(d, func(v int64) bool { return v != 1 }) {
-		return strides, "", fmt.Errorf("attribute dilations=%v is not supported (want 1)", d)
+		return strides, "", explicit, fmt.Errorf("attribute dilations=%v is not supported (want 1)", d)
 	}
 	strides = [2]int{1, 1}
 	if s := attrInts(n, "strides"); s != nil {
 		if len(s) != 2 || s[0] <= 0 || s[1] <= 0 || s[0] > maxWeights || s[1] > maxWeights {
-			return strides, "", fmt.Errorf("attribute strides=%v is not supported", s)
+			return strides, "", explicit, fmt.Errorf("attribute strides=%v is not supported", s)
 		}
 		strides = [2]int{int(s[0]), int(s[1])}
 	}
@@ -881,33 +930,54 @@ func (c *onnxImport) window(n *onnxNode, kernel []int) (strides [2]int, padding 
 	}
 	switch ap := attrString(n, "auto_pad", "NOTSET"); ap {
 	case "VALID":
-		return strides, "valid", nil
+		return strides, "valid", explicit, nil
 	case "SAME_UPPER":
-		return strides, "same", nil
-	case "SAME_LOWER":
 		t, b := same(h, kernel[0], strides[0])
 		l, r := same(w, kernel[1], strides[1])
-		if t == b && l == r {
-			return strides, "same", nil
+		if zerosCount && t+b+l+r > 0 {
+			return strides, "explicit", [4]int{t, b, l, r}, nil
 		}
-		return strides, "", fmt.Errorf("attribute auto_pad=SAME_LOWER with uneven padding is not supported")
+		return strides, "same", explicit, nil
+	case "SAME_LOWER": // the extra row and column go first
+		t, b := same(h, kernel[0], strides[0])
+		l, r := same(w, kernel[1], strides[1])
+		if t == b && l == r && !(zerosCount && t+l > 0) {
+			return strides, "same", explicit, nil
+		}
+		return strides, "explicit", [4]int{b, t, r, l}, nil
 	case "NOTSET", "":
 	default:
-		return strides, "", fmt.Errorf("attribute auto_pad=%s is not supported", ap)
+		return strides, "", explicit, fmt.Errorf("attribute auto_pad=%s is not supported", ap)
 	}
 	pads := attrInts(n, "pads")
 	if pads == nil || !slices.ContainsFunc(pads, func(v int64) bool { return v != 0 }) {
-		return strides, "valid", nil
+		return strides, "valid", explicit, nil
 	}
-	if len(pads) != 4 {
-		return strides, "", fmt.Errorf("attribute pads=%v is not supported", pads)
+	if len(pads) != 4 || slices.ContainsFunc(pads, func(v int64) bool { return v < 0 || v > maxPad }) {
+		return strides, "", explicit, fmt.Errorf("attribute pads=%v is not supported", pads)
 	}
 	t, b := same(h, kernel[0], strides[0])
 	l, r := same(w, kernel[1], strides[1])
-	if slices.Equal(pads, []int64{int64(t), int64(l), int64(b), int64(r)}) {
-		return strides, "same", nil
+	if slices.Equal(pads, []int64{int64(t), int64(l), int64(b), int64(r)}) && !zerosCount {
+		return strides, "same", explicit, nil
 	}
-	return strides, "", fmt.Errorf("attribute pads=%v is not supported (gotfe pads as \"valid\", none, or \"same\", %v for this input)", pads, []int{t, l, b, r})
+	// ONNX orders pads [top, left, bottom, right].
+	return strides, "explicit", [4]int{int(pads[0]), int(pads[2]), int(pads[1]), int(pads[3])}, nil
+}
+
+// maxPad bounds one side of an explicit padding.
+const maxPad = 1 << 16
+
+// padFirst adds the ZeroPadding2D layer an explicit padding needs.
+func (c *onnxImport) padFirst(n *onnxNode, p [4]int) error {
+	l := layers.ZeroPadding2D([2][2]int{{p[0], p[1]}, {p[2], p[3]}})
+	out := c.cur
+	if err := c.add(n, l, nil); err != nil {
+		return err
+	}
+	c.cur = out // the node itself follows
+	c.shape = []int{c.gshape[2], c.gshape[0], c.gshape[1]}
+	return nil
 }
 
 func (c *onnxImport) conv(n *onnxNode) error {
@@ -931,9 +1001,15 @@ func (c *onnxImport) conv(n *onnxNode) error {
 	if ks := attrInts(n, "kernel_shape"); ks != nil && !slices.Equal(ks, wt.dims[2:]) {
 		return fmt.Errorf("attribute kernel_shape=%v disagrees with W's dimensions %v", ks, wt.dims)
 	}
-	strides, padding, err := c.window(n, []int{kh, kw})
+	strides, padding, explicit, err := c.window(n, []int{kh, kw}, false)
 	if err != nil {
 		return err
+	}
+	if padding == "explicit" {
+		if err := c.padFirst(n, explicit); err != nil {
+			return err
+		}
+		padding = "valid"
 	}
 	bt, err := c.constInput(n, 2, "B")
 	if err != nil {
@@ -1021,18 +1097,31 @@ func (c *onnxImport) pool(n *onnxNode) error {
 	if so := attrInt(n, "storage_order", 0); so != 0 {
 		return fmt.Errorf("attribute storage_order=%d is not supported", so)
 	}
-	strides, padding, err := c.window(n, []int{int(ks[0]), int(ks[1])})
+	cip := attrInt(n, "count_include_pad", 0)
+	strides, padding, explicit, err := c.window(n, []int{int(ks[0]), int(ks[1])}, n.opType == "AveragePool" && cip != 0)
 	if err != nil {
 		return err
+	}
+	if padding == "explicit" {
+		// Zeros stand for ONNX's padding when they cannot change the result: a maximum over
+		// non-negative values (each window holds at least one of them), or an average that
+		// counts the padding.
+		switch {
+		case n.opType == "MaxPool" && !c.nonNeg:
+			return fmt.Errorf("attribute pads=%v over values that may be negative is not supported (gotfe pads with zeros)", attrInts(n, "pads"))
+		case n.opType == "AveragePool" && cip == 0:
+			return fmt.Errorf("attribute pads=%v with count_include_pad=0 is not supported", attrInts(n, "pads"))
+		}
+		if err := c.padFirst(n, explicit); err != nil {
+			return err
+		}
+		padding = "valid"
 	}
 	opts := []layers.Option{layers.PoolSize(int(ks[0]), int(ks[1])), layers.Strides(strides[0], strides[1]), layers.Padding(padding)}
 	var l layers.Layer
 	if n.opType == "MaxPool" {
 		l = layers.MaxPooling2D(opts...)
 	} else {
-		if cip := attrInt(n, "count_include_pad", 0); cip != 0 && padding != "valid" {
-			return fmt.Errorf("attribute count_include_pad=%d with padding is not supported (gotfe averages only the positions inside the image)", cip)
-		}
 		l = layers.AveragePooling2D(opts...)
 	}
 	if err := c.add(n, l, nil); err != nil {

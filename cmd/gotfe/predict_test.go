@@ -96,7 +96,7 @@ func TestPredictCommand(t *testing.T) {
 func TestPredictOutputs(t *testing.T) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "rows.json")
-	row := make([]float64, 2*13*13)
+	row := make([]float64, 12*12*2)
 	b, err := json.Marshal([][]float64{row})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(input, b, 0o644))
@@ -146,5 +146,5 @@ func TestInspectCommand(t *testing.T) {
 	require.Contains(t, s, "Total params: 6,810")
 	require.Contains(t, s, "Classifier")
 	require.ErrorIs(t, inspect(nil, &out), errUsage)
-	require.ErrorContains(t, inspect([]string{"../../convert/testdata/resnet18.onnx"}, &out), `node "/conv1/Conv"`)
+	require.ErrorContains(t, inspect([]string{"../../convert/testdata/resnet18.onnx"}, &out), `node "/layer1/layer1.0/Add"`)
 }

@@ -4,9 +4,10 @@ opset 13), each with the reference outputs torch computes:
 - onnx_mlp: Flatten, Linear(784, 16), ReLU, Linear(16, 10), Softmax, briefly trained on MNIST;
 - onnx_cnn: Conv2d(1, 4, 3), ReLU, MaxPool2d(2), Flatten, Linear(676, 10), Softmax, trained
   likewise (NCHW: the Flatten before the Gemm reads channels first);
-- onnx_ops: a small untrained network over 2-channel 13x13 images exercising the other ops the
+- onnx_ops: a small untrained network over 2-channel 12x12 images exercising the other ops the
   importer reads (BatchNormalization, Clip(0, 6), a depthwise Conv, Tanh, AveragePool, Sigmoid,
-  GlobalAveragePool, Dropout, Reshape, MatMul + Add);
+  MaxPool, GlobalAveragePool, Reshape, MatMul + Add), with paddings TensorFlow's "same" does
+  not make;
 - resnet18.onnx and mobilenet_v2.onnx: torchvision's graphs (weights=None: random weights),
   saved with their large tensors as external data, which is not kept: the importer must reject
   them at their first residual Add before it reads any weight.
@@ -64,9 +65,12 @@ class Ops(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(2, 4, 3, padding=1)
         self.bn = nn.BatchNorm2d(4)
-        self.dw = nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=4)
         self.relu6 = nn.ReLU6()
-        self.pool = nn.AvgPool2d(2, count_include_pad=False)
+        # Stride 2 over an even size: PyTorch pads both sides where TensorFlow's "same" would
+        # pad only the end, so the importer pads explicitly.
+        self.dw = nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=4)
+        self.avg = nn.AvgPool2d(2, padding=1, count_include_pad=True)
+        self.max = nn.MaxPool2d(2, padding=1)
         self.pw = nn.Conv2d(8, 6, 1, bias=False)
         self.drop = nn.Dropout(0.2)
         self.fc = LinearMatMul(6, 5)
@@ -74,8 +78,8 @@ class Ops(nn.Module):
     def forward(self, x):
         x = self.relu6(self.bn(self.conv(x)))  # Clip(0, 6)
         x = torch.tanh(self.dw(x))
-        x = torch.sigmoid(self.pool(x))
-        x = self.pw(x)
+        x = torch.sigmoid(self.avg(x))
+        x = self.pw(self.max(x))  # max pooling with padding, over non-negative values
         x = nn.functional.adaptive_avg_pool2d(x, 1)  # GlobalAveragePool
         x = x.reshape(-1, 6)
         return self.fc(self.drop(x))
@@ -126,7 +130,7 @@ def main():
         ops.bn.bias.uniform_(-0.5, 0.5)
     d = os.path.join(root, "onnx_ops")
     os.makedirs(d, exist_ok=True)
-    xo = torch.randint(-32, 32, (NREF, 2, 13, 13)).float() / 16  # exact in float32 and short in JSON
+    xo = torch.randint(-32, 32, (NREF, 2, 12, 12)).float() / 16  # exact in float32 and short in JSON
     # The exporter folds BatchNormalization into the convolution in eval mode; keep it a node.
     ops.eval()
     torch.onnx.export(ops, xo[:1], os.path.join(d, "model.onnx"), opset_version=13, input_names=["input"],
@@ -135,7 +139,7 @@ def main():
     with torch.no_grad():
         out = ops(xo).numpy()
     write_ref(os.path.join(d, "reference.json"), {
-        "tool": "PyTorch " + torch.__version__, "input_shape": [2, 13, 13],
+        "tool": "PyTorch " + torch.__version__, "input_shape": [2, 12, 12],
         "inputs": [[float(v) for v in row] for row in xo.reshape(NREF, -1).numpy()], "outputs": out.tolist()})
 
     # torchvision's graphs, weights external (and dropped).
