@@ -3,6 +3,7 @@ package convert_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -276,4 +277,38 @@ func TestBadKeras(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// Keras classes beyond the fixtures' read from a configuration: ZeroPadding2D in its three
+// spellings, ReLU(max_value=6), BatchNormalization without scale (gamma filled with ones).
+func TestKerasConfigClasses(t *testing.T) {
+	const model = `{"class_name": "Sequential", "config": {"name": "s", "layers": [
+		{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}},
+		{"class_name": "ZeroPadding2D", "config": {"name": "p1", "padding": 1, "data_format": "channels_last"}},
+		{"class_name": "ZeroPadding2D", "config": {"name": "p2", "padding": [0, 2]}},
+		{"class_name": "ZeroPadding2D", "config": {"name": "p3", "padding": [[1, 0], [0, 3]]}},
+		{"class_name": "BatchNormalization", "config": {"name": "bn", "axis": -1, "scale": false, "epsilon": 0.5}},
+		{"class_name": "ReLU", "config": {"name": "r6", "max_value": 6}},
+		{"class_name": "GlobalMaxPooling2D", "config": {"name": "g"}}]}}`
+	manifest := `[{"paths": ["w.bin"], "weights": [{"name": "bn/beta", "shape": [2], "dtype": "float32"},
+		{"name": "bn/moving_mean", "shape": [2], "dtype": "float32"}, {"name": "bn/moving_variance", "shape": [2], "dtype": "float32"}]}]`
+	shard := make([]byte, 24)
+	for i, v := range []uint32{0x3f800000, 0, 0, 0, 0x3f000000, 0x3f000000} { // beta 1, 0; mean 0; var 0.5
+		binary.LittleEndian.PutUint32(shard[4*i:], v)
+	}
+	m, err := convert.ReadTFJS([]byte(`{"modelTopology": `+model+`, "weightsManifest": `+manifest+`}`),
+		func(string) ([]byte, error) { return shard, nil })
+	require.NoError(t, err)
+	var sb strings.Builder
+	require.NoError(t, m.Summary(&sb))
+	assert.Contains(t, sb.String(), "(None, 7, 13, 2)")
+	// One 4x4 image of 2 channels, all 8: normalised to 8/sqrt(0.5+0.5) + beta = 9 and 8,
+	// clipped to 6 by ReLU6; the padding's zeros become beta (1 and 0): the maxima are 6, 6.
+	x := make([]float64, 32)
+	for i := range x {
+		x[i] = 8
+	}
+	got, err := m.Predict(x, keras.Verbose(0))
+	require.NoError(t, err)
+	assert.Equal(t, []float64{6, 6}, got)
 }

@@ -75,14 +75,16 @@ func Detect(path string, head []byte) (Format, error) {
 //     when group is the number of channels), MaxPool, AveragePool, GlobalAveragePool,
 //     GlobalMaxPool, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Clip(0, 6), Flatten,
 //     Reshape to a constant shape, Pad by zeros, Identity and Dropout (the identity), with
-//     Constant and Cast folded. Images are NCHW in ONNX and NHWC in gotfe: an imported model
-//     takes its images as [H, W, C]; a Gemm after a Flatten has its weight rows permuted to
-//     match. A graph that branches (a residual Add) is an error naming the node.
+//     Constant and Cast folded. A padding other than TensorFlow's "same" becomes a
+//     ZeroPadding2D layer before the window (for MaxPool, only over non-negative values, as
+//     after a ReLU). Images are NCHW in ONNX and NHWC in gotfe: an imported model takes its
+//     images as [H, W, C]; a Gemm after a Flatten has its weight rows permuted to match. A
+//     graph that branches (a residual Add) is an error naming the node.
 //   - gotfe's own format (keras.Load).
 //
 // The Keras classes read are Dense, Conv2D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D,
-// GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Reshape, Dropout, Activation, ReLU,
-// Softmax and BatchNormalization, with the arguments gotfe supports: an unsupported layer,
+// GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D, Flatten, Reshape, Dropout,
+// Activation, ReLU, Softmax and BatchNormalization, with the arguments gotfe supports: an unsupported layer,
 // argument or activation is an error naming the layer, the argument and its value.
 func Load(path string, format Format) (*keras.Sequential, error) {
 	m, err := load(path, format)

@@ -257,6 +257,27 @@ func (a *layerArgs) string(key, def string) (string, error) {
 	return x, nil
 }
 
+// padding2D reads ZeroPadding2D's padding: n, [h, w] or [[top, bottom], [left, right]].
+func (a *layerArgs) padding2D() ([2][2]int, error) {
+	v, ok := a.raw("padding")
+	if !ok {
+		return [2][2]int{{1, 1}, {1, 1}}, nil
+	}
+	var n int
+	if json.Unmarshal(v, &n) == nil {
+		return [2][2]int{{n, n}, {n, n}}, nil
+	}
+	var hw []int
+	if json.Unmarshal(v, &hw) == nil && len(hw) == 2 {
+		return [2][2]int{{hw[0], hw[0]}, {hw[1], hw[1]}}, nil
+	}
+	var full [][]int
+	if json.Unmarshal(v, &full) == nil && len(full) == 2 && len(full[0]) == 2 && len(full[1]) == 2 {
+		return [2][2]int{{full[0][0], full[0][1]}, {full[1][0], full[1][1]}}, nil
+	}
+	return [2][2]int{}, a.errorf("padding", v, "want an integer, a pair or a pair of pairs")
+}
+
 // want checks that an argument, when present, has one of the given values.
 func (a *layerArgs) want(key string, ok func(v json.RawMessage) bool, what string) error {
 	v, present := a.raw(key)
@@ -449,6 +470,15 @@ func parseKerasLayer(lc classConfig) (*kerasLayer, []int, error) {
 		} else {
 			kl.layer = layers.GlobalMaxPooling2D(opts...)
 		}
+	case "ZeroPadding2D":
+		if err := a.dataFormat(); err != nil {
+			return nil, nil, err
+		}
+		p, err := a.padding2D()
+		if err != nil {
+			return nil, nil, err
+		}
+		kl.layer = layers.ZeroPadding2D(p, opts...)
 	case "Flatten":
 		if err := a.dataFormat(); err != nil {
 			return nil, nil, err
