@@ -6,10 +6,11 @@
 // [Load] is the one entry point; [Detect] tells the format of a file from its content and
 // extension. [ReadTFJS] and [ReadONNX] convert from bytes (their fuzz targets' entry points).
 //
-// Readers of untrusted files: every length and count is checked against the bytes that remain
-// before anything is allocated, and a malformed file, an unsupported layer, op, argument or
-// activation, a missing or short weight shard, or a weight whose shape disagrees with the
-// configuration is an error naming the file's part at fault, never a panic.
+// Readers of untrusted files: the ONNX and TF.js readers check every length and count against
+// the bytes that remain before allocating (each has a fuzz target); HDF5 files are read with
+// github.com/scigolib/hdf5, whose panics on corrupt files become errors. A malformed file, an
+// unsupported layer, op, argument or activation, a missing or short weight shard, or a weight
+// whose shape disagrees with the configuration is an error naming the file's part at fault.
 //
 // Layout: gotfe computes on NHWC images (batch, height, width, channels), as Keras does. An
 // ONNX model's NCHW graph is converted to NHWC: the imported model takes images as
