@@ -8,7 +8,7 @@ import (
 
 // Activation names understood by Activation and the activation option of Dense, Conv2D and
 // DepthwiseConv2D.
-var activations = []string{"linear", "relu", "sigmoid", "tanh", "softmax"}
+var activations = []string{"linear", "relu", "relu6", "sigmoid", "tanh", "softmax"}
 
 // checkActivation returns the canonical name of an activation ("" means "linear").
 func checkActivation(name string) (string, error) {
@@ -25,10 +25,11 @@ func checkActivation(name string) (string, error) {
 
 // act is the forward and backward pass of one activation on one instance.
 type act struct {
-	b    backend.Backend
-	name string
-	out  backend.Tensor // the activation's output
-	mask backend.Tensor // ReLU's derivative mask
+	b     backend.Backend
+	name  string
+	out   backend.Tensor // the activation's output
+	mask  backend.Tensor // ReLU's derivative mask [x > 0]
+	mask6 backend.Tensor // ReLU6's second mask [relu(x) < 6]
 }
 
 func (a *act) forward(z backend.Tensor) (backend.Tensor, error) {
@@ -38,6 +39,8 @@ func (a *act) forward(z backend.Tensor) (backend.Tensor, error) {
 		a.out = z
 	case "relu":
 		a.out, a.mask, err = a.b.ReLU(z)
+	case "relu6":
+		a.out, err = a.relu6(z)
 	case "sigmoid":
 		a.out, err = a.b.Sigmoid(z)
 	case "tanh":
@@ -64,6 +67,12 @@ func (a *act) backward(dy backend.Tensor) (backend.Tensor, error) {
 		return dy, nil
 	case "relu":
 		return b.MulMask(dy, a.mask)
+	case "relu6": // dy where 0 < x < 6
+		d, err := b.MulMask(dy, a.mask)
+		if err != nil {
+			return nil, err
+		}
+		return b.MulMask(d, a.mask6)
 	case "sigmoid": // dy * s * (1 - s)
 		oneMinus, err := affine(b, a.out, -1, 1)
 		if err != nil {
@@ -106,6 +115,29 @@ func (a *act) backward(dy backend.Tensor) (backend.Tensor, error) {
 	return nil, fmt.Errorf("unknown activation %q", a.name)
 }
 
+// relu6 returns min(max(z, 0), 6) as 6 - relu(6 - relu(z)), keeping both ReLUs' masks: the
+// derivative is their product [z > 0]·[relu(z) < 6].
+func (a *act) relu6(z backend.Tensor) (backend.Tensor, error) {
+	r, mask, err := a.b.ReLU(z)
+	if err != nil {
+		return nil, err
+	}
+	t, err := affine(a.b, r, -1, 6)
+	if err != nil {
+		return nil, err
+	}
+	u, mask6, err := a.b.ReLU(t)
+	if err != nil {
+		return nil, err
+	}
+	out, err := affine(a.b, u, -1, 6)
+	if err != nil {
+		return nil, err
+	}
+	a.mask, a.mask6 = mask, mask6
+	return out, nil
+}
+
 // affine returns s*x + c.
 func affine(b backend.Backend, x backend.Tensor, s, c float64) (backend.Tensor, error) {
 	y, err := b.Scale(x, s)
@@ -121,8 +153,8 @@ type ActivationConfig struct {
 	Activation string `json:"activation"`
 }
 
-// ActivationLayer applies an activation function: "linear", "relu", "sigmoid", "tanh" or
-// "softmax" (over the last axis). It is also an [Option] setting the activation of Dense,
+// ActivationLayer applies an activation function: "linear", "relu", "relu6" (min(max(x, 0),
+// 6)), "sigmoid", "tanh" or "softmax" (over the last axis). It is also an [Option] setting the activation of Dense,
 // Conv2D and DepthwiseConv2D.
 type ActivationLayer struct {
 	base

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -62,10 +63,13 @@ func TestBackwardMatchesNumericalGradient(t *testing.T) {
 		{"global avg", GlobalAveragePooling2D(), []int{3, 4, 2}, 2, true},
 		{"global max", GlobalMaxPooling2D(), []int{3, 4, 2}, 2, true},
 		{"flatten", Flatten(), []int{2, 3, 2}, 2, true},
+		{"zero padding", ZeroPadding2D([2][2]int{{1, 0}, {2, 1}}), []int{2, 3, 2}, 2, true},
 		{"reshape", Reshape([]int{3, -1}), []int{6}, 2, true},
 		{"activation softmax", Activation("softmax"), []int{5}, 3, true},
 		{"activation sigmoid", Activation("sigmoid"), []int{2, 3}, 2, true},
 		{"relu layer", ReLU(), []int{7}, 3, true},
+		{"activation relu6", Activation("relu6"), []int{7}, 3, true},
+		{"dense relu6", Dense(3, Activation("relu6")), []int{4}, 2, true},
 		{"dropout training", Dropout(0.5), []int{10}, 4, true},
 		{"dropout inference", Dropout(0.5), []int{10}, 4, false},
 		{"batchnorm training", BatchNormalization(), []int{3}, 5, true},
@@ -366,4 +370,41 @@ func TestFromConfigRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, "units must be positive")
 	_, err = FromConfig("LSTM", []byte(`{}`))
 	assert.ErrorContains(t, err, "unknown layer class")
+}
+
+// ReLU6 clips to [0, 6] and passes the gradient only strictly inside.
+func TestReLU6Values(t *testing.T) {
+	b := plain.New()
+	x := []float64{-3, 0, 0.5, 5.9, 6, 7.5}
+	inst := buildWith(t, b, Activation("relu6"), []int{6})
+	y, err := inst.Forward(tensor(t, b, x, []int{1, 6}), false)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 0, 0.5, 5.9, 6, 6}, values(t, y))
+	dx, err := inst.Backward(tensor(t, b, []float64{1, 2, 3, 4, 5, 6}, []int{1, 6}), true)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 0, 3, 4, 0, 0}, values(t, dx))
+}
+
+// ZeroPadding2D surrounds each image with zeros and its configuration round-trips.
+func TestZeroPadding2D(t *testing.T) {
+	b := plain.New()
+	l := ZeroPadding2D([2][2]int{{0, 1}, {1, 0}}, Name("pad"))
+	out, err := l.OutputShape([]int{2, 2, 1})
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 3, 1}, out)
+	inst := buildWith(t, b, l, []int{2, 2, 1})
+	y, err := inst.Forward(tensor(t, b, []float64{1, 2, 3, 4}, []int{1, 2, 2, 1}), false)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 1, 2, 0, 3, 4, 0, 0, 0}, values(t, y))
+	dx, err := inst.Backward(tensor(t, b, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}, []int{1, 3, 3, 1}), true)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{2, 3, 5, 6}, values(t, dx))
+
+	raw, err := json.Marshal(l.Config())
+	require.NoError(t, err)
+	back, err := FromConfig("ZeroPadding2D", raw)
+	require.NoError(t, err)
+	assert.Equal(t, l.Config(), back.Config())
+	_, err = ZeroPadding2D([2][2]int{{-1, 0}, {0, 0}}).OutputShape([]int{2, 2, 1})
+	assert.ErrorContains(t, err, "must not be negative")
 }

@@ -58,6 +58,12 @@ func FromConfig(className string, config []byte) (Layer, error) {
 			return nil, err
 		}
 		l = newGlobal(className, []Option{Name(c.Name)})
+	case "ZeroPadding2D":
+		var c ZeroPadding2DConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		l = newZeroPadding2D(c)
 	case "Flatten":
 		var c ReshapeConfig
 		if err := dec(&c); err != nil {

@@ -1,5 +1,6 @@
-// Command gotfe holds the tools of a gotfe deployment (certificates, benchmarks): each subcommand registers
-// itself from an init function of its own file with [register].
+// Command gotfe holds the tools of a gotfe deployment (certificates, model import and private
+// predictions, benchmarks): each subcommand registers itself from an init function of its own
+// file with [register].
 //
 // Usage:
 //

@@ -375,12 +375,12 @@ func (p *Party) NotifyFailure(what string, err error) {
 	}
 }
 
-// Broadcast sends public bytes from party from to the other two, in one round: from passes
+// BroadcastBytes sends public bytes from party from to the other two, in one round: from passes
 // its data and gets it back; the others pass nil and get from's data. Data must be at most
 // 8 MiB.
-func (p *Party) Broadcast(data []byte, from secure.PartyID) ([]byte, error) {
+func (p *Party) BroadcastBytes(data []byte, from secure.PartyID) ([]byte, error) {
 	if err := secure.CheckParty(from); err != nil {
-		return nil, fmt.Errorf("aby3: broadcast: %w", err)
+		return nil, fmt.Errorf("aby3: BroadcastBytes: %w", err)
 	}
 	p.round()
 	if p.id == from {

@@ -127,20 +127,3 @@ func TestAgree(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), "P1 failed: cannot read its file")
 	assert.Contains(t, errs[2].Error(), "P1 failed: cannot read its file")
 }
-
-// Broadcast hands the owner's bytes to the other two.
-func TestBroadcast(t *testing.T) {
-	var got [3][]byte
-	run3(t, 6, func(p *aby3.Party) error {
-		var data []byte
-		if p.ID() == 2 {
-			data = []byte(`{"layers": 3}`)
-		}
-		b, err := p.Broadcast(data, 2)
-		got[p.ID()] = b
-		return err
-	})
-	for i := range got {
-		assert.Equal(t, `{"layers": 3}`, string(got[i]), "party %d", i)
-	}
-}

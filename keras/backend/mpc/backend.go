@@ -592,3 +592,30 @@ func tensorShape(t backend.Tensor) []int {
 	}
 	return nil
 }
+
+// BroadcastBytes makes public bytes that party from holds known to every party (one round):
+// from returns data, the others what they receive from it (see aby3.Party.BroadcastBytes).
+// A model's architecture travels so from the party holding the model file to the others.
+func (b *Backend) BroadcastBytes(data []byte, from int) ([]byte, error) {
+	b.p.Begin("BroadcastBytes", nil)
+	return b.p.BroadcastBytes(data, secure.PartyID(from))
+}
+
+var _ backend.Padder = (*Backend)(nil)
+
+// Pad2D pads the images of x [N, H, W, C] with zeros, or crops them (negative pads): local
+// and exact, zeros being a valid sharing of zero.
+func (b *Backend) Pad2D(x backend.Tensor, pads [4]int) (backend.Tensor, error) {
+	b.p.Begin("Pad2D", tensorShape(x))
+	s, err := b.get("Pad2D", x)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
+		data, shape, err := backend.PadImages(t.Data, t.Shape, pads)
+		if err != nil {
+			return nil, err
+		}
+		return &ring.Tensor{Shape: shape, Data: data}, nil
+	}))
+}

@@ -227,6 +227,8 @@ func TestLayersAgree(t *testing.T) {
 		// Reshapes are exact: only the encodings.
 		layerCase{name: "flatten", layer: layers.Flatten(), in: []int{2, 3, 2}, batch: 2, tol: layerTol{y: u, dx: u}},
 		layerCase{name: "reshape", layer: layers.Reshape([]int{3, -1}), in: []int{6}, batch: 2, tol: layerTol{y: u, dx: u}},
+		layerCase{name: "zero padding", layer: layers.ZeroPadding2D([2][2]int{{1, 2}, {0, 1}}), in: []int{3, 2, 2}, batch: 2,
+			tol: layerTol{y: u, dx: u}},
 
 		// Activation layers over inputs wide enough to reach the saturated ends.
 		layerCase{name: "activation linear", layer: layers.Activation("linear"), in: []int{2, 5}, batch: 3,
@@ -242,6 +244,9 @@ func TestLayersAgree(t *testing.T) {
 			scale: 4, tol: layerTol{y: softmaxErr, dx: 7*softmaxErr + lin(5)}},
 		layerCase{name: "relu layer", layer: layers.ReLU(), in: []int{7}, batch: 3, scale: 4,
 			tol: layerTol{y: u, dx: u}},
+		// ReLU6 over [-10, 10): both comparisons exact, 6 - (6 - x) exact on the encodings.
+		layerCase{name: "activation relu6", layer: layers.Activation("relu6"), in: []int{2, 5}, batch: 3,
+			scale: 10, tol: layerTol{y: u, dx: u}},
 
 		// Dropout in training: the mask of the second step (the public seed and step counter
 		// decide it on both engines), 0 or 4/3 encoded to ulp/2, times x: three ulp.

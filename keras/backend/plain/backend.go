@@ -462,3 +462,18 @@ func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
 	}
 	return &Tensor{shape: []int{}, data: []float64{s}}, nil
 }
+
+var _ backend.Padder = (*Backend)(nil)
+
+// Pad2D pads the images of x [N, H, W, C] with zeros, or crops them (negative pads).
+func (b *Backend) Pad2D(x backend.Tensor, pads [4]int) (backend.Tensor, error) {
+	t, err := get("Pad2D", x)
+	if err != nil {
+		return nil, err
+	}
+	data, shape, err := backend.PadImages(t.data, t.shape, pads)
+	if err != nil {
+		return nil, fmt.Errorf("plain: %w", err)
+	}
+	return &Tensor{shape: shape, data: data}, nil
+}
