@@ -11,7 +11,7 @@ import (
 
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/keras/backend/mpc"
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 

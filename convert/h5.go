@@ -13,7 +13,7 @@ import (
 	"github.com/scigolib/hdf5"
 
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // maxZipEntry bounds the uncompressed size of an entry of a .keras archive (4 GiB).

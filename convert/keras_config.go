@@ -10,7 +10,7 @@ import (
 	"sort"
 
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/layers"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/keras/backend/mpc"
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/launch"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"

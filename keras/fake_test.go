@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gotfe/gotfe/keras/backend"
-	"github.com/gotfe/gotfe/keras/backend/plain"
+	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/backend/plain"
 )
 
 // fakeParty is a test stand-in for one party of a three-party backend: it computes in the

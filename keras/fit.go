@@ -9,7 +9,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // dataset is what a program knows of some samples: their count (public) and, for the owner,

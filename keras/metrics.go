@@ -3,7 +3,7 @@ package keras
 import (
 	"fmt"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/losses"
 )
 

@@ -1,9 +1,9 @@
 package keras
 
-import "github.com/gotfe/gotfe/keras/backend"
+import "github.com/gotfe/gotfe/backend"
 
 // Runner runs a program on the parties of a computation. The plain runner
-// ([github.com/gotfe/gotfe/keras/backend/plain.Runner]) calls fn once; a local secure runner
+// ([github.com/gotfe/gotfe/backend/plain.Runner]) calls fn once; a local secure runner
 // calls it concurrently on three goroutines, each with its own party's backend; a distributed
 // runner calls it once with the backend of the party its process runs. Run returns the first
 // error a call returned.

@@ -13,7 +13,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // bytesPerParam is the size of a weight in the plain engine (float64).

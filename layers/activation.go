@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Activation names understood by Activation and the activation option of Dense, Conv2D and

@@ -3,7 +3,7 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Conv2DConfig is the configuration of a [Conv2DLayer].

@@ -1,5 +1,5 @@
 // Package layers holds the Keras layers of gotfe, written once against the tensor interface of
-// [github.com/gotfe/gotfe/keras/backend] so that they run unchanged on the plain float64 engine
+// [github.com/gotfe/gotfe/backend] so that they run unchanged on the plain float64 engine
 // and on the secure engine.
 //
 // # Specs and instances

@@ -3,7 +3,7 @@ package layers
 import (
 	"slices"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // fusedCore is what a layer with a fused activation (Dense, Conv2D, DepthwiseConv2D) computes

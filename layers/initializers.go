@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Initializer makes the initial value of a weight from a public seed, so that every party of a

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Layer is a layer spec: a configuration from which a model builds one [Instance] per backend.

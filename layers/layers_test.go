@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras/backend"
-	"github.com/gotfe/gotfe/keras/backend/plain"
+	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/backend/plain"
 )
 
 func randVals(r *rand.Rand, n int) []float64 {

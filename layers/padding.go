@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // ZeroPadding2DConfig is the configuration of a [ZeroPadding2DLayer]: ((top, bottom), (left,

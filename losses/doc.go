@@ -1,5 +1,5 @@
 // Package losses holds the Keras losses of gotfe, written against the tensor interface of
-// [github.com/gotfe/gotfe/keras/backend] so that they run on the plain and the secure engine.
+// [github.com/gotfe/gotfe/backend] so that they run on the plain and the secure engine.
 //
 // Every loss is reduced as Keras's default "sum_over_batch_size": the per-sample losses are
 // averaged over the batch (and, for losses defined per element, over the elements of a

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Epsilon is the clipping margin of probabilities before a logarithm, Keras's default.

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras/backend"
-	"github.com/gotfe/gotfe/keras/backend/plain"
+	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/backend/plain"
 )
 
 func tensor(t *testing.T, b *plain.Backend, v []float64, shape ...int) backend.Tensor {

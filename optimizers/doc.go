@@ -1,6 +1,6 @@
 // Package optimizers holds the Keras optimizers of gotfe: SGD (with momentum and Nesterov
 // momentum) and Adam (with the AMSGrad variant), written against the tensor interface of
-// [github.com/gotfe/gotfe/keras/backend].
+// [github.com/gotfe/gotfe/backend].
 //
 // An [Optimizer] is a spec (its hyperparameters). A model builds one [Updater] per backend it
 // trains on, with [Optimizer.Build]; the updater holds the slots (momenta, moment estimates)

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gotfe/gotfe/keras/backend"
+	"github.com/gotfe/gotfe/backend"
 )
 
 // Optimizer is an optimizer spec: hyperparameters from which a model builds one Updater per

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras/backend"
-	"github.com/gotfe/gotfe/keras/backend/plain"
+	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/backend/plain"
 )
 
 // joining is the plain engine with Concat and Split, so that updaters take the path of the

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/keras/backend/mpc"
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/models"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
