@@ -95,3 +95,17 @@ func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
 	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Radix: 16, Staged: true}
 	return wrap(b.p.InvSqrtWith(s, cfg))
 }
+
+// InvSqrtShifted approximates 2^shift/sqrt(x) for x clamped to [2^-f, max], with max up to
+// 2^(f+14) and shift in [0, 14]: as [Backend.InvSqrt] (relative error below 1e-3 against the
+// encoded input), with the result's last place at 2^-(f+shift) of 1/sqrt(x), so that it
+// keeps its significant bits where x is large. The optimizers use it for Adam's second
+// moments, whose range exceeds what 2^-f resolves at both ends.
+func (b *Backend) InvSqrtShifted(x backend.Tensor, max float64, shift int) (backend.Tensor, error) {
+	s, err := b.get("InvSqrtShifted", x)
+	if err != nil {
+		return nil, err
+	}
+	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Max: max, Radix: 16, Staged: true, Shift: shift}
+	return wrap(b.p.InvSqrtWith(s, cfg))
+}
