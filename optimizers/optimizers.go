@@ -516,9 +516,9 @@ type wideInvSqrter interface {
 // m̂_t = m̂_{t-1} + b1·(g - m̂_{t-1}) with b1 = (1-β1)/(1-β1^t) (1 at the first step: m̂ is a
 // weighted mean of the gradients), and likewise v̂ with β2 and g².
 type adamCoefs struct {
-	b1, b2         float64
-	amsDecay       float64 // (1-β2^(t-1))/(1-β2^t): v̂max of step t-1 in the units of step t
-	eps2           float64 // ε²/(1-β2^t): Keras's ε is added to sqrt(v) before bias correction
+	b1, b2   float64
+	amsDecay float64 // (1-β2^(t-1))/(1-β2^t): v̂max of step t-1 in the units of step t
+	eps2     float64 // ε²/(1-β2^t): Keras's ε is added to sqrt(v) before bias correction
 }
 
 func newAdamCoefs(c AdamConfig, step int) adamCoefs {
