@@ -8,12 +8,22 @@ import (
 )
 
 // Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
+// The approximation overshoots [0, 1] by up to about 2e-3 near saturation, so its result is
+// clamped to [0, 1] with exact comparisons (on 32-bit lanes, the approximation being within
+// [-1, 2]): a probability, which a logarithm can take. The result carries the bounds [0, 1].
 func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
 	s, err := b.get("Sigmoid", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Sigmoid(s))
+	y, err := b.p.Sigmoid(s)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = b.p.ClipWithin(y, 0, 1, softmaxBounds[0], softmaxBounds[1]); err != nil {
+		return nil, err
+	}
+	return &Tensor{s: y, bounds: &[2]float64{0, 1}}, nil
 }
 
 // Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
@@ -69,11 +79,18 @@ func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Log(s))
 }
 
-// Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only).
+// Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only). On a
+// clipped tensor with positive bounds (the losses' probabilities, clipped to [2^-16, 1]) the
+// range is the clip's: x is not clamped further, and the comparisons run on narrower values.
 func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 	s, err := b.get("Reciprocal", x)
 	if err != nil {
 		return nil, err
+	}
+	if bd := x.(*Tensor).bounds; bd != nil && bd[0] > 0 && bd[1] <= 0x1p12 {
+		lo := math.Max(bd[0], math.Ldexp(1, -b.p.Encoding().FracBits))
+		hi := math.Max(bd[1], 2*lo)
+		return wrap(b.p.ReciprocalWith(s, approx.NewtonConfig{Min: lo, Max: hi, InputMin: bd[0], InputMax: bd[1]}))
 	}
 	return wrap(b.p.Reciprocal(s))
 }
