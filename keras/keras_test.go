@@ -602,3 +602,21 @@ func TestProgressBarLive(t *testing.T) {
 	assert.Equal(t, " 12us/step", formatPerStep(12e-6))
 	assert.Equal(t, "loss: 0.5000 - accuracy: 0.9000 - val_loss: 0.6000", Logs{"val_loss": 0.6, "accuracy": 0.9, "loss": 0.5}.String())
 }
+
+// A one-unit sigmoid head is thresholded at 0.5, as Keras users do, rather than given the
+// argmax of one column (always 0).
+func TestPredictClassesThresholdsOneUnit(t *testing.T) {
+	m, err := NewSequential(layers.Input(1), layers.Dense(1, layers.Activation("sigmoid")))
+	require.NoError(t, err)
+	require.NoError(t, m.SetWeights([][]float64{{1}, {0}}))
+	cls, err := m.PredictClasses([]float64{-2, -0.1, 0.1, 3, 0}, Verbose(0))
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 0, 1, 1, 0}, cls, "1 above 0.5 only")
+	// Two units keep the argmax.
+	m2, err := NewSequential(layers.Input(1), layers.Dense(2, layers.Activation("softmax")))
+	require.NoError(t, err)
+	require.NoError(t, m2.SetWeights([][]float64{{1, -1}, {0, 0}}))
+	cls, err = m2.PredictClasses([]float64{-2, 3}, Verbose(0))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 0}, cls)
+}
