@@ -63,9 +63,8 @@ func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
 	return wrap(b.p.Exp(s))
 }
 
-// Log approximates ln x for x clamped to [2^-16, 2^16] (absolute error below 2e-4); the
-// losses' clip at 1e-7 therefore acts as a clip at 2^-16. On a clipped tensor (the losses'
-// probabilities) Log uses the clip's bounds: comparisons on narrower values, and none for
+// Log approximates ln x for x clamped to [2^-16, 2^16] (absolute error below 2e-4), the
+// losses' clip at 2^-16 being its lower end. On a clipped tensor (the losses' probabilities) Log uses the clip's bounds: comparisons on narrower values, and none for
 // the powers of 4 above the upper bound (for probabilities: 17 rounds instead of 18, and about
 // half the bytes).
 func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
