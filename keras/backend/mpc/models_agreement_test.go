@@ -180,8 +180,13 @@ func TestInvSqrtSmallInputs(t *testing.T) {
 // AMSGrad follows the plain one. Tolerance: Adam's step lr·m̂/sqrt(v̂) is invariant to the
 // gradients' scale, so their errors count relatively: the secure gradients err by the
 // softmax's 2e-3 per probability against probabilities' errors p - y of order 0.5 (a few
-// 1e-3 relative), and the optimizer's fixed-point arithmetic by under 2% of a step for
-// gradients above 1.5e-4 (TestAdamDefaultsAgree): 2% of lr per step, over the twelve steps.
+// 1e-3 relative), and the optimizer's fixed-point arithmetic by under 1% of a step for
+// gradients well above 1.5e-4 (see TestAdamDefaultsAgree): 1% of lr per step, over the
+// twelve steps (measured: 2.4e-4 at most over 20 runs).
+// The model is a softmax regression (Dense(3, softmax)): with a hidden ReLU layer, a unit
+// whose pre-activation lies within the engines' difference of 0 may switch on one engine
+// only, which turns a weight's Adam steps around in that batch (2.8e-3 to 4.8e-3 in one run
+// of four), a discrete event no smooth bound covers.
 func TestAMSGradMaximumMatters(t *testing.T) {
 	const epochs = 3
 	x, y := mlpData()
@@ -191,8 +196,7 @@ func TestAMSGradMaximumMatters(t *testing.T) {
 		x[i] *= 8
 	}
 	fit := func(opt optimizers.Optimizer, secure bool) [][]float64 {
-		m, err := keras.NewSequential(layers.Input(mlpIn), layers.Dense(8, layers.Activation("relu")),
-			layers.Dense(mlpClasses, layers.Activation("softmax")))
+		m, err := keras.NewSequential(layers.Input(mlpIn), layers.Dense(mlpClasses, layers.Activation("softmax")))
 		require.NoError(t, err)
 		require.NoError(t, m.Compile(opt, losses.CategoricalCrossentropy()))
 		if secure {
@@ -210,14 +214,19 @@ func TestAMSGradMaximumMatters(t *testing.T) {
 	}
 	const lr = 0.01
 	ams := optimizers.Adam(lr, optimizers.Beta2(0.5), optimizers.AMSGrad(true))
-	tol := 0.02 * lr * epochs * mlpSamples / mlpBatch
+	tol := 0.01 * lr * epochs * mlpSamples / mlpBatch
 	plainAdam := fit(optimizers.Adam(lr, optimizers.Beta2(0.5)), false)
 	plainAMS := fit(ams, false)
-	secureAMS := fit(ams, true)
-	apart, worst := 0.0, 0.0
+	apart := 0.0
 	for i := range plainAMS {
 		for j, w := range plainAMS[i] {
 			apart = math.Max(apart, math.Abs(w-plainAdam[i][j]))
+		}
+	}
+	secureAMS := fit(ams, true)
+	worst := 0.0
+	for i := range plainAMS {
+		for j, w := range plainAMS[i] {
 			worst = math.Max(worst, math.Abs(w-secureAMS[i][j]))
 			require.InDelta(t, w, secureAMS[i][j], tol, "weight %d[%d]", i, j)
 		}
