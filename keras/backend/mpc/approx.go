@@ -97,9 +97,9 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // InvSqrt approximates 1/sqrt(x) for x clamped to [2^-f, 2^12] (f the fractional bits):
 // relative error below 1e-3 against the encoded input. The range reaches down to the last
 // place rather than to [github.com/gotfe/gotfe/secure/aby3.Party.InvSqrt]'s default 2^-8, because its users add a small
-// constant before the root: batch normalisation's variance + ε (1e-3 by default) and Adam's
-// v + ε² (ε ≥ 2^(-f/2)) fall below 2^-8 whenever the variance or v is small, where a clamp at
-// 2^-8 would cap the result at 16 instead of up to 2^(f/2). Its users apply it to every
+// constant before the root: batch normalisation's variance + ε (1e-3 by default) falls below
+// 2^-8 whenever the variance is small, where a clamp at 2^-8 would cap the result at 16
+// instead of up to 2^(f/2) (Adam uses [Backend.InvSqrtShifted]). Its users apply it to every
 // weight or every feature, so it trades rounds for bytes: powers of 16 instead of 4, compared
 // on 32-bit lanes after a first batch of comparisons that clamps ([approx.NewtonConfig] Radix
 // 16, Staged): 32 rounds and about 40% fewer bytes than with the defaults.
