@@ -44,9 +44,9 @@ func TestOptimizersAgree(t *testing.T) {
 		// Nesterov steps by m·v - lr·g: v's error times m plus one more rounded scaling on top
 		// of -lr·g's, 4.1, 5.9 and 7.5 ulp, 18 ulp with w's encoding.
 		{"sgd nesterov", optimizers.SGD(0.1, optimizers.Momentum(0.9), optimizers.Nesterov(true)), 19 * ulp},
-		// Adam and AMSGrad with ε = 2^-8, the smallest the optimizers package recommends for
-		// f = 16 (ε ≥ 2^(-f/2), so that ε² is one unit in the last place), and with a larger ε
-		// = 2^-5; their tolerances come from adamBounds.
+		// Adam and AMSGrad with ε = 2^-8 (ε² one unit in the last place) and with a larger ε
+		// = 2^-5 (Keras's default 1e-7: TestAdamDefaultsAgree); their tolerances come from
+		// adamBounds.
 		{"adam eps 2^-8", optimizers.Adam(0.01, optimizers.Epsilon(0x1p-8)), 0},
 		{"amsgrad eps 2^-8", optimizers.Adam(0.01, optimizers.Epsilon(0x1p-8), optimizers.AMSGrad(true)), 0},
 		{"adam eps 2^-5", optimizers.Adam(0.05, optimizers.Epsilon(0x1p-5), optimizers.Beta1(0.8), optimizers.Beta2(0.99)), 0},
