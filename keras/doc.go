@@ -78,17 +78,19 @@
 // The secure engine computes in fixed point with f fractional bits (16 by default) in the ring
 // of 64-bit integers: values are multiples of 2^-f and a product is exact while its magnitude
 // stays below 2^(62-2f) (2^30 at f = 16). Training multiplies inputs by weights and gradients,
-// and Adam squares gradients scaled by 2^6, so the data a model is fed must stay well inside
-// that range: features and targets of magnitude at most 2^(22-f), 64 at f = 16 (the engine's
-// [backend.InputLimiter]). The owner's data are checked before any is shared, and a value
-// beyond the limit is an error that says which sample and feature and asks to scale the
-// features. Weights, activations and gradients should stay below about 2^(22-f) too (they do
-// for networks trained on scaled data); an activation or gradient far beyond it wraps around
-// the ring. Features of a few hundred are the typical case: with them, first-layer gradients
-// reach hundreds, Adam's scaled square of one exceeds 2^30 and wraps, and a weight jumps to
-// millions, so training stalls where plaintext learns. A larger precision (f = 20) makes
-// every value 16 times finer and the range 256 times smaller (inputs up to 4); a smaller one
-// (f = 12) the opposite (inputs up to 1024) at the cost of resolution (2^-12 = 2.4e-4).
+// and Adam keeps the squares of gradients scaled by 2^10 below 2^28, so the data a model is fed
+// must stay well inside that range: features and targets of magnitude at most 2^(20-f), 16 at
+// f = 16 (the engine's [backend.InputLimiter]). The owner's data are checked before any is
+// shared, and a value beyond the limit is an error that says which sample and feature and asks
+// to scale the features. Weights, activations and gradients should stay below 16 too (they do
+// for networks trained on scaled data); an activation beyond 2^15 or a gradient far beyond 16
+// wraps around the ring or saturates Adam. Features of a few hundred are the typical case:
+// with them, first-layer gradients reach hundreds, the square in Adam's second moment exceeds
+// the ring's exact range and wraps, and a weight jumps to millions (measured: -5.5e6 after a
+// few steps on features around 700), so training stalls where plaintext learns. A larger
+// precision (f = 20) makes every value 16 times finer and the range 16 times smaller (inputs
+// up to 1); a smaller one (f = 12) the opposite (inputs up to 256) at the cost of resolution
+// (2^-12 = 2.4e-4).
 //
 // # Files
 //

@@ -169,12 +169,16 @@ func ExampleEarlyStopping() {
 	// stopped early: true
 }
 
-// Training the MLP of the MNIST benchmark on the plain engine (about 2 s an epoch on two
-// cores; 97% test accuracy after 10 epochs). A secure runner would be set with SetRunner
+// Training the MLP of the MNIST benchmark on the plain engine, here on the first 2000
+// training images for three epochs (the whole set takes about 2 s an epoch on two cores and
+// reaches 97% test accuracy after 10 epochs). A secure runner would be set with SetRunner
 // before Fit; nothing else changes.
 func Example_mnist() {
 	d, err := datasets.LoadMNIST("")
 	if err != nil {
+		log.Fatal(err)
+	}
+	if d, err = d.Subset(2000, 1000); err != nil {
 		log.Fatal(err)
 	}
 	y, _ := datasets.OneHot(d.TrainY, datasets.NumClasses)
@@ -191,12 +195,14 @@ func Example_mnist() {
 	if err := model.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := model.Fit(d.TrainX, y, keras.Epochs(10), keras.BatchSize(128), keras.ValidationData(d.TestX, yTest), keras.Verbose(2)); err != nil {
+	if _, err := model.Fit(d.TrainX, y, keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0)); err != nil {
 		log.Fatal(err)
 	}
 	logs, err := model.Evaluate(d.TestX, yTest, keras.Verbose(0))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("test accuracy: %.4f\n", logs["accuracy"])
+	fmt.Printf("test accuracy: %.2f\n", logs["accuracy"])
+	// Output:
+	// test accuracy: 0.85
 }

@@ -655,11 +655,17 @@ func (m *Sequential) Predict(x []float64, opts ...Option) ([]float64, error) {
 
 // PredictClasses returns, for each sample of x, the index of the largest output along the last
 // axis (Keras's argmax of predict), revealed to the data owner only; in a process that does not
-// run the owner it returns nil. Options as Predict.
+// run the owner it returns nil. A last axis of one unit (a sigmoid's probability) is
+// thresholded instead, as Keras users do: 1 where the output is above 0.5, else 0. Options as
+// Predict.
 func (m *Sequential) PredictClasses(x []float64, opts ...Option) ([]int, error) {
 	var out []int
 	var rows int
 	err := m.predict("PredictClasses", x, opts, func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error) {
+		pred, err := withThreshold(b, pred)
+		if err != nil {
+			return nil, err
+		}
 		v, err := b.ArgMax(pred, to)
 		if err != nil || v == nil {
 			return nil, err
@@ -677,6 +683,39 @@ func (m *Sequential) PredictClasses(x []float64, opts ...Option) ([]int, error) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// withThreshold returns pred unchanged unless its last axis has one unit p, and then the pairs
+// [0.5, p], whose argmax is 1 exactly where p > 0.5.
+func withThreshold(b backend.Backend, pred backend.Tensor) (backend.Tensor, error) {
+	s := pred.Shape()
+	if len(s) == 0 || s[len(s)-1] != 1 {
+		return pred, nil
+	}
+	n, err := backend.NumElements(s)
+	if err != nil {
+		return nil, err
+	}
+	col, err := b.Reshape(pred, []int{n, 1})
+	if err != nil {
+		return nil, err
+	}
+	sel, err := b.Const([]float64{0, 1}, []int{1, 2})
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := b.MatMul(col, sel, false, false) // [0, p]
+	if err != nil {
+		return nil, err
+	}
+	half, err := b.Const([]float64{0.5, 0}, []int{2})
+	if err != nil {
+		return nil, err
+	}
+	if pairs, err = b.AddBias(pairs, half); err != nil {
+		return nil, err
+	}
+	return b.Reshape(pairs, append(slices.Clone(s[:len(s)-1]), 2))
 }
 
 // predict runs the model over x and hands each batch's output to open, which reveals it and

@@ -430,6 +430,36 @@ func TestCallbacks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mw, lw)
 
+	// Best only over several epochs: the loss falls, so in "max" mode only the first epoch
+	// improves and the file keeps its weights, not the last epoch's; in "min" mode every epoch
+	// improves and the file holds the last.
+	grab = CallbackFuncs{EpochEnd: func(m *Sequential, epoch int, logs Logs) error {
+		if epoch == 0 {
+			var err error
+			first, err = m.GetWeights()
+			return err
+		}
+		return nil
+	}}
+	maxBest := ModelCheckpoint(filepath.Join(dir, "max.gotfe"), SaveBestOnly(true), Monitor("loss"), Mode("max"))
+	minBest := ModelCheckpoint(filepath.Join(dir, "min.gotfe"), SaveBestOnly(true), Monitor("loss"), Mode("min"))
+	h, err = m.Fit(x, y, Epochs(3), BatchSize(50), Verbose(0), Callbacks(grab, maxBest, minBest))
+	require.NoError(t, err)
+	require.Less(t, h.History["loss"][2], h.History["loss"][0])
+	last, err := m.GetWeights()
+	require.NoError(t, err)
+	require.NotEqual(t, first, last)
+	for _, c := range []struct {
+		file string
+		want [][]float64
+	}{{"max.gotfe", first}, {"min.gotfe", last}} {
+		loaded, err := Load(filepath.Join(dir, c.file))
+		require.NoError(t, err)
+		lw, err := loaded.GetWeights()
+		require.NoError(t, err)
+		assert.Equal(t, c.want, lw, c.file)
+	}
+
 	// A monitor that is not logged is an error naming what is.
 	_, err = m.Fit(x, y, Verbose(0), Callbacks(EarlyStopping()))
 	assert.ErrorContains(t, err, `EarlyStopping: "val_loss" is not logged (logged: loss, accuracy)`)
@@ -601,4 +631,22 @@ func TestProgressBarLive(t *testing.T) {
 	assert.Equal(t, "2:05", formatETA(125))
 	assert.Equal(t, " 12us/step", formatPerStep(12e-6))
 	assert.Equal(t, "loss: 0.5000 - accuracy: 0.9000 - val_loss: 0.6000", Logs{"val_loss": 0.6, "accuracy": 0.9, "loss": 0.5}.String())
+}
+
+// A one-unit sigmoid head is thresholded at 0.5, as Keras users do, rather than given the
+// argmax of one column (always 0).
+func TestPredictClassesThresholdsOneUnit(t *testing.T) {
+	m, err := NewSequential(layers.Input(1), layers.Dense(1, layers.Activation("sigmoid")))
+	require.NoError(t, err)
+	require.NoError(t, m.SetWeights([][]float64{{1}, {0}}))
+	cls, err := m.PredictClasses([]float64{-2, -0.1, 0.1, 3, 0}, Verbose(0))
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 0, 1, 1, 0}, cls, "1 above 0.5 only")
+	// Two units keep the argmax.
+	m2, err := NewSequential(layers.Input(1), layers.Dense(2, layers.Activation("softmax")))
+	require.NoError(t, err)
+	require.NoError(t, m2.SetWeights([][]float64{{1, -1}, {0, 0}}))
+	cls, err = m2.PredictClasses([]float64{-2, 3}, Verbose(0))
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 0}, cls)
 }

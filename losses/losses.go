@@ -8,8 +8,11 @@ import (
 	"github.com/gotfe/gotfe/backend"
 )
 
-// Epsilon is the clipping margin of probabilities before a logarithm, Keras's default.
-const Epsilon = 1e-7
+// Epsilon is the clipping margin of probabilities before a logarithm and a division: 2^-16,
+// the last place of the secure engine's 16-bit fixed point (Keras's 1e-7 is not
+// representable there). Both engines clip with it, so that they agree at saturation (see the
+// package documentation).
+const Epsilon = 0x1p-16
 
 // Loss is a training objective.
 type Loss interface {
@@ -271,6 +274,11 @@ func (l *loss) forward(b backend.Backend, yPred, yTrue backend.Tensor) (backend.
 		if err != nil {
 			return nil, err
 		}
+		if !l.cfg.FromLogits {
+			if p, _, err = normalizeRows(b, p); err != nil {
+				return nil, err
+			}
+		}
 		if p, err = b.Clip(p, Epsilon, 1-Epsilon); err != nil {
 			return nil, err
 		}
@@ -319,11 +327,11 @@ func (l *loss) backward(b backend.Backend, yPred, yTrue backend.Tensor) (backend
 	if l.cfg.FromLogits { // gradient with respect to the logits: (p - y)/n
 		return l.pMinusY(b, yPred, yTrue, n, true)
 	}
-	p, err := b.Clip(yPred, Epsilon, 1-Epsilon)
-	if err != nil {
-		return nil, err
-	}
-	if l.k == bce { // (p - y) / (p (1 - p)) / n
+	if l.k == bce { // (p - y) / (p (1 - p)) / n = (p - y) (1/p + 1/(1 - p)) / n
+		p, err := b.Clip(yPred, Epsilon, 1-Epsilon)
+		if err != nil {
+			return nil, err
+		}
 		d, err := b.Sub(p, yTrue)
 		if err != nil {
 			return nil, err
@@ -332,26 +340,74 @@ func (l *loss) backward(b backend.Backend, yPred, yTrue backend.Tensor) (backend
 		if err != nil {
 			return nil, err
 		}
-		if q, err = b.Mul(p, q); err != nil {
+		// Two reciprocals of clipped values rather than one of the product p(1 - p), which
+		// near saturation is a few units in the last place of a fixed-point engine.
+		rp, err := b.Reciprocal(p)
+		if err != nil {
 			return nil, err
 		}
-		if q, err = b.Reciprocal(q); err != nil {
+		rq, err := b.Reciprocal(q)
+		if err != nil {
 			return nil, err
 		}
-		if d, err = b.Mul(d, q); err != nil {
+		if rp, err = b.Add(rp, rq); err != nil {
+			return nil, err
+		}
+		if d, err = b.Mul(d, rp); err != nil {
 			return nil, err
 		}
 		return b.Scale(d, 1/n)
 	}
-	// Categorical: -y / p / n.
-	r, err := b.Reciprocal(p)
+	// Categorical, with q = clip(p/s) and s the row sum of p: the gradient of
+	// -sum(y log q) is (sum(y) - y/q)/s, the clip passing the gradient through.
+	q, rs, err := normalizeRows(b, yPred)
+	if err != nil {
+		return nil, err
+	}
+	if q, err = b.Clip(q, Epsilon, 1-Epsilon); err != nil {
+		return nil, err
+	}
+	r, err := b.Reciprocal(q)
 	if err != nil {
 		return nil, err
 	}
 	if r, err = b.Mul(yTrue, r); err != nil {
 		return nil, err
 	}
-	return b.Scale(r, -1/n)
+	sy, err := b.Sum(yTrue, -1, true)
+	if err != nil {
+		return nil, err
+	}
+	if sy, err = b.BroadcastTo(sy, r.Shape()); err != nil {
+		return nil, err
+	}
+	if r, err = b.Sub(sy, r); err != nil {
+		return nil, err
+	}
+	if r, err = b.Mul(r, rs); err != nil {
+		return nil, err
+	}
+	return b.Scale(r, 1/n)
+}
+
+// normalizeRows returns p divided by its sums along the last axis, as Keras and TF.js do
+// before a categorical cross-entropy of probabilities, and the reciprocals of the sums
+// broadcast to p's shape.
+func normalizeRows(b backend.Backend, p backend.Tensor) (q, rs backend.Tensor, err error) {
+	s, err := b.Sum(p, -1, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = b.Reciprocal(s); err != nil {
+		return nil, nil, err
+	}
+	if rs, err = b.BroadcastTo(s, p.Shape()); err != nil {
+		return nil, nil, err
+	}
+	if q, err = b.Mul(p, rs); err != nil {
+		return nil, nil, err
+	}
+	return q, rs, nil
 }
 
 // pMinusY returns (p - y)/n, with p the probabilities of yPred (applying the loss's own

@@ -49,7 +49,22 @@ func TestHandComputedValues(t *testing.T) {
 			name: "categorical", loss: CategoricalCrossentropy(),
 			pred: []float64{0.7, 0.2, 0.1, 0.1, 0.8, 0.1}, y: []float64{1, 0, 0, 0, 0, 1}, shape: []int{2, 3},
 			wantLoss: -(ln(0.7) + ln(0.1)) / 2,
-			wantGrad: []float64{-1 / 0.7 / 2, 0, 0, 0, 0, -1 / 0.1 / 2},
+			// Through the division by the row sum s = 1: (sum(y) - y/p)/s/n.
+			wantGrad: []float64{(1 - 1/0.7) / 2, 0.5, 0.5, 0.5, 0.5, (1 - 1/0.1) / 2},
+		},
+		{
+			// Predictions that do not sum to 1 are divided by their sum first (Keras, TF.js):
+			// -ln(0.2/0.8) = ln 4, not -ln 0.2.
+			name: "categorical unnormalized", loss: CategoricalCrossentropy(),
+			pred: []float64{0.2, 0.2, 0.4}, y: []float64{1, 0, 0}, shape: []int{1, 3},
+			wantLoss: ln(4),
+			wantGrad: []float64{(1 - 4) / 0.8, 1 / 0.8, 1 / 0.8},
+		},
+		{
+			name: "sparse unnormalized", loss: SparseCategoricalCrossentropy(),
+			pred: []float64{0.2, 0.2, 0.4}, y: []float64{1, 0, 0}, shape: []int{1, 3},
+			wantLoss: ln(4),
+			wantGrad: []float64{(1 - 4) / 0.8, 1 / 0.8, 1 / 0.8},
 		},
 		{
 			name: "binary", loss: BinaryCrossentropy(),
@@ -75,7 +90,21 @@ func TestHandComputedValues(t *testing.T) {
 			name: "clipped", loss: CategoricalCrossentropy(),
 			pred: []float64{0, 1}, y: []float64{1, 0}, shape: []int{1, 2},
 			wantLoss: -ln(Epsilon),
-			wantGrad: []float64{-1 / Epsilon, 0},
+			wantGrad: []float64{1 - 1/Epsilon, 1},
+		},
+		{
+			// Saturation: probability 1e-9 on the true class costs -ln 2^-16 = 11.09 on both
+			// engines, and the gradient follows the clip.
+			name: "saturated", loss: CategoricalCrossentropy(),
+			pred: []float64{1e-9, 1 - 1e-9}, y: []float64{1, 0}, shape: []int{1, 2},
+			wantLoss: 16 * math.Ln2,
+			wantGrad: []float64{1 - 65536, 1},
+		},
+		{
+			name: "binary saturated", loss: BinaryCrossentropy(),
+			pred: []float64{1e-9, 1}, y: []float64{1, 0}, shape: []int{2, 1},
+			wantLoss: (16*math.Ln2 + 16*math.Ln2) / 2,
+			wantGrad: []float64{(Epsilon - 1) / (Epsilon * (1 - Epsilon)) / 2, (1 - Epsilon) / (Epsilon * (1 - Epsilon)) / 2},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

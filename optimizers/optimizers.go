@@ -413,9 +413,11 @@ type adam struct {
 
 // Adam returns the Adam optimizer with the given learning rate (Keras's default is 0.001).
 // With t the step number (from 1), m = β1*m + (1-β1)*g, v = β2*v + (1-β2)*g² and
-// w -= lr*sqrt(1-β2^t)/(1-β1^t) * m / sqrt(v + ε²) (see the package documentation about ε).
-// With AMSGrad, v is replaced by the running maximum of v. Options: Beta1, Beta2, Epsilon,
-// AMSGrad.
+// w -= lr*sqrt(1-β2^t)/(1-β1^t) * m / sqrt(v + ε²) (see the package documentation about ε),
+// computed from the bias-corrected moments m̂ = m/(1-β1^t) and v̂ = v/(1-β2^t) as
+// w -= lr * m̂ / sqrt(v̂ + ε²/(1-β2^t)), the moments updated as m̂ += b1*(g - m̂) with
+// b1 = (1-β1)/(1-β1^t) (and v̂ likewise). With AMSGrad, v is replaced by the running maximum
+// of v. Options: Beta1, Beta2, Epsilon, AMSGrad.
 func Adam(learningRate float64, opts ...Option) Optimizer {
 	c := config{adam: AdamConfig{LearningRate: learningRate, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}}
 	err := collect("Adam", opts, &c, "Beta1", "Beta2", "Epsilon", "AMSGrad")
@@ -505,15 +507,13 @@ func (u *adamUpdater) Restore(iterations int, slots []backend.Tensor) error {
 }
 
 func (u *adamUpdater) Update() error {
-	t := float64(u.steps + 1)
-	c := u.cfg
-	alpha := c.LearningRate * math.Sqrt(1-math.Pow(c.Beta2, t)) / (1 - math.Pow(c.Beta1, t))
+	co := newAdamCoefs(u.cfg, u.steps+1)
 	if u.flat != nil {
 		g, err := u.flat.grads(u.b, "Adam", u.vars)
 		if err != nil {
 			return err
 		}
-		step, err := u.step(0, g, alpha)
+		step, err := u.step(0, g, co)
 		if err == nil {
 			err = u.flat.apply(u.b, u.vars, step)
 		}
@@ -528,7 +528,7 @@ func (u *adamUpdater) Update() error {
 		if err != nil {
 			return err
 		}
-		step, err := u.step(i, g, alpha)
+		step, err := u.step(i, g, co)
 		if err == nil {
 			var nv backend.Tensor
 			if nv, err = u.b.Add(v.Value, step); err == nil {
@@ -543,34 +543,73 @@ func (u *adamUpdater) Update() error {
 	return nil
 }
 
-// axpby returns a*x + b*y.
-func axpby(bk backend.Backend, a float64, x backend.Tensor, b float64, y backend.Tensor) (backend.Tensor, error) {
-	ax, err := bk.Scale(x, a)
+// towards returns x + b*(y - x), with one rounded scaling (y itself when b is 1).
+func towards(bk backend.Backend, x backend.Tensor, b float64, y backend.Tensor) (backend.Tensor, error) {
+	if b == 1 {
+		return y, nil
+	}
+	d, err := bk.Sub(y, x)
 	if err != nil {
 		return nil, err
 	}
-	by, err := bk.Scale(y, b)
-	if err != nil {
+	if d, err = bk.Scale(d, b); err != nil {
 		return nil, err
 	}
-	return bk.Add(ax, by)
+	return bk.Add(x, d)
 }
 
-// adamScale is the factor S = 2^6 by which Adam scales gradients before squaring them: the
-// second moment is kept as S²·v, so that squares of small gradients (g = 1e-3 gives
-// g² = 1e-6, below the 2^-16 resolution of 16-bit fixed point) keep 8 significant bits on a
-// fixed-point engine, while gradients up to 1 keep S²·v within 2^12. The update is the same in
-// real numbers: m/sqrt(v + ε²) = S·m/sqrt(S²·v + S²·ε²).
-const adamScale = 64
+// Adam's fixed-point scalings (see the package documentation). Gradients are multiplied by
+// adamScale = 2^10 (exactly) before they enter the moments, so that the square of the
+// smallest nonzero 16-bit gradient, 2^-16, is 2^-12 (16 units in the last place) and a
+// gradient of 10 gives 2^26.6; the second moment must stay below adamMax = 2^28 (gradients
+// up to 16) and the products below 2^30 (gradients up to 32). The inverse square root covers
+// [2^-16, adamMax] and returns 2^s/sqrt(x) (s from adamShifts), scaled back after the
+// product with the first moment.
+const (
+	adamScale = 1024
+	adamMax   = 0x1p28
+)
+
+// adamShifts returns j and s = 16 - j for the learning rate lr: the step is
+// (-lr·2^j · 2^s/sqrt(S²·v̂ + S²·ε̂²)) · S·m̂ · 2^-16, with lr·2^j near 1 so that a 16-bit
+// fixed-point engine holds it to 2^-17 relative (lr itself would lose 0.8% at 0.001), and
+// 2^s/sqrt(...) at least 2^-6 over the whole range, so that it keeps ten significant bits.
+func adamShifts(lr float64) (j, s int) {
+	j = min(max(int(math.Round(-math.Log2(lr))), 2), 8)
+	return j, 16 - j
+}
+
+// wideInvSqrter is implemented by backends whose inverse square root has a fixed-point range
+// (the secure engine): InvSqrtShifted returns 2^shift/sqrt(x) for x clamped to
+// [last place, max].
+type wideInvSqrter interface {
+	InvSqrtShifted(x backend.Tensor, max float64, shift int) (backend.Tensor, error)
+}
+
+// adamCoefs are the public coefficients of step t: the moments are kept bias-corrected,
+// m̂_t = m̂_{t-1} + b1·(g - m̂_{t-1}) with b1 = (1-β1)/(1-β1^t) (1 at the first step: m̂ is a
+// weighted mean of the gradients), and likewise v̂ with β2 and g².
+type adamCoefs struct {
+	b1, b2   float64
+	amsDecay float64 // (1-β2^(t-1))/(1-β2^t): v̂max of step t-1 in the units of step t
+	eps2     float64 // ε²/(1-β2^t): Keras's ε is added to sqrt(v) before bias correction
+}
+
+func newAdamCoefs(c AdamConfig, step int) adamCoefs {
+	t := float64(step)
+	c1, c2 := 1-math.Pow(c.Beta1, t), 1-math.Pow(c.Beta2, t)
+	p2 := 1 - math.Pow(c.Beta2, t-1)
+	return adamCoefs{
+		b1: (1 - c.Beta1) / c1, b2: (1 - c.Beta2) / c2,
+		amsDecay: p2 / c2,
+		eps2:     c.Epsilon * c.Epsilon / c2,
+	}
+}
 
 // step updates slot i of the moments with the gradient g and returns the change of the
-// weights.
-func (u *adamUpdater) step(i int, g backend.Tensor, alpha float64) (backend.Tensor, error) {
+// weights, -lr·m̂/sqrt(v̂ + ε²/(1-β2^t)). The slots hold S·m̂ and S²·v̂ (S = adamScale).
+func (u *adamUpdater) step(i int, g backend.Tensor, co adamCoefs) (backend.Tensor, error) {
 	b, c := u.b, u.cfg
-	var err error
-	if u.m[i], err = axpby(b, c.Beta1, u.m[i], 1-c.Beta1, g); err != nil {
-		return nil, err
-	}
 	gs, err := b.Scale(g, adamScale) // exact: an integer factor
 	if err != nil {
 		return nil, err
@@ -579,27 +618,49 @@ func (u *adamUpdater) step(i int, g backend.Tensor, alpha float64) (backend.Tens
 	if err != nil {
 		return nil, err
 	}
-	if u.v[i], err = axpby(b, c.Beta2, u.v[i], 1-c.Beta2, g2); err != nil {
+	if u.m[i], err = towards(b, u.m[i], co.b1, gs); err != nil {
+		return nil, err
+	}
+	if u.v[i], err = towards(b, u.v[i], co.b2, g2); err != nil {
 		return nil, err
 	}
 	vv := u.v[i]
 	if c.AMSGrad {
-		if u.vmax[i], err = b.Maximum(u.vmax[i], vv); err != nil {
+		prev := u.vmax[i]
+		if co.amsDecay != 1 {
+			if prev, err = b.Scale(prev, co.amsDecay); err != nil {
+				return nil, err
+			}
+		}
+		if u.vmax[i], err = b.Maximum(prev, vv); err != nil {
 			return nil, err
 		}
 		vv = u.vmax[i]
 	}
-	d, err := b.AddScalar(vv, c.Epsilon*c.Epsilon*adamScale*adamScale)
+	d, err := b.AddScalar(vv, co.eps2*adamScale*adamScale)
 	if err != nil {
 		return nil, err
 	}
-	if d, err = b.InvSqrt(d); err != nil {
+	// y = 2^s/sqrt(S²·v̂ + S²·ε̂²) = 2^s/(S·sqrt(v̂ + ε̂²)).
+	j, sh := adamShifts(c.LearningRate)
+	var y backend.Tensor
+	if w, ok := b.(wideInvSqrter); ok {
+		y, err = w.InvSqrtShifted(d, adamMax, sh)
+	} else if y, err = b.InvSqrt(d); err == nil {
+		y, err = b.Scale(y, math.Ldexp(1, sh))
+	}
+	if err != nil {
 		return nil, err
 	}
-	if d, err = b.Mul(u.m[i], d); err != nil {
+	// -lr·2^j·y·S·m̂·2^-16 = -lr·m̂/sqrt(v̂ + ε̂²); the final power of two is exact.
+	if y, err = b.Scale(y, -math.Ldexp(c.LearningRate, j)); err != nil {
 		return nil, err
 	}
-	return b.Scale(d, -alpha*adamScale)
+	p, err := b.Mul(u.m[i], y)
+	if err != nil {
+		return nil, err
+	}
+	return b.Scale(p, 0x1p-16)
 }
 
 // FromConfig rebuilds an optimizer from its class name ("SGD" or "Adam") and the JSON of its

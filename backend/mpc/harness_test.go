@@ -94,8 +94,8 @@ func openAll(b backend.Backend, prog func(b backend.Backend) ([]output, error)) 
 // agree runs prog on the plain engine and on the three parties of runner, and checks that
 // every output of every party agrees with the plain one within the output's tolerance. prog
 // must compute the same thing on every engine (its data captured from the test, input by
-// party 0). It logs the largest error of each output.
-func agree(t *testing.T, runner *mpc.LocalRunner, prog func(b backend.Backend) ([]output, error)) {
+// party 0). It logs and returns the largest error of each output over the parties.
+func agree(t *testing.T, runner *mpc.LocalRunner, prog func(b backend.Backend) ([]output, error)) map[string]float64 {
 	t.Helper()
 	want, err := openAll(plain.New(), prog)
 	require.NoError(t, err)
@@ -105,6 +105,7 @@ func agree(t *testing.T, runner *mpc.LocalRunner, prog func(b backend.Backend) (
 		got[b.Party()] = r
 		return err
 	}))
+	errs := map[string]float64{}
 	for p := range got {
 		require.Len(t, got[p], len(want), "party %d", p)
 		for i, w := range want {
@@ -122,6 +123,7 @@ func agree(t *testing.T, runner *mpc.LocalRunner, prog func(b backend.Backend) (
 			if p == 0 {
 				t.Logf("%-16s max error %.2e  tolerance %.2e", w.name, worst, w.tol)
 			}
+			errs[w.name] = math.Max(errs[w.name], worst)
 			if !(worst <= w.tol) {
 				assert.Failf(t, "secure and plain disagree",
 					"party %d: %s[%d]: plain %v, secure %v: error %.3g above tolerance %.3g",
@@ -129,6 +131,7 @@ func agree(t *testing.T, runner *mpc.LocalRunner, prog func(b backend.Backend) (
 			}
 		}
 	}
+	return errs
 }
 
 // uniform returns n values uniform in [lo, hi).

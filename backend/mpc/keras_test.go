@@ -1,8 +1,10 @@
 package mpc_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,17 +113,37 @@ func TestCheckpointSharesAndResume(t *testing.T) {
 	assert.Less(t, h2.History["loss"][0], h1.History["loss"][0])
 }
 
-// The secure engine's Fit follows the plain engine's step by step on the MLP (same seed, same
-// batches), within the fixed-point tolerance accumulated over a few steps.
+// One epoch of SGD (four steps of 32 images, lr 0.1) on a 784-32-10 MLP gives the same
+// weights on both engines from the same initial weights, within a bound derived from the
+// softmax's error: each step's output gradient (p - y)/B errs by 2e-3/B per element, so the
+// last kernel's gradient h·dz by 2e-3·max|h| and the first kernel's x·(dz·W2ᵀ ⊙ relu') by
+// 2e-3·max(x)·max_j Σ_k |W2_jk| (inputs in [0, 1]); each step moves the weights by lr times
+// that, four steps add up, and a quarter more covers the weights' drift feeding back into
+// later steps (second order: the drift is below 1e-2). The fixed-point roundings (ulps) are
+// far below. A hidden unit whose pre-activation is within the drift's effect of 0 (the
+// drift times Σ x, at the initial weights) may switch its ReLU on one engine only, which
+// moves the first kernel's gradient of that sample by up to x·Σ_k |W2_jk|·|p - y| / B: each
+// such (sample, unit) adds lr times that (|p - y| ≤ 1), in the first step where it can switch
+// and the ones after.
 func TestMLPAgreesWithPlain(t *testing.T) {
+	const lr, steps = 0.1, 4
 	x, y := mnistSubset(t, 128)
-	var weights [2][][]float64
-	for i, engine := range []string{"plain", "secure"} {
+	runs := 3 // secure runs: the tight check takes their median
+	if testing.Short() {
+		runs = 1
+	}
+	var weights [][][]float64
+	var init [][]float64
+	for i := range runs + 1 {
 		m, err := keras.NewSequential(layers.Input(784), layers.Dense(32, layers.Activation("relu")),
 			layers.Dense(10, layers.Activation("softmax")))
 		require.NoError(t, err)
-		require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy()))
-		if engine == "secure" {
+		require.NoError(t, m.Compile(optimizers.SGD(lr), losses.CategoricalCrossentropy()))
+		if init == nil {
+			init, err = m.GetWeights()
+			require.NoError(t, err)
+		}
+		if i > 0 {
 			r := mpc.NewLocalRunner(aby3.Config{}, nil)
 			defer r.Close()
 			require.NoError(t, m.SetRunner(r))
@@ -130,12 +152,68 @@ func TestMLPAgreesWithPlain(t *testing.T) {
 		}
 		_, err = m.Fit(x, y, keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0), keras.Shuffle(false))
 		require.NoError(t, err)
-		weights[i], err = m.GetWeights()
+		w, err := m.GetWeights()
 		require.NoError(t, err)
+		weights = append(weights, w)
 	}
-	for i := range weights[0] {
-		for j := range weights[0][i] {
-			require.InDelta(t, weights[0][i][j], weights[1][i][j], 2e-3, "weight %d[%d]", i, j)
+	// max|h| over the data at the initial weights, and the largest row sum of |W2|.
+	w1, b1, w2 := init[0], init[1], init[2]
+	hMax := 0.0
+	for s := range 128 {
+		for j := range 32 {
+			h := b1[j]
+			for i := range 784 {
+				h += x[s*784+i] * w1[i*32+j]
+			}
+			hMax = math.Max(hMax, h)
 		}
 	}
+	rowMax := 0.0
+	for j := range 32 {
+		r := 0.0
+		for k := range 10 {
+			r += math.Abs(w2[j*10+k])
+		}
+		rowMax = math.Max(rowMax, r)
+	}
+	const softmaxErr = 2e-3
+	smooth := 1.25 * steps * lr * softmaxErr * math.Max(hMax, rowMax)
+	switches := 0.0
+	for s := range 128 {
+		sx := 0.0
+		for i := range 784 {
+			sx += x[s*784+i]
+		}
+		for j := range 32 {
+			h := b1[j]
+			for i := range 784 {
+				h += x[s*784+i] * w1[i*32+j]
+			}
+			if math.Abs(h) <= smooth*(sx+1) {
+				r := 0.0
+				for k := range 10 {
+					r += math.Abs(w2[j*10+k])
+				}
+				switches = math.Max(switches, steps*lr*r/32) // x ≤ 1
+			}
+		}
+	}
+	tol := smooth + switches
+	var worsts []float64
+	for _, sw := range weights[1:] {
+		worst := 0.0
+		for i := range weights[0] {
+			for j := range weights[0][i] {
+				worst = math.Max(worst, math.Abs(weights[0][i][j]-sw[i][j]))
+				require.InDelta(t, weights[0][i][j], sw[i][j], tol, "weight %d[%d]", i, j)
+			}
+		}
+		worsts = append(worsts, worst)
+	}
+	t.Logf("max errors %.2e, tolerance %.2e (smooth %.2e, switching units %.2e; max|h| %.2f, max row of |W2| %.2f)", worsts, tol, smooth, switches, hMax, rowMax)
+	// Units switch in few runs (about one in six here, adding up to 1.1e-3): the median run
+	// stays within the smooth bound, which a tenfold regression of the secure gradients
+	// exceeds.
+	slices.Sort(worsts)
+	require.LessOrEqual(t, worsts[len(worsts)/2], smooth, "median run")
 }

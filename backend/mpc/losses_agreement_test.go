@@ -10,6 +10,7 @@ import (
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
+	"github.com/gotfe/gotfe/backend/plain"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
@@ -118,14 +119,18 @@ func TestLossesAgree(t *testing.T) {
 		pred: probsIn(-2, 2), target: binary},
 		math.Log(0.119/(0.119-sigmoidErr))+logErr+lin(0), sigmoidErr/n+lin(0), 0)
 
-	// Categorical cross-entropy on softmax rows (p ≥ 0.048) and one-hot targets: each row's
-	// log p errs by 2e-4 plus the encoding of p (ulp/2 over p), plus the truncation of the
-	// product with y and the rounding of the mean. The gradient -y/p/rows: the reciprocal
-	// (≤ 21) by 1e-3 relative and by p's encoding error times 1/p² ≤ 441, over the rows, plus
-	// two roundings. The fused gradient by the encodings and one rounding.
+	// Categorical cross-entropy on softmax rows (p ≥ 0.048) and one-hot targets. The
+	// predictions are divided by their row sum s first: q = p·(1/s) errs relatively by the
+	// reciprocal's 1e-3, the encodings of the sum (5·ulp/2) and of p (ulp/2 over p) and the
+	// product's truncation (ulp over p). Each row's log q errs by that plus the log's 2e-4,
+	// plus the truncation of the product with y and the rounding of the mean. The gradient
+	// (sum(y) - y/q)/s/rows: y/q (≤ 21) by 1e-3 relative and q's relative error, times 1/s
+	// (1e-3 relative) over |sum(y) - y/q| ≤ 20, over the rows, plus the roundings. The fused
+	// gradient by the encodings and one rounding.
 	const pMin = 0.2 / 4.2
-	cceValue := logErr + ulp/2/pMin + lin(0)
-	cceGrad := (recipRel/pMin+ulp/2/(pMin*pMin))/lossRows + lin(0)
+	qRel := recipRel + 2.5*ulp + 1.5*ulp/pMin
+	cceValue := logErr + qRel + lin(0)
+	cceGrad := ((recipRel+qRel)/pMin+recipRel/pMin+4*ulp)/lossRows + lin(0)
 	add(lossCase{name: "categorical crossentropy", loss: losses.CategoricalCrossentropy(),
 		pred: softmaxRows, target: oneHot, activation: "softmax"},
 		cceValue, cceGrad, lin(0))
@@ -188,4 +193,66 @@ func TestLossesAgree(t *testing.T) {
 			})
 		})
 	}
+}
+
+// At saturation both engines clip probabilities to [2^-16, 1 - 2^-16] (losses.Epsilon): a
+// true class with probability 1e-9 (0 in fixed point) costs -ln 2^-16 = 11.09 on both, and
+// the gradients follow the clip (categorical: (1 - 1/2^-16)/rows; binary:
+// (p - y)(1/p + 1/(1 - p))/n). Tolerances: the log's 2e-4 and the rounding of the mean; the
+// reciprocal of 2^-16 (65536) within 1e-3 relative, over the rows or terms.
+func TestLossesAgreeAtSaturation(t *testing.T) {
+	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	defer runner.Close()
+	for _, c := range []struct {
+		name      string
+		loss      losses.Loss
+		pred, y   []float64
+		shape     []int
+		value     float64
+		valTol    float64
+		gradTol   float64
+		wantFirst float64 // the gradient of the first prediction on the plain engine
+	}{
+		{"categorical", losses.CategoricalCrossentropy(), []float64{1e-9, 1 - 1e-9, 0.5, 0.5}, []float64{1, 0, 1, 0}, []int{2, 2},
+			(16*math.Ln2 + math.Ln2) / 2, logErr + ulp/2 + lin(0), recipRel * 65536 / 2, (1 - 65536) / 2.0},
+		{"binary", losses.BinaryCrossentropy(), []float64{1e-9, 1, 0.5, 0.5}, []float64{1, 0, 1, 0}, []int{4, 1},
+			(16*math.Ln2 + 16*math.Ln2 + 2*math.Ln2) / 4, logErr + lin(0), recipRel * 65537 / 4, -(1 - 0x1p-16) * (65536 + 1/(1-0x1p-16)) / 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want, err := openAll(plain.New(), func(b backend.Backend) ([]output, error) {
+				return lossOutputs(b, c.loss, c.pred, c.y, c.shape)
+			})
+			require.NoError(t, err)
+			require.InDelta(t, c.value, want[0].vals[0], 1e-9, "plain loss")
+			require.InDelta(t, c.wantFirst, want[1].vals[0], 1e-6, "plain gradient")
+			agree(t, runner, func(b backend.Backend) ([]output, error) {
+				outs, err := lossOutputs(b, c.loss, c.pred, c.y, c.shape)
+				if err != nil {
+					return nil, err
+				}
+				outs[0].tol, outs[1].tol = c.valTol, c.gradTol
+				return outs, nil
+			})
+		})
+	}
+}
+
+func lossOutputs(b backend.Backend, l losses.Loss, pred, y []float64, shape []int) ([]output, error) {
+	p, err := b.Input(pred, shape, 0)
+	if err != nil {
+		return nil, err
+	}
+	yt, err := b.Input(y, shape, 0)
+	if err != nil {
+		return nil, err
+	}
+	v, err := l.Forward(b, p, yt)
+	if err != nil {
+		return nil, err
+	}
+	g, err := l.Backward(b, p, yt)
+	if err != nil {
+		return nil, err
+	}
+	return []output{{"loss", v, 0}, {"grad", g, 0}}, nil
 }

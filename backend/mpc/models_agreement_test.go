@@ -171,3 +171,66 @@ func TestInvSqrtSmallInputs(t *testing.T) {
 		require.InDelta(t, 256, got[len(xs)+i], 256*invSqrtRel, "saturation of 1/sqrt(%v)", below[i])
 	}
 }
+
+// AMSGrad differs from Adam only once the second moment falls: the first batch of each epoch
+// has features 8 times larger, so its gradients dominate v, which (with β2 = 0.5: with
+// 0.999 the raw v still grows over a dozen steps) falls over the following batches while
+// the running maximum holds it, and the
+// plain AMSGrad weights move away from Adam's by far more than the tolerance; the secure
+// AMSGrad follows the plain one. Tolerance: Adam's step lr·m̂/sqrt(v̂) is invariant to the
+// gradients' scale, so their errors count relatively: the secure gradients err by the
+// softmax's 2e-3 per probability against probabilities' errors p - y of order 0.5 (a few
+// 1e-3 relative), and the optimizer's fixed-point arithmetic by under 1% of a step for
+// gradients well above 1.5e-4 (see TestAdamDefaultsAgree): 1% of lr per step, over the
+// twelve steps (measured: 2.4e-4 at most over 20 runs).
+// The model is a softmax regression (Dense(3, softmax)): with a hidden ReLU layer, a unit
+// whose pre-activation lies within the engines' difference of 0 may switch on one engine
+// only, which turns a weight's Adam steps around in that batch (2.8e-3 to 4.8e-3 in one run
+// of four), a discrete event no smooth bound covers.
+func TestAMSGradMaximumMatters(t *testing.T) {
+	const epochs = 3
+	x, y := mlpData()
+	// The first batch's features are 8 times larger: its gradients, and so v, are much larger
+	// than the later batches'.
+	for i := range mlpBatch * mlpIn {
+		x[i] *= 8
+	}
+	fit := func(opt optimizers.Optimizer, secure bool) [][]float64 {
+		m, err := keras.NewSequential(layers.Input(mlpIn), layers.Dense(mlpClasses, layers.Activation("softmax")))
+		require.NoError(t, err)
+		require.NoError(t, m.Compile(opt, losses.CategoricalCrossentropy()))
+		if secure {
+			r := mpc.NewLocalRunner(aby3.Config{}, nil)
+			defer r.Close()
+			require.NoError(t, m.SetRunner(r))
+		} else {
+			require.NoError(t, m.SetRunner(plain.NewRunner()))
+		}
+		_, err = m.Fit(x, y, keras.Epochs(epochs), keras.BatchSize(mlpBatch), keras.Shuffle(false), keras.Verbose(0))
+		require.NoError(t, err)
+		w, err := m.GetWeights()
+		require.NoError(t, err)
+		return w
+	}
+	const lr = 0.01
+	ams := optimizers.Adam(lr, optimizers.Beta2(0.5), optimizers.AMSGrad(true))
+	tol := 0.01 * lr * epochs * mlpSamples / mlpBatch
+	plainAdam := fit(optimizers.Adam(lr, optimizers.Beta2(0.5)), false)
+	plainAMS := fit(ams, false)
+	apart := 0.0
+	for i := range plainAMS {
+		for j, w := range plainAMS[i] {
+			apart = math.Max(apart, math.Abs(w-plainAdam[i][j]))
+		}
+	}
+	secureAMS := fit(ams, true)
+	worst := 0.0
+	for i := range plainAMS {
+		for j, w := range plainAMS[i] {
+			worst = math.Max(worst, math.Abs(w-secureAMS[i][j]))
+			require.InDelta(t, w, secureAMS[i][j], tol, "weight %d[%d]", i, j)
+		}
+	}
+	t.Logf("AMSGrad against Adam: %.2e apart; secure against plain AMSGrad: %.2e (tolerance %.2e)", apart, worst, tol)
+	require.Greater(t, apart, 10*tol, "the running maximum must matter")
+}

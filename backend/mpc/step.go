@@ -41,12 +41,13 @@ func (b *Backend) PublicUint64() uint64 {
 
 var _ backend.InputLimiter = (*Backend)(nil)
 
-// InputLimit is the largest magnitude of data the engine takes: 2^(22-f), 64 at the default 16
+// InputLimit is the largest magnitude of data the engine takes: 2^(20-f), 16 at the default 16
 // fractional bits. A product is exact while its value stays below 2^(62-2f) (2^30 at f = 16;
-// see the aby3 package on truncation); an input of magnitude L times a weight or gradient of
-// the same order, scaled by Adam's 2^6, squares to (2^6·L²)... with L = 2^(22-f) the largest
-// such square, (2^6·L)², is 2^(56-2f): a factor 2^6 below the limit, left for fan-in sums and
-// for gradients that grow while training.
+// see the aby3 package on truncation), and Adam keeps the squares of gradients scaled by 2^10
+// below 2^28 (gradients up to 16; see the optimizers package). A first-layer gradient is of
+// the order of the inputs times the loss's gradient (at most 1 for cross-entropies), so inputs
+// up to 2^(20-f) keep it there; weights and activations of that order keep their products far
+// below 2^30.
 func (b *Backend) InputLimit() float64 {
-	return math.Ldexp(1, 22-b.p.Encoding().FracBits)
+	return math.Ldexp(1, 20-b.p.Encoding().FracBits)
 }

@@ -30,8 +30,19 @@ func TestFitSmall(t *testing.T) {
 	loss := res.History.History["loss"]
 	require.Len(t, loss, 3)
 	assert.Less(t, loss[2], loss[0], "the loss falls")
-	assert.Greater(t, res.TestAccuracy, 0.3, "better than chance after 18 steps")
 	assert.Contains(t, stdout.String(), "Test accuracy")
+	// The same training in the clear: the private run's accuracy follows it within 10 of the
+	// 200 test images (the runs differ by the secure engine's errors, about 1e-3 on the
+	// weights), and both are far above chance after 18 steps.
+	var plainOut bytes.Buffer
+	plainRes, err := run(ctx, []string{
+		"--train-samples", "384", "--test-samples", "200", "--epochs", "3", "--batch-size", "64",
+		"--plain", "--verbose", "0", "--out", "",
+	}, &plainOut, &stderr)
+	require.NoError(t, err, stderr.String())
+	t.Logf("test accuracy: private %.3f, plain %.3f", res.TestAccuracy, plainRes.TestAccuracy)
+	assert.Greater(t, plainRes.TestAccuracy, 0.6)
+	assert.InDelta(t, plainRes.TestAccuracy, res.TestAccuracy, 0.05)
 	m, err := keras.Load(out)
 	require.NoError(t, err)
 	assert.Len(t, m.Layers(), 5)

@@ -186,8 +186,10 @@ func TestComparisons(t *testing.T) {
 	}
 }
 
-// ReLU costs eight rounds whatever the size and its mask product one; ReLUArith costs nine and
-// its mask product (a ring product) one, with fewer words.
+// ReLU costs eight rounds whatever the size (seven for the sign bit of x - 2^-f, one for the
+// product) and its mask product one; ReLUArith costs ten (the sign bit, two rounds to inject it
+// into the arithmetic sharing, one ring product) and its mask product (a ring product) one,
+// with fewer words.
 func TestReLUCost(t *testing.T) {
 	for _, n := range []int{1, 100, 16384} {
 		var relu, back, reluA, backA [3]aby3.Stats
@@ -222,9 +224,9 @@ func TestReLUCost(t *testing.T) {
 		})
 		var bytes, bytesBack, bytesA, bytesBackA int64
 		for id := range 3 {
-			assert.Equal(t, int64(8), relu[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(7+1), relu[id].Rounds, "n=%d party %d", n, id)
 			assert.Equal(t, int64(1), back[id].Rounds, "n=%d party %d", n, id)
-			assert.Equal(t, int64(10), reluA[id].Rounds, "n=%d party %d", n, id)
+			assert.Equal(t, int64(7+2+1), reluA[id].Rounds, "n=%d party %d", n, id)
 			assert.Equal(t, int64(1), backA[id].Rounds, "n=%d party %d", n, id)
 			bytes += relu[id].BytesSent
 			bytesBack += back[id].BytesSent

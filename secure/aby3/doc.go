@@ -73,4 +73,26 @@
 // Every operation counts its communication on the party ([Party.Stats]): rounds, messages and
 // bytes sent. A round is one step of communication of the protocol; all parties count the same
 // rounds whether or not they send in that step.
+//
+// # How the tests guard privacy
+//
+// A party's view is what it holds and receives: its share components and every message after
+// set-up. The tests record each party's view through a wrapper of its link, over runs of
+// Share, Mul, truncation, comparisons (LessThan, MSB), conversions (bit injection, A2B), an
+// approximation (Sigmoid), ArgMax and Reveal, on very different secrets (all zeros, large
+// values of both signs, random values), and check that:
+//
+//   - every part of the view (each message, each component) is uniform on the bits it ranges
+//     over (bit frequencies and a chi-square of its top byte), with the same statistics for
+//     every secret; the only exception, the zero component of a fresh input sharing, is the
+//     same for every secret (TestViewIsUniform, TestFreshShareZeroComponent);
+//   - every pair of parts of equal length combines, by sum, difference and xor, into values
+//     that are uniform for every secret or identical for every secret (copies of one random
+//     value): no two parts combine into a secret, as v - r and r would if an owner also sent
+//     its mask to the next party (TestViewPairsRevealNothing);
+//   - the messages and bytes each party receives in Share, Reveal to one party, Mul,
+//     comparisons, conversions, approximations and ArgMax are pinned, do not depend on the
+//     secrets, and match what the peers counted as sent: an extra message (a leaked mask) or a
+//     larger one fails, and a party that is not a reveal's recipient receives nothing at all
+//     (TestViewTrafficPinned, TestRevealToOneReachesOnlyTheRecipient).
 package aby3

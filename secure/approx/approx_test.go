@@ -197,6 +197,24 @@ func TestReciprocalInvSqrtLog(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, []float64{256, 256, 1.0 / 64}, s.output(y), 256e-3)
 	})
+	// A range above 2^f with a shifted result (Adam's second moments): the scale keeps extra
+	// bits, and the result 2^8/sqrt(x) keeps 8 more significant bits where it is small. Bound:
+	// 1e-3 relative (the method) plus 1.5 units in the last place of the shifted result.
+	t.Run("invsqrt/wide shifted", func(t *testing.T) {
+		s := newSim(16, 7)
+		xs := points(r, -16, 24, 4000)
+		for i := range xs {
+			xs[i] = math.Exp2(xs[i])
+		}
+		cfg := NewtonConfig{Min: 0x1p-16, Max: 0x1p24, Radix: 16, Staged: true, Shift: 8}
+		shifted := func(x float64) float64 { return 256 / math.Sqrt(x) }
+		worst := check(t, s, xs, func(x *sim) (*sim, error) { return InvSqrt(s, x, cfg) }, shifted, relUlp(shifted, 1e-3, 1.5))
+		t.Logf("max error %.2e", worst)
+		y, err := InvSqrt(s, s.input([]float64{0, 0x1p-17, 0x1p26}), cfg)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, []float64{256 * 256, 256 * 256, 256.0 / 4096}, s.output(y), 256*256e-3)
+		assert.InDelta(t, 256.0/4096, s.output(y)[2], 1e-3*256/4096+2*ulp16, "saturates at Max")
+	})
 	// Saturation: below Min (including x ≤ 0) the result is the value at Min, above Max the
 	// value at Max.
 	sat := []struct {
@@ -288,7 +306,10 @@ func TestConfigErrors(t *testing.T) {
 		{"exp range", func() error { _, err := Exp(s, x, ExpConfig{Min: 3, Max: 2}); return err }, "empty"},
 		{"exp degree", func() error { _, err := Exp(s, x, ExpConfig{Degree: 40}); return err }, "degree"},
 		{"reciprocal range", func() error { _, err := Reciprocal(s, x, NewtonConfig{Min: -1, Max: 2}); return err }, "0 < min < max"},
-		{"invsqrt range", func() error { _, err := InvSqrt(s, x, NewtonConfig{Max: 1e9}); return err }, "exceeds"},
+		{"invsqrt range", func() error { _, err := InvSqrt(s, x, NewtonConfig{Max: 0x1p31}); return err }, "exceeds"},
+		{"reciprocal range", func() error { _, err := Reciprocal(s, x, NewtonConfig{Max: 0x1p17}); return err }, "exceeds"},
+		{"shift", func() error { _, err := InvSqrt(s, x, NewtonConfig{Shift: 15}); return err }, "shift 15"},
+		{"reciprocal shift", func() error { _, err := Reciprocal(s, x, NewtonConfig{Shift: 1}); return err }, "inverse square root only"},
 		{"iterations", func() error { _, err := InvSqrt(s, x, NewtonConfig{Iterations: 20}); return err }, "iterations"},
 		{"invsqrt iterations", func() error { _, err := InvSqrt(s, x, NewtonConfig{Iterations: 3}); return err }, "iterations"},
 		{"radix", func() error { _, err := InvSqrt(s, x, NewtonConfig{Radix: 8}); return err }, "radix 8"},

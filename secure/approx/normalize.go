@@ -9,8 +9,13 @@ import (
 type NewtonConfig struct {
 	// Min and Max bound the input: x is clamped to [Min, Max]. Each power of the radix inside
 	// the range costs one comparison per element. 0 means 2^-8 and 2^12. Min must be at least
-	// 2^-f and Max at most 2^f.
+	// 2^-f and Max at most 2^f ([InvSqrt]: 2^(f+14), its scalings then keep extra fractional
+	// bits).
 	Min, Max float64
+	// Shift, for [InvSqrt] only, multiplies the result by 2^Shift (0 to 14; default 0): the
+	// result 2^Shift/sqrt(x) keeps Shift more significant bits where 1/sqrt(x) is small (large
+	// x), for a caller that scales it back after a product.
+	Shift int
 	// Iterations is the number of Newton-Raphson steps; 0 means 2 (3 for [Reciprocal] with
 	// radix 16).
 	Iterations int
@@ -85,13 +90,28 @@ func powRange(lo, hi float64, b int) (j0 int, steps []int) {
 }
 
 func checkRange(name string, lo, hi float64, f int) error {
+	return checkRangeTo(name, lo, hi, f, f)
+}
+
+// checkRangeTo checks 0 < lo < hi within [2^-f, 2^top].
+func checkRangeTo(name string, lo, hi float64, f, top int) error {
 	if !(lo > 0 && lo < hi) {
 		return fmt.Errorf("approx: %s: range [%v, %v] must satisfy 0 < min < max", name, lo, hi)
 	}
-	if lo < math.Ldexp(1, -f) || hi > math.Ldexp(1, f) {
-		return fmt.Errorf("approx: %s: range [%v, %v] exceeds [2^-%d, 2^%d]", name, lo, hi, f, f)
+	if lo < math.Ldexp(1, -f) || hi > math.Ldexp(1, top) {
+		return fmt.Errorf("approx: %s: range [%v, %v] exceeds [2^-%d, 2^%d]", name, lo, hi, f, top)
 	}
 	return nil
+}
+
+// wideBits is how far above 2^f the range of [InvSqrt] may reach.
+const wideBits = 14
+
+// extraBits returns the extra fractional bits the scale r^-J of a range reaching hi needs
+// to stay exact at f fractional bits (0 for hi ≤ 2^f).
+func extraBits(hi float64, f int) int {
+	e := int(math.Ceil(math.Log2(hi))) - f
+	return max(e, 0)
 }
 
 // normalized is x clamped to [lo, hi] and brought to [1, r] by a power of the radix r = 2^b
@@ -99,7 +119,7 @@ func checkRange(name string, lo, hi float64, f int) error {
 // top of a range that needs no clamp).
 type normalized[T any] struct {
 	xn    T   // xc·r^-J, in [1, r]
-	scale T   // r^-J
+	scale T   // r^-J, with extra fractional bits when the range reaches above 2^f
 	half  T   // r^(-J/2) (when asked)
 	steps []T // [x ≥ r^j] for the thresholds (when asked)
 	j0    int // J for x below the first threshold
@@ -160,8 +180,11 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 		}
 		ts, ramps, cmpX, cmpIn = nil, 0, xc, inputRange{known: true, lo: lo, hi: hi}
 	}
+	// Above 2^f the scale r^-J falls below the last place: it keeps e extra fractional bits,
+	// which the product xc·r^-J drops.
+	e := extraBits(hi, o.FracBits())
 	for _, j := range js {
-		ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: math.Ldexp(1, -b*j) - math.Ldexp(1, -b*(j-1))})
+		ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: math.Ldexp(1, e-b*j) - math.Ldexp(1, e-b*(j-1))})
 		if wantHalf {
 			ts = append(ts, Threshold{At: math.Ldexp(1, b*j), Step: math.Ldexp(1, -b*j/2) - math.Ldexp(1, -b*(j-1)/2)})
 		}
@@ -207,7 +230,7 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 		ones, sc, hf = []float64{0}, []T{xc}, []T{xc}
 	}
 	var err error
-	if nz.scale, err = o.LinComb(math.Ldexp(1, -b*j0), ones, sc); err != nil {
+	if nz.scale, err = o.LinComb(math.Ldexp(1, e-b*j0), ones, sc); err != nil {
 		return nz, err
 	}
 	if wantHalf {
@@ -215,7 +238,7 @@ func normalize[T any](o Ops[T], name string, x T, lo, hi float64, in inputRange,
 			return nz, err
 		}
 	}
-	p, err := o.MulMany([]T{xc}, []T{nz.scale}, 0)
+	p, err := o.MulMany([]T{xc}, []T{nz.scale}, e)
 	if err != nil {
 		return nz, fmt.Errorf("approx: %s: %w", name, err)
 	}
@@ -264,6 +287,15 @@ func firstGuess[T any](o Ops[T], g func(float64) float64, xn T, r float64) (T, e
 }
 
 func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
+	top := f
+	if name == "inverse square root" {
+		top = f + wideBits
+	} else if c.Shift != 0 {
+		return c, fmt.Errorf("approx: %s: shift applies to the inverse square root only", name)
+	}
+	if c.Shift < 0 || c.Shift > wideBits {
+		return c, fmt.Errorf("approx: %s: shift %d out of range [0, %d]", name, c.Shift, wideBits)
+	}
 	if c.Min == 0 {
 		c.Min = 0x1p-8
 	}
@@ -279,7 +311,7 @@ func (c NewtonConfig) resolve(name string, f, iters int) (NewtonConfig, error) {
 	if c.Iterations == 0 {
 		c.Iterations = iters
 	}
-	if err := checkRange(name, c.Min, c.Max, f); err != nil {
+	if err := checkRangeTo(name, c.Min, c.Max, f, top); err != nil {
 		return c, err
 	}
 	if c.Iterations < 1 || c.Iterations > 10 {
@@ -363,7 +395,9 @@ func reciprocal[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 	return r[0], nil
 }
 
-// InvSqrt returns 1/sqrt(x) for x clamped to [Min, Max] (saturation as for [Reciprocal]).
+// InvSqrt returns 2^Shift/sqrt(x) (Shift 0 by default: 1/sqrt(x)) for x clamped to
+// [Min, Max] (saturation as for [Reciprocal]). Max may reach 2^(f+14): the scaling by r^-J
+// then keeps the extra fractional bits it needs.
 //
 // Method: as [Reciprocal], with x' = xc·r^-J in [1, r] and 1/sqrt(xc) = r^(-J/2)/sqrt(x'): a
 // first guess (quadratic for r = 4: |1 - x'y²| ≤ 0.059; quartic for r = 16: 0.127), then
@@ -413,7 +447,7 @@ func InvSqrt[T any](o Ops[T], x T, cfg NewtonConfig) (T, error) {
 		}
 		sh++
 	}
-	r, err := o.MulMany([]T{y}, []T{nz.half}, sh)
+	r, err := o.MulMany([]T{y}, []T{nz.half}, sh-cfg.Shift)
 	if err != nil {
 		return zero, fmt.Errorf("approx: inverse square root: %w", err)
 	}
