@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 

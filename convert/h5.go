@@ -12,8 +12,8 @@ import (
 
 	"github.com/scigolib/hdf5"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/keras"
 )
 
 // maxZipEntry bounds the uncompressed size of an entry of a .keras archive (4 GiB).

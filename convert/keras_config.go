@@ -9,8 +9,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/transport/quic"

@@ -13,9 +13,9 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/models"
 	"github.com/gotfe/gotfe/secure/aby3"
 )

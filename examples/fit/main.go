@@ -24,10 +24,10 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/models"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
