@@ -30,6 +30,7 @@ type mnistBench struct {
 	iterations, runs, epochs, trainN, testN     int
 	lr                                          float64
 	asJSON                                      bool
+	wan                                         wanFlags
 }
 
 func benchMNIST(ctx context.Context, args []string) error {
@@ -47,11 +48,15 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.data, "data", "", "directory of the MNIST files")
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
+	c.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if c.transport != "quic" && c.transport != "mem" {
 		return fmt.Errorf("%w: --transport %q", errUsage, c.transport)
+	}
+	if err := c.wan.check(c.transport); err != nil {
+		return err
 	}
 	return c.run(ctx, os.Stdout)
 }
@@ -78,6 +83,9 @@ func (c *mnistBench) runner() *mpc.LocalRunner {
 	nets := mpc.MemNetworks
 	if c.transport == "quic" {
 		nets = mpc.QUICNetworks
+		if c.wan.shaped() {
+			nets = c.wan.networks()
+		}
 	}
 	return mpc.NewLocalRunner(aby3.Config{}, nets)
 }
@@ -160,12 +168,12 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	}
 	psec := median(plainPer)
 	iters := int64(c.iterations)
-	if err := printResult(out, c.asJSON, benchResult{
+	if err := printResult(out, c.asJSON, c.wan.fields().with(benchResult{
 		"name": "mnist_train_iteration", "model": c.model, "optimizer": c.optimizer, "transport": c.transport,
 		"batch": benchBatch, "seconds": sec, "epoch_seconds": sec * float64((d.NumTrain()+benchBatch-1)/benchBatch),
 		"bytes_sent": cost.BytesSent / iters, "rounds": cost.Rounds / iters,
 		"plaintext_seconds": psec, "ratio": sec / psec,
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 
@@ -186,10 +194,10 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 			lat = append(lat, time.Since(start))
 			pc = statsSum(r.Stats()).Sub(before)
 		}
-		if err := printResult(out, c.asJSON, benchResult{
+		if err := printResult(out, c.asJSON, c.wan.fields().with(benchResult{
 			"name": fmt.Sprintf("mnist_predict_%d", bs), "model": c.model, "transport": c.transport,
 			"seconds": median(lat), "bytes_sent": pc.BytesSent, "rounds": pc.Rounds,
-		}); err != nil {
+		})); err != nil {
 			return err
 		}
 	}

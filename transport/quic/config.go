@@ -112,6 +112,11 @@ type Config struct {
 	// PacketDelay, if positive, holds every outgoing datagram for this long before sending
 	// it: a test option that emulates network latency. Zero sends at once.
 	PacketDelay time.Duration
+	// PacketRate, if positive, limits the endpoint's outgoing datagrams to this many bytes per
+	// second behind a token bucket (256 KiB deep; a datagram that would wait more than 100 ms
+	// is dropped), as Linux's tbf does: with PacketDelay, a test option that emulates a wide
+	// area network on one machine. Zero sends at once.
+	PacketRate float64
 	// OnRefused, if not nil, is called (from another goroutine) for each incoming connection
 	// that Dial refuses, with a *RefusedError saying why.
 	OnRefused func(err *RefusedError)
@@ -159,7 +164,7 @@ func (c *Config) validate() (*settings, error) {
 	if !bytes.Equal(c.Key.Certificate[0], c.Certs[c.ID].Raw) {
 		return nil, fmt.Errorf("key pair's certificate is not the one listed for party %d", c.ID)
 	}
-	if c.MaxFrame < 0 || c.RecvBuffer < 0 || c.DialTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.RecvQueue < 0 || c.PacketDelay < 0 {
+	if c.MaxFrame < 0 || c.RecvBuffer < 0 || c.DialTimeout < 0 || c.IdleTimeout < 0 || c.Linger < 0 || c.RecvQueue < 0 || c.PacketDelay < 0 || c.PacketRate < 0 {
 		return nil, errors.New("negative size or duration")
 	}
 	if s.MaxFrame == 0 {

@@ -9,15 +9,31 @@ import (
 )
 
 // delayConn holds every outgoing datagram for a fixed time before sending it, in order: a
-// stand-in for a network with that much one-way latency. Reads are not delayed.
+// stand-in for a network with that much one-way latency. With a rate, it also serialises the
+// datagrams at that many bytes per second behind a token bucket, as Linux's tbf queueing
+// discipline does on a link's egress: bursts of up to shapeBurst bytes leave at once, later
+// datagrams wait for tokens, and one that would wait longer than shapeLatency is dropped (tbf's
+// latency limit), which QUIC's congestion control sees as loss. Reads are not delayed.
 type delayConn struct {
 	net.PacketConn
 	delay  time.Duration
+	rate   float64 // bytes per second; 0: unlimited
 	queue  chan delayedPacket
 	closed chan struct{}
 	once   sync.Once
 	done   chan struct{} // closed when the sending goroutine has stopped
+
+	mu     sync.Mutex
+	finish time.Time // when the bytes accepted so far have left the bucket, at the rate
+	drops  int64
 }
+
+// The token bucket's depth and queueing limit, as scripts/netns.sh configures tbf
+// ("burst 256kb latency 100ms").
+const (
+	shapeBurst   = 256 << 10
+	shapeLatency = 100 * time.Millisecond
+)
 
 type delayedPacket struct {
 	due  time.Time
@@ -29,10 +45,11 @@ type delayedPacket struct {
 // full socket buffer would.
 const delayQueue = 1 << 14
 
-func newDelayConn(pc net.PacketConn, d time.Duration) *delayConn {
+func newDelayConn(pc net.PacketConn, d time.Duration, rate float64) *delayConn {
 	c := &delayConn{
 		PacketConn: pc,
 		delay:      d,
+		rate:       rate,
 		queue:      make(chan delayedPacket, delayQueue),
 		closed:     make(chan struct{}),
 		done:       make(chan struct{}),
@@ -41,9 +58,41 @@ func newDelayConn(pc net.PacketConn, d time.Duration) *delayConn {
 	return c
 }
 
-// WriteTo queues a copy of b to be sent after the delay.
+// departure returns when a datagram of n bytes written now leaves the token bucket, or false
+// when it would wait longer than shapeLatency (it is then dropped).
+func (c *delayConn) departure(now time.Time, n int) (time.Time, bool) {
+	if c.rate <= 0 {
+		return now, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A full bucket lets shapeBurst bytes leave at once: the virtual finish time never lags
+	// more than that burst's transmission time behind now.
+	credit := time.Duration(float64(shapeBurst) / c.rate * float64(time.Second))
+	start := c.finish
+	if lag := now.Add(-credit); start.Before(lag) {
+		start = lag
+	}
+	end := start.Add(time.Duration(float64(n) / c.rate * float64(time.Second)))
+	if end.Sub(now) > shapeLatency {
+		c.drops++
+		return time.Time{}, false
+	}
+	c.finish = end
+	if end.Before(now) {
+		return now, true
+	}
+	return end, true
+}
+
+// WriteTo queues a copy of b to be sent after the delay, and after its turn at the rate.
 func (c *delayConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	p := delayedPacket{due: time.Now().Add(c.delay), data: append([]byte(nil), b...), addr: addr}
+	now := time.Now()
+	leave, ok := c.departure(now, len(b))
+	if !ok {
+		return len(b), nil // dropped, as a full queue on the link would
+	}
+	p := delayedPacket{due: leave.Add(c.delay), data: append([]byte(nil), b...), addr: addr}
 	select {
 	case <-c.closed:
 		return 0, net.ErrClosed

@@ -79,8 +79,8 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 			return nil, fmt.Errorf("quic: party %d: listen: %w", s.ID, err)
 		}
 	}
-	if s.PacketDelay > 0 {
-		pc = newDelayConn(pc, s.PacketDelay)
+	if s.PacketDelay > 0 || s.PacketRate > 0 {
+		pc = newDelayConn(pc, s.PacketDelay, s.PacketRate)
 	}
 	e := &Endpoint{s: s, pc: pc, tr: &quicgo.Transport{Conn: pc}, closing: make(chan struct{}), lost: make(chan struct{})}
 	if err := e.dial(ctx); err != nil {

@@ -1,0 +1,60 @@
+package quic
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The token bucket lets a burst leave at once, then paces datagrams at the rate, and drops
+// those that would wait longer than shapeLatency, as tbf does.
+func TestDelayConnShapes(t *testing.T) {
+	const rate = 1e6 // bytes per second: 1 µs per byte
+	c := &delayConn{rate: rate}
+	now := time.Unix(100, 0)
+	perByte := time.Microsecond
+
+	// A full bucket: the first shapeBurst bytes leave at once.
+	var leave time.Time
+	sent := 0
+	for sent+1000 <= shapeBurst {
+		l, ok := c.departure(now, 1000)
+		assert.True(t, ok)
+		assert.Equal(t, now, l, "within the burst, datagram at byte %d leaves at once", sent)
+		sent += 1000
+		leave = l
+	}
+	_ = leave
+	// Beyond the burst, each datagram waits for its bytes' worth of time.
+	l1, ok := c.departure(now, 1000)
+	assert.True(t, ok)
+	l2, ok := c.departure(now, 1000)
+	assert.True(t, ok)
+	assert.Equal(t, 1000*perByte, l2.Sub(l1), "paced at the rate")
+	assert.True(t, l1.After(now))
+
+	// A backlog of more than shapeLatency is dropped, and a dropped datagram takes no tokens.
+	for {
+		if _, ok := c.departure(now, 1000); !ok {
+			break
+		}
+	}
+	before := c.finish
+	_, ok = c.departure(now, 1000)
+	assert.False(t, ok)
+	assert.Equal(t, before, c.finish)
+	assert.Positive(t, c.drops)
+
+	// After an idle second the bucket is full again.
+	later := now.Add(time.Second)
+	l, ok := c.departure(later, 1000)
+	assert.True(t, ok)
+	assert.Equal(t, later, l)
+
+	// Without a rate nothing waits.
+	free := &delayConn{}
+	l, ok = free.departure(now, 1<<20)
+	assert.True(t, ok)
+	assert.Equal(t, now, l)
+}
