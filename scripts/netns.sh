@@ -58,12 +58,15 @@ go build -o "$tmp/gotfe" ./cmd/gotfe
 "$tmp/gotfe" certs --out "$tmp/dep" --hosts "${ips[0]},${ips[1]},${ips[2]}" >/dev/null
 parties="$tmp/dep/parties.json"
 
-# run ROUNDS ELEMS DELAY: runs the three parties, checks they agree, prints "seconds per_round".
+# run ROUNDS ELEMS DELAY [BANDWIDTH]: runs the three parties, checks they agree, prints
+# "seconds per_round". BANDWIDTH shapes the parties' datagrams in-process (gotfe's emulation).
 run() {
-  local rounds=$1 elems=$2 delay=$3 pids=() i
+  local rounds=$1 elems=$2 delay=$3 bw=${4:-} pids=() i
+  local shape=()
+  [ -n "$bw" ] && shape=(--bandwidth "$bw")
   for i in 0 1 2; do
     ip netns exec "${ns[$i]}" "$tmp/gotfe" bench transport --party "$i" --parties "$parties" \
-      --rounds "$rounds" --elems "$elems" --delay "$delay" --timeout 40s --json \
+      --rounds "$rounds" --elems "$elems" --delay "$delay" "${shape[@]}" --timeout 40s --json \
       >"$tmp/out$i" 2>"$tmp/err$i" &
     pids+=($!)
   done
@@ -112,4 +115,17 @@ for rate in none 200mbit 50mbit; do
   mbs=$(awk -v s="$s" 'BEGIN { printf "%.1f", 10 * 1048576 / s / 1e6 }')
   printf "  %-10s %-10s %s\n" "$rate" "$s" "$mbs"
 done
+
+# The in-process emulation of gotfe bench (--rtt, --bandwidth: PacketDelay and PacketRate)
+# against the kernel's: the same computation (rounds of 256 KiB messages, 10 ms each way)
+# with tc tbf on the links, then with the token bucket in the parties' sockets instead.
+echo
+echo "emulated WAN (20 rounds of 256 KiB messages, 10 ms one way, 200mbit) against tc tbf:"
+for i in 0 1 2; do
+  ip netns exec "${ns[$i]}" tc qdisc replace dev "${tag}v$i" root tbf rate 200mbit burst 256kb latency 100ms
+done
+read -r tcs _ < <(run 20 32768 10ms)
+for i in 0 1 2; do ip netns exec "${ns[$i]}" tc qdisc del dev "${tag}v$i" root; done
+read -r ems _ < <(run 20 32768 10ms 200mbit)
+awk -v a="$tcs" -v b="$ems" 'BEGIN { printf "  tc tbf %.3f s, in-process %.3f s: ratio %.2f\n", a, b, b / a }'
 echo "netns: ok"

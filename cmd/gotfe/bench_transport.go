@@ -20,7 +20,7 @@ import (
 func init() {
 	register("bench transport",
 		"bench transport [--json] [--runs N] [--size BYTES] [--msgs N] [--pings N]: QUIC and TCP+TLS links on loopback, bulk throughput and round-trip time\n"+
-			"  bench transport --party N --parties FILE [--key FILE] [--rounds R] [--elems E] [--delay D] [--json]: one party of a fixed three-party computation over QUIC (for multi-host or network-namespace runs)",
+			"  bench transport --party N --parties FILE [--key FILE] [--rounds R] [--elems E] [--delay D] [--bandwidth RATE] [--json]: one party of a fixed three-party computation over QUIC (for multi-host or network-namespace runs)",
 		benchTransport)
 }
 
@@ -43,6 +43,7 @@ func benchTransport(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 50, "rounds of the fixed computation (with --party)")
 	elems := fs.Int("elems", 1024, "uint64 ring elements per message of the fixed computation")
 	delay := fs.Duration("delay", 0, "hold each outgoing datagram this long (emulated latency)")
+	bandwidth := fs.String("bandwidth", "", "limit each party's outgoing datagrams to this rate, as tc writes it (emulated bandwidth, e.g. 200mbit)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -50,16 +51,24 @@ func benchTransport(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 || *runs < 1 || *size < 0 || *msgs < 1 || *pings < 1 || *rounds < 1 || *elems < 0 {
 		return fmt.Errorf("%w: bad arguments", errUsage)
 	}
+	var rate float64
+	if *bandwidth != "" {
+		r, err := parseRate(*bandwidth)
+		if err != nil {
+			return fmt.Errorf("%w: --bandwidth: %v", errUsage, err)
+		}
+		rate = r
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if *party >= 0 || *parties != "" {
 		if *party < 0 || *parties == "" {
 			return fmt.Errorf("%w: --party and --parties go together", errUsage)
 		}
-		return transportParty(ctx, *asJSON, *parties, *party, *key, *rounds, *elems, *delay)
+		return transportParty(ctx, *asJSON, *parties, *party, *key, *rounds, *elems, *delay, rate)
 	}
 
-	eps, closeQUIC, err := launch.LocalQUICNetworks(ctx, func(c *quic.Config) { c.PacketDelay = *delay })
+	eps, closeQUIC, err := launch.LocalQUICNetworks(ctx, func(c *quic.Config) { c.PacketDelay, c.PacketRate = *delay, rate })
 	if err != nil {
 		return err
 	}
@@ -228,8 +237,8 @@ func encodeLE(x []uint64) []byte {
 // vector to the next party and checks the one it receives from the previous party; at the
 // end the parties exchange the sums of what they sent, so that all three print the same
 // digest.
-func transportParty(ctx context.Context, asJSON bool, parties string, id int, keyPath string, rounds, elems int, delay time.Duration) error {
-	e, err := deploy.Endpoint(ctx, parties, id, keyPath, func(c *quic.Config) { c.PacketDelay = delay })
+func transportParty(ctx context.Context, asJSON bool, parties string, id int, keyPath string, rounds, elems int, delay time.Duration, rate float64) error {
+	e, err := deploy.Endpoint(ctx, parties, id, keyPath, func(c *quic.Config) { c.PacketDelay, c.PacketRate = delay, rate })
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,10 @@ type delayConn struct {
 	drops  int64
 }
 
+// wireOverhead is what a datagram of n payload bytes adds on the wire and in tbf's count: the
+// UDP and IPv4 headers and the Ethernet header (8 + 20 + 14 bytes).
+const wireOverhead = 42
+
 // The token bucket's depth and queueing limit, as scripts/netns.sh configures tbf
 // ("burst 256kb latency 100ms").
 const (
@@ -73,7 +77,7 @@ func (c *delayConn) departure(now time.Time, n int) (time.Time, bool) {
 	if lag := now.Add(-credit); start.Before(lag) {
 		start = lag
 	}
-	end := start.Add(time.Duration(float64(n) / c.rate * float64(time.Second)))
+	end := start.Add(time.Duration(float64(n+wireOverhead) / c.rate * float64(time.Second)))
 	if end.Sub(now) > shapeLatency {
 		c.drops++
 		return time.Time{}, false

@@ -18,11 +18,11 @@ func TestDelayConnShapes(t *testing.T) {
 	// A full bucket: the first shapeBurst bytes leave at once.
 	var leave time.Time
 	sent := 0
-	for sent+1000 <= shapeBurst {
+	for sent+1000+wireOverhead <= shapeBurst {
 		l, ok := c.departure(now, 1000)
 		assert.True(t, ok)
 		assert.Equal(t, now, l, "within the burst, datagram at byte %d leaves at once", sent)
-		sent += 1000
+		sent += 1000 + wireOverhead
 		leave = l
 	}
 	_ = leave
@@ -31,7 +31,7 @@ func TestDelayConnShapes(t *testing.T) {
 	assert.True(t, ok)
 	l2, ok := c.departure(now, 1000)
 	assert.True(t, ok)
-	assert.Equal(t, 1000*perByte, l2.Sub(l1), "paced at the rate")
+	assert.Equal(t, (1000+wireOverhead)*perByte, l2.Sub(l1), "paced at the rate, headers included")
 	assert.True(t, l1.After(now))
 
 	// A backlog of more than shapeLatency is dropped, and a dropped datagram takes no tokens.
