@@ -203,6 +203,9 @@ func (c *Client) exchange(ctx context.Context, i int, req *request) (*response, 
 			return nil, fmt.Errorf("answer from party %d on the link to party %d", resp.Party, i)
 		}
 		if resp.Error != "" {
+			if resp.Unavailable {
+				return nil, &unavailableError{msg: resp.Error}
+			}
 			return nil, errors.New(resp.Error)
 		}
 		return &resp, nil
@@ -238,6 +241,41 @@ func (c *Client) all(ctx context.Context, reqs [secure.NumParties]*request) ([se
 
 func isCancel(err error) bool { return errors.Is(err, context.Canceled) }
 
+// unavailableError is a party's answer that it has no session with the others at the moment.
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string { return e.msg }
+
+// ErrUnavailable matches (errors.Is) the error of a request that failed because a party had no
+// session with the other two (starting, or a peer is down) until the request's deadline.
+var ErrUnavailable = errors.New("the parties are not serving")
+
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// retryAll is all, tried again while a party answers that it is not serving yet (it starts,
+// or waits for a peer that restarts), until ctx ends.
+func (c *Client) retryAll(ctx context.Context, reqs func() ([secure.NumParties]*request, error)) ([secure.NumParties]*response, error) {
+	wait := 20 * time.Millisecond
+	for {
+		rs, err := reqs()
+		if err != nil {
+			return [secure.NumParties]*response{}, err
+		}
+		out, err := c.all(ctx, rs)
+		if err == nil || !errors.Is(err, ErrUnavailable) {
+			return out, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return out, err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
 // withTimeout gives ctx the client's default deadline when it has none.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
@@ -256,11 +294,13 @@ func (c *Client) Info(ctx context.Context) (*ModelInfo, error) {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	var reqs [secure.NumParties]*request
-	for i := range reqs {
-		reqs[i] = &request{Kind: kindInfo}
-	}
-	resps, err := c.all(ctx, reqs)
+	resps, err := c.retryAll(ctx, func() ([secure.NumParties]*request, error) {
+		var reqs [secure.NumParties]*request
+		for i := range reqs {
+			reqs[i] = &request{Kind: kindInfo}
+		}
+		return reqs, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("serving: model information: %w", err)
 	}
@@ -336,31 +376,34 @@ func (c *Client) predictChunk(ctx context.Context, info *ModelInfo, enc fixed.En
 	if err != nil {
 		return err
 	}
-	id := make([]byte, idBytes)
-	c.randM.Lock()
-	_, err = io.ReadFull(c.cfg.Rand, id)
-	var parts [secure.NumParties][2][]uint64
-	if err == nil {
-		parts, err = aby3.SplitForParties(v, c.cfg.Rand)
-	}
-	c.randM.Unlock()
-	if err != nil {
-		return err
-	}
-	if c.cfg.onShares != nil {
-		c.cfg.onShares(parts)
-	}
-	var timeoutMs int64
-	if dl, ok := ctx.Deadline(); ok {
-		timeoutMs = max(time.Until(dl).Milliseconds(), 1)
-	}
-	var reqs [secure.NumParties]*request
-	for i := range reqs {
-		b := make([]byte, 0, 16*len(v))
-		b = appendWords(appendWords(b, parts[i][0]), parts[i][1])
-		reqs[i] = &request{Kind: kindPredict, ID: id, Rows: rows, TimeoutMs: timeoutMs, Shares: b}
-	}
-	resps, err := c.all(ctx, reqs)
+	// Each attempt has a fresh ID and a fresh sharing.
+	resps, err := c.retryAll(ctx, func() ([secure.NumParties]*request, error) {
+		var reqs [secure.NumParties]*request
+		id := make([]byte, idBytes)
+		c.randM.Lock()
+		_, err := io.ReadFull(c.cfg.Rand, id)
+		var parts [secure.NumParties][2][]uint64
+		if err == nil {
+			parts, err = aby3.SplitForParties(v, c.cfg.Rand)
+		}
+		c.randM.Unlock()
+		if err != nil {
+			return reqs, err
+		}
+		if c.cfg.onShares != nil {
+			c.cfg.onShares(parts)
+		}
+		var timeoutMs int64
+		if dl, ok := ctx.Deadline(); ok {
+			timeoutMs = max(time.Until(dl).Milliseconds(), 1)
+		}
+		for i := range reqs {
+			b := make([]byte, 0, 16*len(v))
+			b = appendWords(appendWords(b, parts[i][0]), parts[i][1])
+			reqs[i] = &request{Kind: kindPredict, ID: id, Rows: rows, TimeoutMs: timeoutMs, Shares: b}
+		}
+		return reqs, nil
+	})
 	if err != nil {
 		return err
 	}

@@ -307,7 +307,17 @@ func (s *Server) sessions(ctx context.Context) {
 		if ctx.Err() != nil || s.drained() {
 			return
 		}
-		links, err := s.cfg.Links(ctx)
+		// A shutdown stops a party that waits for its peers.
+		dialCtx, cancelDial := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-s.stop:
+				cancelDial()
+			case <-dialCtx.Done():
+			}
+		}()
+		links, err := s.cfg.Links(dialCtx)
+		cancelDial()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -458,7 +468,7 @@ func (s *Server) serveStream(ctx context.Context, st *quicgo.Stream, client stri
 		info, down := s.info, s.down
 		s.mu.Unlock()
 		if info == nil {
-			s.reply(st, &response{Error: s.notServing(down)}, client, nil, start, "")
+			s.reply(st, &response{Error: s.notServing(down), Unavailable: true}, client, nil, start, "")
 			return
 		}
 		s.reply(st, &response{Info: info}, client, nil, start, "")
@@ -531,7 +541,7 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 	}
 	if msg != "" {
 		s.mu.Unlock()
-		fail(reason, msg, r)
+		s.reply(st, &response{Error: msg, Unavailable: reason == "not_serving"}, client, r, start, reason)
 		return
 	}
 	half := len(req.Shares) / 2
