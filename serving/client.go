@@ -40,6 +40,10 @@ type ClientConfig struct {
 	// IdleTimeout is how long a link to a party may stay silent before the client declares
 	// the party gone (keep-alives flow at a third of it). Zero means 6 s.
 	IdleTimeout time.Duration
+	// WaitReady bounds how long a request waits for parties that answer that they are not
+	// serving yet (they are starting, or wait for a peer that restarts), within its deadline.
+	// Zero means 5 s.
+	WaitReady time.Duration
 	// Rand is the source of the client's randomness (request IDs, input shares); nil means
 	// crypto/rand.
 	Rand io.Reader
@@ -89,6 +93,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 6 * time.Second
+	}
+	if cfg.WaitReady <= 0 {
+		cfg.WaitReady = 5 * time.Second
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -149,8 +156,9 @@ func (c *Client) conn(ctx context.Context, i int) (*quicgo.Conn, error) {
 		},
 	}
 	conn, err = quicgo.DialAddr(ctx, c.cfg.Addrs[i], tlsConf, &quicgo.Config{
-		MaxIdleTimeout:  c.cfg.IdleTimeout,
-		KeepAlivePeriod: c.cfg.IdleTimeout / 3,
+		HandshakeIdleTimeout: 3 * time.Second,
+		MaxIdleTimeout:       c.cfg.IdleTimeout,
+		KeepAlivePeriod:      c.cfg.IdleTimeout / 3,
 	})
 	if err != nil {
 		return nil, err
@@ -197,6 +205,9 @@ func (c *Client) exchange(ctx context.Context, i int, req *request) (*response, 
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if conn.Context().Err() != nil {
+				return nil, &lostError{err: err}
+			}
 			return nil, fmt.Errorf("no answer: %w", err)
 		}
 		if resp.Party != i {
@@ -222,7 +233,11 @@ func (c *Client) all(ctx context.Context, reqs [secure.NumParties]*request) ([se
 		go func() {
 			r, err := c.exchange(ctx, i, reqs[i])
 			if err != nil {
-				cancel()
+				// A party that is not serving yet does not cancel the others: another party's
+				// own failure (it is down) says more.
+				if !errors.Is(err, ErrUnavailable) {
+					cancel()
+				}
 				errs <- &PartyError{Party: i, Err: err}
 				return
 			}
@@ -231,8 +246,19 @@ func (c *Client) all(ctx context.Context, reqs [secure.NumParties]*request) ([se
 		}()
 	}
 	var first error
+	rank := func(err error) int {
+		switch {
+		case err == nil:
+			return 0
+		case isCancel(err):
+			return 1
+		case errors.Is(err, ErrUnavailable):
+			return 2
+		}
+		return 3
+	}
 	for range reqs {
-		if err := <-errs; err != nil && (first == nil || isCancel(first)) {
+		if err := <-errs; rank(err) > rank(first) {
 			first = err
 		}
 	}
@@ -252,17 +278,39 @@ var ErrUnavailable = errors.New("the parties are not serving")
 
 func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
 
+// lostError is the failure of a link to a party while it had a request.
+type lostError struct{ err error }
+
+func (e *lostError) Error() string { return "link lost: " + e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
+
 // retryAll is all, tried again while a party answers that it is not serving yet (it starts,
-// or waits for a peer that restarts), until ctx ends.
+// or waits for a peer that restarts), for at most WaitReady, and once more (on a new link) after a
+// link to a party failed under the request (the party restarted, say).
 func (c *Client) retryAll(ctx context.Context, reqs func() ([secure.NumParties]*request, error)) ([secure.NumParties]*response, error) {
 	wait := 20 * time.Millisecond
+	var lost error // the failure of a link under a first attempt
+	start := time.Now()
 	for {
 		rs, err := reqs()
 		if err != nil {
 			return [secure.NumParties]*response{}, err
 		}
 		out, err := c.all(ctx, rs)
-		if err == nil || !errors.Is(err, ErrUnavailable) {
+		var le *lostError
+		if err != nil && lost != nil {
+			err = fmt.Errorf("%w (and again on a new link: %v)", lost, err)
+		}
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return out, err
+		case errors.As(err, &le) && lost == nil:
+			lost = err
+			continue
+		case !errors.Is(err, ErrUnavailable):
+			return out, err
+		}
+		if time.Since(start) > c.cfg.WaitReady {
 			return out, err
 		}
 		t := time.NewTimer(wait)

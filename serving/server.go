@@ -143,6 +143,7 @@ type Server struct {
 	log     *slog.Logger
 	ln      *quicgo.Listener
 	tr      *quicgo.Transport
+	pc      net.PacketConn
 	weights [][]float64 // party 0: the model's weights
 	arch    []byte      // party 0: the model's architecture
 
@@ -156,9 +157,10 @@ type Server struct {
 	draining bool                   // Shutdown was called
 	open     int                    // requests accepted and not yet answered
 	conns    map[*quicgo.Conn]struct{}
-	stop     chan struct{} // closed by Shutdown
-	done     chan struct{} // closed when Serve returns
-	seq      uint64        // batches run (for logs)
+	streams  sync.WaitGroup // requests being handled
+	stop     chan struct{}  // closed by Shutdown
+	done     chan struct{}  // closed when Serve returns
+	seq      uint64         // batches run (for logs)
 }
 
 // pendingReq is a prediction request on its way through the party.
@@ -227,6 +229,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	tlsConf := cfg.TLS.Clone()
 	tlsConf.NextProtos = []string{ALPN}
+	s.pc = pc
 	s.tr = &quicgo.Transport{Conn: pc}
 	ln, err := s.tr.Listen(tlsConf, &quicgo.Config{
 		MaxIdleTimeout:        30 * time.Second,
@@ -236,6 +239,7 @@ func NewServer(cfg Config) (*Server, error) {
 	})
 	if err != nil {
 		_ = s.tr.Close()
+		_ = pc.Close()
 		return nil, fmt.Errorf("serving: party %d: listen: %w", cfg.Party, err)
 	}
 	s.ln = ln
@@ -260,15 +264,25 @@ func (s *Server) Serve(ctx context.Context) error {
 	}()
 	s.log.Info("serving", "clients", s.ln.Addr().String())
 	s.sessions(ctx)
-	cancel()
 	_ = s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
-		_ = c.CloseWithError(0, "party stopped")
+	if ctx.Err() == nil {
+		// An orderly stop: let the last answers reach their clients before the links close
+		// (closing a QUIC connection drops what is still in flight).
+		handled := make(chan struct{})
+		go func() {
+			s.streams.Wait()
+			close(handled)
+		}()
+		select {
+		case <-handled:
+		case <-time.After(time.Second):
+		}
+		time.Sleep(closeLinger)
 	}
-	s.mu.Unlock()
+	cancel()
 	wg.Wait()
 	_ = s.tr.Close()
+	_ = s.pc.Close()
 	s.log.Info("stopped")
 	return nil
 }
@@ -419,6 +433,9 @@ func (s *Server) accept(ctx context.Context) {
 				s.mu.Lock()
 				delete(s.conns, conn)
 				s.mu.Unlock()
+				// Tell the client at once (if the link is still up) rather than let it wait
+				// for its idle timeout.
+				_ = conn.CloseWithError(0, fmt.Sprintf("party %d stopped", s.cfg.Party))
 			}()
 			s.serveConn(ctx, conn, client)
 		}()
@@ -434,12 +451,18 @@ func (s *Server) serveConn(ctx context.Context, conn *quicgo.Conn, client string
 			return
 		}
 		wg.Add(1)
+		s.streams.Add(1)
 		go func() {
 			defer wg.Done()
+			defer s.streams.Done()
 			s.serveStream(ctx, st, client)
 		}()
 	}
 }
+
+// closeLinger is how long an orderly stop waits, after the last answer, before it closes the
+// links to clients: a few round trips on a LAN.
+const closeLinger = 100 * time.Millisecond
 
 // requestReadTimeout bounds the time a client takes to send its request frame.
 const requestReadTimeout = 30 * time.Second

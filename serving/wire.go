@@ -35,12 +35,12 @@ type request struct {
 
 // response is the one frame a party sends back.
 type response struct {
-	Party int        `msgpack:"party"`
-	Error string     `msgpack:"error,omitempty"`
+	Party int    `msgpack:"party"`
+	Error string `msgpack:"error,omitempty"`
 	// Unavailable marks an error that says the party has no session with the others right
 	// now (starting, or a peer is down): the client may try again.
-	Unavailable bool `msgpack:"unavailable,omitempty"`
-	Info  *ModelInfo `msgpack:"info,omitempty"`
+	Unavailable bool       `msgpack:"unavailable,omitempty"`
+	Info        *ModelInfo `msgpack:"info,omitempty"`
 	// Share is the party's output share: one little-endian uint64 per output value.
 	Share []byte `msgpack:"share,omitempty"`
 }
