@@ -236,3 +236,23 @@ func (m *Metrics) Handler() http.Handler {
 		_, _ = m.WriteTo(w)
 	})
 }
+
+// MetricsSnapshot is a reading of a party's counters.
+type MetricsSnapshot struct {
+	Requests, Errors    uint64 // requests answered, and of them with an error
+	Batches, BatchRows  uint64 // secure computations and the rows they computed
+	PeerBytes, Rounds   uint64 // bytes sent to the other parties and rounds, for batches
+	ClientIn, ClientOut uint64 // bytes received from and sent to clients
+}
+
+// Snapshot returns the counters so far.
+func (m *Metrics) Snapshot() MetricsSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	return MetricsSnapshot{
+		Requests: m.requests[outcomeOK] + m.requests[outcomeError], Errors: m.requests[outcomeError],
+		Batches: m.batches, BatchRows: uint64(m.batchRows.sum),
+		PeerBytes: m.peerBytes, Rounds: m.peerRounds, ClientIn: m.clientIn, ClientOut: m.clientOut,
+	}
+}

@@ -376,3 +376,20 @@ func TestServeAndPredictDeployment(t *testing.T) {
 		require.NoError(t, err, "party %d", i)
 	}
 }
+
+// gotfe bench serve runs, small: one line per measurement with the contract's fields.
+func TestBenchServeSmall(t *testing.T) {
+	out := captureStdout(t, func() {
+		require.NoError(t, benchServe(context.Background(), []string{"--json", "--models", "lr", "--requests", "3", "--clients", "2", "--duration", "100ms"}))
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	for _, line := range lines {
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &r))
+		for _, k := range []string{"name", "seconds", "p99_seconds", "bytes_sent", "rounds"} {
+			require.Contains(t, r, k, line)
+		}
+	}
+	require.Contains(t, lines[1], "predictions_per_s")
+}
