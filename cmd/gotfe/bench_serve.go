@@ -59,7 +59,6 @@ func benchServe(ctx context.Context, args []string) error {
 	return nil
 }
 
-
 func benchServeModel(ctx context.Context, name string, requests, clients int, duration, window time.Duration, asJSON bool) error {
 	m, err := models.New(name)
 	if err != nil {
