@@ -185,7 +185,10 @@ func (c *Client) exchange(ctx context.Context, i int, req *request) (*response, 
 			if dl, ok := ctx.Deadline(); ok {
 				_ = st.SetDeadline(dl)
 			}
-			_, err = writeFrame(st, req)
+			var b []byte
+			if b, err = encodeRequest(req); err == nil {
+				_, err = st.Write(b)
+			}
 			if err == nil {
 				err = st.Close() // the request is complete
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -171,6 +172,7 @@ type pendingReq struct {
 	xa, xb   []uint64
 	arrived  time.Time
 	deadline time.Time
+	arriving bool // its header is here, its shares not yet
 	taken    bool // in a batch: the batch answers it
 	gone     bool // withdrawn (deadline, client gone): skip it
 	done     chan result
@@ -464,7 +466,10 @@ func (s *Server) serveConn(ctx context.Context, conn *quicgo.Conn, client string
 // links to clients: a few round trips on a LAN.
 const closeLinger = 100 * time.Millisecond
 
-// requestReadTimeout bounds the time a client takes to send its request frame.
+// maxHeaderBytes bounds a request's header frame (the shares follow it).
+const maxHeaderBytes = 64 << 10
+
+// requestReadTimeout bounds the time a client takes to send its request header.
 const requestReadTimeout = 30 * time.Second
 
 func (s *Server) serveStream(ctx context.Context, st *quicgo.Stream, client string) {
@@ -472,7 +477,7 @@ func (s *Server) serveStream(ctx context.Context, st *quicgo.Stream, client stri
 	start := time.Now()
 	_ = st.SetReadDeadline(start.Add(requestReadTimeout))
 	var req request
-	n, err := readFrame(st, s.cfg.MaxRequestBytes, &req)
+	n, err := readFrame(st, maxHeaderBytes, &req)
 	s.cfg.Metrics.client(n, 0)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -549,33 +554,46 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 	r.deadline = start.Add(timeout)
 	s.mu.Lock()
 	info, down := s.info, s.down
+	s.mu.Unlock()
 	var msg, reason string
 	switch {
-	case s.draining:
-		msg, reason = fmt.Sprintf("party %d is shutting down", s.cfg.Party), "shutting_down"
 	case info == nil:
 		msg, reason = s.notServing(down), "not_serving"
 	case req.Rows < 1 || req.Rows > info.MaxRows:
 		msg, reason = fmt.Sprintf("bad request: %d rows, want 1 to %d", req.Rows, info.MaxRows), "bad_shape"
-	case len(req.Shares) != 16*req.Rows*numel(info.InputShape):
-		msg, reason = fmt.Sprintf("bad request: %d bytes of shares for %d rows of shape %v, want %d", len(req.Shares), req.Rows, info.InputShape, 16*req.Rows*numel(info.InputShape)), "bad_shape"
+	}
+	want := 0
+	if msg == "" {
+		want = 16 * req.Rows * numel(info.InputShape)
+		// The shares follow the header: their length first.
+		var h [4]byte
+		if _, err := io.ReadFull(st, h[:]); err != nil {
+			msg, reason = "malformed request: no shares after the header: "+err.Error(), "malformed"
+		} else if got := int(binary.BigEndian.Uint32(h[:])); got != want || want > s.cfg.MaxRequestBytes {
+			msg, reason = fmt.Sprintf("bad request: %d bytes of shares for %d rows of shape %v, want %d", got, req.Rows, info.InputShape, want), "bad_shape"
+			if want > s.cfg.MaxRequestBytes {
+				msg = fmt.Sprintf("bad request: %d bytes of shares, more than the %d this party takes", want, s.cfg.MaxRequestBytes)
+			}
+		}
+	}
+	s.mu.Lock()
+	switch {
+	case msg != "":
+	case s.draining:
+		msg, reason = fmt.Sprintf("party %d is shutting down", s.cfg.Party), "shutting_down"
 	case s.pending[r.key] != nil:
 		msg, reason = "bad request: a request with this id is pending", "duplicate"
 	}
 	if msg != "" {
 		s.mu.Unlock()
+		st.CancelRead(1)
 		s.reply(st, &response{Error: msg, Unavailable: reason == "not_serving"}, client, r, start, reason)
 		return
 	}
-	half := len(req.Shares) / 2
-	r.xa, r.xb = words(req.Shares[:half]), words(req.Shares[half:])
-	if s.cfg.onRequest != nil {
-		s.cfg.onRequest(r.id, r.xa, r.xb)
-	}
+	// The request is known from its header on: a batch that party 0 proposes waits for its
+	// shares however long they take to arrive (within the request's deadline).
+	r.arriving = true
 	s.pending[r.key] = r
-	if s.cfg.Party == 0 {
-		s.queue = append(s.queue, r)
-	}
 	s.open++
 	s.signal()
 	s.mu.Unlock()
@@ -585,6 +603,32 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 		s.signal()
 		s.mu.Unlock()
 	}()
+	body := make([]byte, want)
+	_ = st.SetReadDeadline(r.deadline)
+	n, err := io.ReadFull(st, body)
+	s.cfg.Metrics.client(4+n, 0)
+	if err != nil {
+		s.withdraw(r)
+		st.CancelRead(1)
+		s.reply(st, &response{Error: "malformed request: shares cut short: " + err.Error()}, client, r, start, "malformed")
+		return
+	}
+	xa, xb := words(body[:want/2]), words(body[want/2:])
+	if s.cfg.onRequest != nil {
+		s.cfg.onRequest(r.id, xa, xb)
+	}
+	s.mu.Lock()
+	if r.gone {
+		s.mu.Unlock()
+		s.reply(st, &response{Error: fmt.Sprintf("deadline exceeded at party %d while the shares arrived", s.cfg.Party)}, client, r, start, "deadline")
+		return
+	}
+	r.xa, r.xb, r.arriving = xa, xb, false
+	if s.cfg.Party == 0 {
+		s.queue = append(s.queue, r)
+	}
+	s.signal()
+	s.mu.Unlock()
 
 	timer := time.NewTimer(time.Until(r.deadline))
 	defer timer.Stop()

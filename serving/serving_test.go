@@ -131,12 +131,11 @@ func rawExchange(t *testing.T, c *Client, i int, frame []byte) response {
 	return resp
 }
 
-func frameOf(t *testing.T, v any) []byte {
+func frameOf(t *testing.T, req *request) []byte {
 	t.Helper()
-	var b strings.Builder
-	_, err := writeFrame(&b, v)
+	b, err := encodeRequest(req)
 	require.NoError(t, err)
-	return []byte(b.String())
+	return b
 }
 
 // Malformed requests, requests of the wrong shape and clients that go away get an error or
@@ -395,11 +394,17 @@ func TestShutdownDrains(t *testing.T) {
 		p, err = c.Predict(predictCtx(t, 30*time.Second), x)
 		done <- err
 	}()
-	require.Eventually(t, func() bool {
-		s := l.Server(0)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.open == 1
+	require.Eventually(t, func() bool { // the request reached the three parties
+		for i := range secure.NumParties {
+			s := l.Server(i)
+			s.mu.Lock()
+			open := s.open
+			s.mu.Unlock()
+			if open != 1 {
+				return false
+			}
+		}
+		return true
 	}, 10*time.Second, time.Millisecond)
 	require.NoError(t, l.Shutdown(predictCtx(t, 20*time.Second)))
 	require.NoError(t, <-done)

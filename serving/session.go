@@ -245,31 +245,39 @@ func (s *Server) take(ctx context.Context, prop proposal) ([]*pendingReq, []byte
 	}
 	deadline := time.NewTimer(s.cfg.ArrivalWait)
 	defer deadline.Stop()
+	expired := false
 	for {
 		s.mu.Lock()
-		missing := 0
+		missing, arriving := 0, 0
 		for i, id := range prop.IDs {
 			if reqs[i] != nil {
 				continue
 			}
+			missing++
 			r := s.pending[string(id)]
-			if r != nil && !r.gone && !r.taken && r.rows == prop.Rows[i] {
-				r.taken = true
-				delete(s.pending, r.key)
-				reqs[i], have[i] = r, 1
+			if r == nil || r.gone || r.taken || r.rows != prop.Rows[i] {
 				continue
 			}
-			missing++
+			if r.arriving {
+				// Its header is here: wait for its shares, whatever ArrivalWait says (its
+				// deadline bounds the wait).
+				arriving++
+				continue
+			}
+			r.taken = true
+			delete(s.pending, r.key)
+			reqs[i], have[i] = r, 1
+			missing--
 		}
 		ch := s.arrived
 		s.mu.Unlock()
-		if missing == 0 {
+		if missing == 0 || (expired && arriving == 0) {
 			return reqs, have
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
-			return reqs, have
+			expired = true
 		case <-ctx.Done():
 			return reqs, have
 		}

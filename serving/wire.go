@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,8 +30,25 @@ type request struct {
 	Rows      int    `msgpack:"rows,omitempty"`
 	TimeoutMs int64  `msgpack:"timeout_ms,omitempty"`
 	// Shares holds the party's two components of the input, rows·size little-endian uint64s
-	// each: x_i, then x_{i+1}.
-	Shares []byte `msgpack:"shares,omitempty"`
+	// each: x_i, then x_{i+1}. They follow the header frame as they are, after their length
+	// (4 bytes, big-endian), so that a party knows of a request as soon as its header is in.
+	Shares []byte `msgpack:"-"`
+}
+
+// encodeRequest returns the bytes of a request on its stream: the header frame and, for a
+// prediction, the shares.
+func encodeRequest(req *request) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := writeFrame(&b, req); err != nil {
+		return nil, err
+	}
+	if req.Kind == kindPredict {
+		var h [4]byte
+		binary.BigEndian.PutUint32(h[:], uint32(len(req.Shares)))
+		b.Write(h[:])
+		b.Write(req.Shares)
+	}
+	return b.Bytes(), nil
 }
 
 // response is the one frame a party sends back.

@@ -18,8 +18,13 @@ func TestFrameRoundTrip(t *testing.T) {
 	m, err := readFrame(&b, maxFrameDefault, &out)
 	require.NoError(t, err)
 	require.Equal(t, n, m)
+	in.Shares = nil
 	require.Equal(t, in, out)
-	require.Equal(t, []uint64{1, 2, 3, 1 << 63}, words(out.Shares))
+	b.Reset()
+	enc, err := encodeRequest(&request{Kind: kindPredict, Shares: appendWords(nil, []uint64{7, 1 << 63})})
+	require.NoError(t, err)
+	require.Equal(t, appendWords(nil, []uint64{7, 1 << 63}), enc[len(enc)-16:])
+	require.Equal(t, []byte{0, 0, 0, 16}, enc[len(enc)-20:len(enc)-16])
 
 	b.Reset()
 	r := response{Party: 2, Info: &ModelInfo{InputShape: []int{28, 28, 1}, OutputShape: []int{10}, Output: OutputClass, FracBits: 16, Model: "ab", MaxRows: 4}}
@@ -38,7 +43,7 @@ func TestFrameRoundTrip(t *testing.T) {
 // its bound.
 func FuzzReadFrame(f *testing.F) {
 	var b bytes.Buffer
-	_, _ = writeFrame(&b, &request{Kind: kindPredict, ID: make([]byte, idBytes), Rows: 1, Shares: make([]byte, 32)})
+	_, _ = writeFrame(&b, &request{Kind: kindPredict, ID: make([]byte, idBytes), Rows: 1})
 	f.Add(b.Bytes())
 	f.Add([]byte{0, 0, 0, 1, 0xc1})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
