@@ -34,11 +34,17 @@ type Parties struct {
 	CA string `json:"ca"`
 	// Parties lists the three parties, in any order.
 	Parties []PartyInfo `json:"parties"`
+	// ClientCA is the CA that issues the certificates of the clients of private predictions
+	// (see ClientCA): a PEM file path relative to the file's directory, or PEM text. Empty:
+	// the parties take no clients.
+	ClientCA string `json:"client_ca,omitempty"`
 
-	dir   string                             // directory of the file, for relative paths
-	ca    *x509.Certificate                  // loaded CA
-	certs [quic.NumParties]*x509.Certificate // loaded certificates, by index
-	addrs [quic.NumParties]string            // addresses, by index
+	clientCA *x509.Certificate                  // loaded client CA, nil without one
+	serve    [quic.NumParties]string            // serving addresses, by index
+	dir      string                             // directory of the file, for relative paths
+	ca       *x509.Certificate                  // loaded CA
+	certs    [quic.NumParties]*x509.Certificate // loaded certificates, by index
+	addrs    [quic.NumParties]string            // addresses, by index
 }
 
 // PartyInfo is one party of parties.json.
@@ -47,6 +53,9 @@ type PartyInfo struct {
 	Name    string `json:"name"`    // for people and logs
 	Address string `json:"address"` // host:port where the party listens (UDP)
 	Cert    string `json:"cert"`    // PEM file path relative to the file's directory, or PEM text
+	// Serve is the host:port (UDP) where the party answers clients of private predictions;
+	// empty means the host of Address with its port plus ServePortOffset.
+	Serve string `json:"serve,omitempty"`
 }
 
 // LoadParties reads and checks a parties file: three parties with indices 0, 1 and 2, each
@@ -118,7 +127,7 @@ func (p *Parties) load() error {
 		p.certs[i] = cert
 		p.addrs[i] = info.Address
 	}
-	return nil
+	return p.loadServing()
 }
 
 // canonicalAddr returns a form of a host:port address in which two spellings of the same
@@ -256,7 +265,8 @@ type CertOptions struct {
 }
 
 // GenerateCerts makes a deployment in dir (created if needed): a CA, the three parties'
-// certificates and keys, and parties.json. Each file is written to a temporary name and
+// certificates and keys, a client CA for the clients of private predictions (see ClientCA),
+// and parties.json. Each file is written to a temporary name and
 // renamed into place, so none is ever left half-written; keys are readable by their owner
 // only.
 func GenerateCerts(dir string, opts CertOptions) error {
@@ -272,9 +282,16 @@ func GenerateCerts(dir string, opts CertOptions) error {
 	if err != nil {
 		return err
 	}
-	files := map[string][]byte{"ca.pem": pemCert(pki.CA)}
-	modes := map[string]os.FileMode{"ca.pem": 0o644}
-	ps := Parties{CA: "ca.pem"}
+	clientCA, err := NewClientCA(opts.Validity)
+	if err != nil {
+		return err
+	}
+	files, modes, err := clientCA.files()
+	if err != nil {
+		return err
+	}
+	files["ca.pem"], modes["ca.pem"] = pemCert(pki.CA), 0o644
+	ps := Parties{CA: "ca.pem", ClientCA: ClientCAFile}
 	for i := range quic.NumParties {
 		name := PartyName(i)
 		files[name+".pem"] = pemCert(pki.Certs[i])
@@ -283,7 +300,12 @@ func GenerateCerts(dir string, opts CertOptions) error {
 			return fmt.Errorf("deploy: key of party %d: %w", i, err)
 		}
 		modes[name+".key"] = 0o600
-		ps.Parties = append(ps.Parties, PartyInfo{Index: i, Name: name, Address: addrs[i], Cert: name + ".pem"})
+		host, port, _ := net.SplitHostPort(addrs[i])
+		serve := ""
+		if n, _ := strconv.Atoi(port); n+ServePortOffset <= 65535 {
+			serve = net.JoinHostPort(host, strconv.Itoa(n+ServePortOffset))
+		}
+		ps.Parties = append(ps.Parties, PartyInfo{Index: i, Name: name, Address: addrs[i], Cert: name + ".pem", Serve: serve})
 	}
 	js, err := json.MarshalIndent(ps, "", "  ")
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/gotfe/gotfe/deploy"
 )
 
-const certsUsage = "certs --out DIR [--hosts h0,h1,h2] [--force] [--validity DURATION]: make a deployment CA, the three parties' keys and certificates, and parties.json"
+const certsUsage = "certs --out DIR [--hosts h0,h1,h2] [--force] [--validity DURATION] | certs --out DIR --client NAME: make a deployment CA, the three parties' keys and certificates, a client CA and parties.json; or a client's key and certificate"
 
 func init() {
 	register("certs", certsUsage, certs)
@@ -29,6 +29,7 @@ func certs(_ context.Context, args []string) error {
 	hosts := fs.String("hosts", "", "the parties' hosts, host or host:port, comma-separated: one for all (consecutive ports) or three (default 127.0.0.1, ports 7000-7002)")
 	force := fs.Bool("force", false, "overwrite existing files")
 	validity := fs.Duration("validity", deploy.DefaultValidity, "how long the certificates are valid")
+	client := fs.String("client", "", "issue a client certificate NAME.pem and key NAME.key from the client CA of the deployment in --out")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(os.Stdout, "usage: gotfe %s\n\nflags:\n", certsUsage)
@@ -40,6 +41,17 @@ func certs(_ context.Context, args []string) error {
 	}
 	if *out == "" || fs.NArg() > 0 {
 		return fmt.Errorf("%w: --out is required and no other arguments are taken", errUsage)
+	}
+	if *client != "" {
+		if *hosts != "" {
+			return fmt.Errorf("%w: --hosts makes a deployment; --client adds a client to one", errUsage)
+		}
+		certPath, keyPath, err := deploy.GenerateClientCert(*out, *client, deploy.ClientCertOptions{Validity: *validity, Overwrite: *force})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stdout, "wrote %s and %s: give them to client %s (with parties.json, ca.pem and the party<N>.pem)\n", certPath, keyPath, *client)
+		return nil
 	}
 	var hs []string
 	if *hosts != "" {

@@ -7,17 +7,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"slices"
+	"path/filepath"
+	"time"
 
-	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/serving"
 )
+
+const predictUsage = "predict (--model FILE | --config parties.json [--cert FILE --key FILE]) --input FILE [--output probabilities|class|outputs] [--plain]: private predictions, from three local parties (--model) or from a deployment's serving parties (--config)"
 
 func init() {
 	register("inspect", "inspect [--format F] FILE: print the summary of a model file (TF.js model.json, .keras, .h5, .onnx or gotfe)", inspectCmd)
-	register("predict", "predict --model FILE --input FILE [--format F] [--transport quic|mem] [--plain] [--config parties.json --party N]: private predictions of a model file on JSON inputs", predictCmd)
+	register("predict", predictUsage, predictCmd)
 }
 
 func inspectCmd(_ context.Context, args []string) error { return inspect(args, os.Stdout) }
@@ -51,134 +55,132 @@ func inspect(args []string, stdout io.Writer) error {
 
 func predictCmd(ctx context.Context, args []string) error { return predict(ctx, args, os.Stdout) }
 
-// predictSetup is what the party holding the model tells the others before a distributed
-// prediction: public facts only.
-type predictSetup struct {
-	Architecture json.RawMessage `json:"architecture"`
-	Samples      int             `json:"samples"`
-}
-
 func predict(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	model := fs.String("model", "", "model file (TF.js model.json, .keras, .h5, .onnx or gotfe); party 0 only in a distributed run")
-	input := fs.String("input", "", "JSON inputs: an array of rows, each flat or nested in the model's input shape; party 0 only in a distributed run")
+	model := fs.String("model", "", "model file (TF.js model.json, .keras, .h5, .onnx or gotfe): run the three parties in this process")
 	format := fs.String("format", "auto", "model file format: auto, tfjs, keras, h5, onnx or gotfe")
-	plain := fs.Bool("plain", false, "predict in the clear on the plain engine instead")
-	batch := fs.Int("batch-size", 32, "rows per private batch")
-	var parties mpc.Flags
-	parties.Register(fs, "quic")
+	config := fs.String("config", "", "parties.json of a deployment whose parties serve (gotfe serve)")
+	cert := fs.String("cert", "", "the client's certificate (default client.pem beside parties.json)")
+	key := fs.String("key", "", "the client's key (default client.key beside parties.json)")
+	input := fs.String("input", "", "input rows: JSON (an array of rows, each flat or nested in the model's input shape), CSV or .npy")
+	inputFormat := fs.String("input-format", "", "json, csv or npy (default: by the file's extension, JSON otherwise)")
+	output := fs.String("output", "", "with --model: what the parties reveal: probabilities (a softmax head), class or outputs (default: probabilities for a classifier)")
+	plain := fs.Bool("plain", false, "with --model: predict in the clear on the plain engine instead")
+	timeout := fs.Duration("timeout", time.Minute, "deadline of the prediction")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case fs.NArg() > 0:
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, fs.Args())
+	case (*model == "") == (*config == ""):
+		return fmt.Errorf("%w: give --model (a local try-out) or --config (a deployment), and --input", errUsage)
+	case *input == "":
+		return fmt.Errorf("%w: --input is required", errUsage)
+	case *config != "" && (*plain || *output != ""):
+		return fmt.Errorf("%w: --plain and --output go with --model (the serving parties choose what they reveal)", errUsage)
+	case *model == "" && (*cert != "" || *key != "") && (*cert == "" || *key == ""):
+		return fmt.Errorf("%w: --cert and --key go together", errUsage)
 	}
-	if err := parties.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	const owner = 0
-	isOwner := !parties.Distributed() || parties.Party == owner
-	if isOwner && (*model == "" || *input == "") {
-		return fmt.Errorf("%w: --model and --input are required", errUsage)
-	}
-	if !isOwner && (*model != "" || *input != "") {
-		return fmt.Errorf("%w: only party %d reads --model and --input", errUsage, owner)
-	}
-	if *plain && parties.Distributed() {
-		return fmt.Errorf("%w: --plain runs in this process only", errUsage)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	if *config != "" {
+		dir := filepath.Dir(*config)
+		if *cert == "" {
+			*cert, *key = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+		}
+		cfg, err := serving.ClientConfigFromFile(*config, *cert, *key)
+		if err != nil {
+			return err
+		}
+		c, err := serving.NewClient(cfg)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return predictWith(ctx, c, *input, *inputFormat, stdout)
 	}
 
-	var m *keras.Sequential
-	var x []float64
-	var setup predictSetup
-	if isOwner {
-		f, err := convert.ParseFormat(*format)
-		if err != nil {
-			return err
-		}
-		if m, err = convert.Load(*model, f); err != nil {
-			return err
-		}
-		raw, err := os.ReadFile(*input)
-		if err != nil {
-			return err
-		}
-		if x, setup.Samples, err = parseRows(raw, m.InputShape()); err != nil {
-			return fmt.Errorf("%s: %w", *input, err)
-		}
-		if setup.Architecture, err = keras.MarshalArchitecture(m); err != nil {
-			return err
-		}
-	}
-	if !*plain {
-		runner, err := parties.Runner(ctx)
-		if err != nil {
-			return err
-		}
-		defer runner.Close()
-		if parties.Distributed() {
-			// The model's architecture and the number of rows are public: party 0 sends them
-			// to the others, who build the same model without its weights.
-			pr, ok := runner.(interface{ Backend() *mpc.Backend })
-			if !ok {
-				return errors.New("the distributed runner has no backend")
-			}
-			msg, err := json.Marshal(setup)
-			if err != nil {
-				return err
-			}
-			if msg, err = pr.Backend().BroadcastBytes(msg, owner); err != nil {
-				return err
-			}
-			if !isOwner {
-				if err := json.Unmarshal(msg, &setup); err != nil {
-					return fmt.Errorf("set-up from party %d: %w", owner, err)
-				}
-				if m, err = keras.UnmarshalArchitecture(setup.Architecture); err != nil {
-					return err
-				}
-				if err := m.SetWeights(nil); err != nil {
-					return err
-				}
-			}
-		}
-		if err := m.SetRunner(runner); err != nil {
-			return err
-		}
-	}
-	out, err := m.Predict(x, keras.NumSamples(setup.Samples), keras.BatchSize(*batch), keras.Verbose(0))
+	f, err := convert.ParseFormat(*format)
 	if err != nil {
 		return err
 	}
-	if out == nil { // not the owner: the predictions are party 0's only
-		return nil
+	m, err := convert.Load(*model, f)
+	if err != nil {
+		return err
 	}
-	return writePredictions(stdout, out, setup.Samples, convert.SoftmaxHead(m))
+	if *plain {
+		x, n, err := readRows(*input, *inputFormat, m.InputShape())
+		if err != nil {
+			return err
+		}
+		out, err := m.Predict(x, keras.Verbose(0))
+		if err != nil {
+			return err
+		}
+		return writePlain(stdout, out, n, convert.SoftmaxHead(m))
+	}
+	// The local try-out: three parties in this process, over QUIC with mutual TLS on
+	// loopback, and a client outside them that alone sees the input and the output.
+	l, err := serving.StartLocal(ctx, m, serving.LocalOptions{Output: *output})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	c, err := l.NewClient("local")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := predictWith(ctx, c, *input, *inputFormat, stdout); err != nil {
+		return err
+	}
+	return l.Shutdown(ctx)
 }
 
-// writePredictions prints one JSON object per row: the class and its probabilities for a
-// classifier, the outputs otherwise.
-func writePredictions(w io.Writer, out []float64, rows int, classifier bool) error {
+// predictWith reads the input rows in the shape the parties serve, predicts them and prints
+// one JSON object per row.
+func predictWith(ctx context.Context, c *serving.Client, input, inputFormat string, stdout io.Writer) error {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	x, n, err := readRows(input, inputFormat, info.InputShape)
+	if err != nil {
+		return err
+	}
+	p, err := c.Predict(ctx, x)
+	if err != nil {
+		return err
+	}
+	return writePrediction(stdout, p, n)
+}
+
+type classOut struct {
+	Class         int       `json:"class"`
+	Probabilities []float64 `json:"probabilities,omitempty"`
+}
+
+type valuesOut struct {
+	Outputs []float64 `json:"outputs"`
+}
+
+// writePrediction prints one JSON object per row: the class and its probabilities for a
+// classifier, the class alone when only the class is revealed, the outputs otherwise.
+func writePrediction(w io.Writer, p *serving.Prediction, rows int) error {
 	enc := json.NewEncoder(w)
-	k := len(out) / rows
 	for r := range rows {
-		row := out[r*k : (r+1)*k]
 		var v any
-		if classifier {
-			best := 0
-			for i, p := range row {
-				if p > row[best] {
-					best = i
-				}
-			}
-			v = struct {
-				Class         int       `json:"class"`
-				Probabilities []float64 `json:"probabilities"`
-			}{best, row}
-		} else {
-			v = struct {
-				Outputs []float64 `json:"outputs"`
-			}{row}
+		switch {
+		case p.Probabilities != nil:
+			v = classOut{p.Classes[r], p.Probabilities[r]}
+		case p.Classes != nil:
+			v = classOut{Class: p.Classes[r]}
+		case p.Outputs != nil:
+			v = valuesOut{p.Outputs[r]}
+		default:
+			return errors.New("empty prediction")
 		}
 		if err := enc.Encode(v); err != nil {
 			return err
@@ -187,63 +189,23 @@ func writePredictions(w io.Writer, out []float64, rows int, classifier bool) err
 	return nil
 }
 
-// parseRows reads a JSON array of rows, each a flat array of numbers or arrays nested in the
-// sample shape, and returns the rows flattened and their number.
-func parseRows(data []byte, shape []int) ([]float64, int, error) {
-	var rows []json.RawMessage
-	if err := json.Unmarshal(data, &rows); err != nil {
-		return nil, 0, fmt.Errorf("want a JSON array of rows: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, 0, errors.New("no rows")
-	}
-	size := 1
-	for _, d := range shape {
-		size *= d
-	}
-	x := make([]float64, 0, len(rows)*size)
-	for i, r := range rows {
-		var flat []float64
-		if json.Unmarshal(r, &flat) == nil {
-			if len(flat) != size {
-				return nil, 0, fmt.Errorf("row %d has %d values, the model takes %d (shape %v)", i, len(flat), size, shape)
-			}
-			x = append(x, flat...)
+// writePlain prints the plain engine's outputs like writePrediction.
+func writePlain(w io.Writer, out []float64, rows int, classifier bool) error {
+	k := len(out) / rows
+	p := &serving.Prediction{}
+	for r := range rows {
+		row := out[r*k : (r+1)*k]
+		if !classifier {
+			p.Outputs = append(p.Outputs, row)
 			continue
 		}
-		var nested any
-		if err := json.Unmarshal(r, &nested); err != nil {
-			return nil, 0, fmt.Errorf("row %d: %w", i, err)
+		best := 0
+		for i, v := range row {
+			if v > row[best] || math.IsNaN(row[best]) {
+				best = i
+			}
 		}
-		var got []int
-		var err error
-		if x, err = flatten(x, nested, shape, &got); err != nil {
-			return nil, 0, fmt.Errorf("row %d: %w (the model takes shape %v)", i, err, shape)
-		}
+		p.Classes, p.Probabilities = append(p.Classes, best), append(p.Probabilities, row)
 	}
-	return x, len(rows), nil
-}
-
-// flatten appends the numbers of v, which must be nested in shape, to dst.
-func flatten(dst []float64, v any, shape []int, at *[]int) ([]float64, error) {
-	if len(shape) == 0 {
-		f, ok := v.(float64)
-		if !ok {
-			return nil, fmt.Errorf("at %v: %v is not a number", *at, v)
-		}
-		return append(dst, f), nil
-	}
-	l, ok := v.([]any)
-	if !ok || len(l) != shape[0] {
-		return nil, fmt.Errorf("at %v: want an array of %d", *at, shape[0])
-	}
-	for i, e := range l {
-		*at = append(slices.Clone(*at), i)
-		var err error
-		if dst, err = flatten(dst, e, shape[1:], at); err != nil {
-			return nil, err
-		}
-		*at = (*at)[:len(*at)-1]
-	}
-	return dst, nil
+	return writePrediction(w, p, rows)
 }

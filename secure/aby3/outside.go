@@ -1,0 +1,110 @@
+package aby3
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/prg"
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// This file holds what a receiver or sender outside the three parties (a client of private
+// predictions) needs: sharing its own input, receiving output shares, and the parties' side of
+// both.
+//
+// Input: the client splits x into x_0 + x_1 + x_2 itself ([SplitForParties]) and sends party i
+// the pair (x_i, x_{i+1}); party i wraps the pair with [NewShared]. Party i never sees x_{i+2},
+// so its two components are uniform and independent of x.
+//
+// Output: each party sends the client one value per element ([Party.OutputShare]): its first
+// component plus its share of a fresh sharing of zero, so that the three values sum to x and
+// any two of them are uniform and independent of x. Nothing of the parties' internal sharing
+// (whose components are correlated with earlier messages) reaches the client.
+
+// SplitForParties splits ring values x into a replicated sharing for the three parties, as an
+// outside client does with its input: parts[i] holds party i's components (x_i, x_{i+1}). x_0
+// and x_1 are drawn from an AES-CTR stream keyed from rand (crypto/rand when nil) and
+// x_2 = x - x_0 - x_1.
+func SplitForParties(x []uint64, rand io.Reader) (parts [secure.NumParties][2][]uint64, err error) {
+	seed, err := prg.NewSeed(rand)
+	if err != nil {
+		return parts, fmt.Errorf("aby3: split: %w", err)
+	}
+	s := prg.New(seed)
+	n := len(x)
+	var c [secure.NumParties][]uint64
+	c[0], c[1], c[2] = make([]uint64, n), make([]uint64, n), make([]uint64, n)
+	s.Fill(c[0])
+	s.Fill(c[1])
+	ring.SubTo(c[2], x, c[0])
+	ring.SubTo(c[2], c[2], c[1])
+	for i := range parts {
+		parts[i] = [2][]uint64{c[i], c[(i+1)%secure.NumParties]}
+	}
+	return parts, nil
+}
+
+// CombineOutput adds the three parties' output shares ([Party.OutputShare]) into dst, which
+// must have their length.
+func CombineOutput(dst []uint64, shares [secure.NumParties][]uint64) error {
+	for i, s := range shares {
+		if len(s) != len(dst) {
+			return fmt.Errorf("aby3: combine: share of %v has %d values, want %d: %w", secure.PartyID(i), len(s), len(dst), ring.ErrShape)
+		}
+	}
+	ring.AddTo(dst, shares[0], shares[1])
+	ring.AddTo(dst, dst, shares[2])
+	return nil
+}
+
+// OutputShare returns this party's additive share of x for a receiver outside the three
+// parties: its component x_i plus its share α_i of a fresh sharing of zero drawn from the
+// pairwise PRGs. The three parties' values sum to x; any two of them are uniformly random and
+// independent of x, and none equals a component another party holds. No communication; the
+// three parties must call it together (it advances their pairwise streams).
+func (p *Party) OutputShare(x *Shared) []uint64 {
+	p.Begin("OutputShare", x.shape)
+	out := append([]uint64(nil), x.a...)
+	p.addZeroShare(out, make([]uint64, len(out)))
+	return out
+}
+
+// RandomShared returns a sharing of ring values drawn uniformly at random that no party
+// knows: component j comes from the PRG the two parties holding it share (party i draws x_i
+// from the stream it shares with party i-1 and x_{i+1} from the one it shares with i+1). No
+// communication; the three parties must call it together.
+func (p *Party) RandomShared(shape []int) (*Shared, error) {
+	p.Begin("RandomShared", shape)
+	n, err := ring.NumElements(shape)
+	if err != nil {
+		return nil, fmt.Errorf("aby3: random: %w", err)
+	}
+	z := newShared(shape, n)
+	p.prev.Fill(z.a)
+	p.next.Fill(z.b)
+	return z, nil
+}
+
+// ExchangeBytes sends data to both peers and returns what each party passed, indexed by party
+// (this party's own data included), in one round. Unlike [Party.Agree] the values may differ:
+// it is how the parties share public facts each one learnt alone (which requests of outside
+// clients reached it, say). Data must be at most 8 MiB.
+func (p *Party) ExchangeBytes(data []byte) (all [secure.NumParties][]byte, err error) {
+	p.Begin("ExchangeBytes", nil)
+	p.round()
+	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
+		if err := p.sendMsg("exchange", peer, data); err != nil {
+			return all, err
+		}
+	}
+	all[p.id] = append([]byte(nil), data...)
+	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
+		b, err := p.recvMsg("exchange", peer)
+		if err != nil {
+			return all, err
+		}
+		all[peer] = b
+	}
+	return all, nil
+}

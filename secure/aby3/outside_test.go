@@ -1,0 +1,113 @@
+package aby3_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gotfe/gotfe/secure/aby3"
+)
+
+// An outside client's sharing opens to its values, the parties' output shares add up to the
+// value they share, and neither a party's input pair nor any two output shares reveal it: the
+// ring is exact, so every check is equality.
+func TestOutsideInputAndOutput(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 7, 1000} {
+		x := make([]uint64, n)
+		for i := range x {
+			x[i] = r.Uint64()
+		}
+		x[0] = 0
+		parts, err := aby3.SplitForParties(x, rand.NewChaCha8([32]byte{byte(n)}))
+		require.NoError(t, err)
+		for i := range parts {
+			// Party i holds (x_i, x_{i+1}): the pair it shares with its neighbours.
+			require.Equal(t, parts[i][1], parts[(i+1)%3][0])
+			// Its two components alone do not add up to x (they would, with negligible
+			// probability, only if x_{i+2} were 0).
+			for e := range x {
+				require.NotEqual(t, x[e], parts[i][0][e]+parts[i][1][e])
+			}
+		}
+		var mu sync.Mutex
+		var outs [3][]uint64
+		var opened [3][]uint64
+		run3(t, uint64(n), func(p *aby3.Party) error {
+			own := parts[p.ID()]
+			s, err := aby3.NewShared([]int{n}, slices.Clone(own[0]), slices.Clone(own[1]))
+			if err != nil {
+				return err
+			}
+			o := p.OutputShare(s)
+			v, err := p.RevealRing(s, -1)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			outs[p.ID()], opened[p.ID()] = o, v
+			mu.Unlock()
+			return nil
+		})
+		for i := range opened {
+			require.Equal(t, x, opened[i])
+		}
+		sum := make([]uint64, n)
+		require.NoError(t, aby3.CombineOutput(sum, outs))
+		require.Equal(t, x, sum)
+		for i := range outs {
+			for e := range x {
+				// No output share is one of the client's components, nor the value.
+				for j := range parts {
+					require.NotEqual(t, parts[j][0][e], outs[i][e])
+				}
+				require.NotEqual(t, x[e], outs[i][e])
+			}
+		}
+	}
+	require.Error(t, aby3.CombineOutput(make([]uint64, 2), [3][]uint64{{1, 2}, {1}, {1, 2}}))
+}
+
+// A random sharing opens to the same values on every party, and differs from call to call;
+// ExchangeBytes gives every party the three parties' data.
+func TestRandomSharedAndExchange(t *testing.T) {
+	var mu sync.Mutex
+	var got [3][2][]uint64
+	var ex [3][3][]byte
+	run3(t, 9, func(p *aby3.Party) error {
+		var vals [2][]uint64
+		for k := range vals {
+			s, err := p.RandomShared([]int{64})
+			if err != nil {
+				return err
+			}
+			if vals[k], err = p.RevealRing(s, -1); err != nil {
+				return err
+			}
+		}
+		all, err := p.ExchangeBytes([]byte{byte(p.ID()), 42})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		got[p.ID()], ex[p.ID()] = vals, all
+		mu.Unlock()
+		return nil
+	})
+	require.Equal(t, got[0], got[1])
+	require.Equal(t, got[0], got[2])
+	require.NotEqual(t, got[0][0], got[0][1])
+	for i := range ex {
+		for j := range ex[i] {
+			require.Equal(t, []byte{byte(j), 42}, ex[i][j])
+		}
+	}
+	run3(t, 10, func(p *aby3.Party) error {
+		_, err := p.RandomShared([]int{-1})
+		require.Error(t, err)
+		return nil
+	})
+}
