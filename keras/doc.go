@@ -3,18 +3,30 @@
 // checked with Evaluate, used with Predict, printed with Summary and saved with Save.
 //
 //	model, err := keras.NewSequential(
-//		layers.Input(784),
+//		layers.Input(28, 28, 1),
+//		layers.Flatten(),
 //		layers.Dense(128, layers.Activation("relu")),
 //		layers.Dense(10, layers.Activation("softmax")),
 //	)
-//	err = model.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy"))
-//	history, err := model.Fit(x, y, keras.Epochs(5), keras.BatchSize(128), keras.ValidationData(xv, yv))
+//	err = model.Compile(keras.Optimizer("adam"), keras.Loss("sparse_categorical_crossentropy"), keras.Metrics("accuracy"))
+//	x, y := mnist.Train() // nd.Array images [n, 28, 28, 1] and labels [n]
+//	history, err := model.Fit(x, y, keras.Epochs(5), keras.BatchSize(128), keras.ValidationSplit(0.1))
 //
-// Data are flat row-major []float64: n samples of the model's input shape one after another,
-// and targets in the layout the loss takes (one-hot rows, or class indices for the sparse
-// loss). Optional arguments are functional options of one type, [Option], validated by the
-// call they are given to. Errors are returned, never panics: a wrong data length, labels that
-// do not fit the outputs, Fit before Compile, an unknown activation, loss or metric name.
+// # Data
+//
+// Samples and targets are arrays that carry their shape ([Data]: an [nd.Array], or a gonum
+// matrix through [nd.Matrix]), the first axis counting samples as in Keras. Samples must have
+// the model's input shape ([n, 28, 28, 1] for layers.Input(28, 28, 1)); an array of another
+// shape is an error naming both shapes, never silently read as other samples. Targets take the
+// layout of the loss: class indices of shape [n] for the sparse categorical cross-entropy (the
+// labels datasets return), one-hot rows [n, classes] for the categorical one ([nd.OneHot]),
+// values in [0, 1] of the output's shape for the binary one ([n] for one output), values of the
+// output's shape for mean squared error. Targets that do not fit are errors that name the loss
+// to use or the encoding to apply. Predict returns an [nd.Array] of shape [n, outputs...].
+//
+// Optional arguments are functional options of one type, [Option], validated by the call they
+// are given to. Errors are returned, never panics: a wrong data shape, labels that do not fit
+// the outputs, Fit before Compile, an unknown activation, loss or metric name.
 //
 // # Runners and replicas
 //

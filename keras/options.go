@@ -27,7 +27,7 @@ type options struct {
 	batchSize       int
 	shuffle         bool
 	seed            uint64
-	xVal, yVal      []float64
+	xVal, yVal      Data
 	hasValData      bool
 	validationSplit float64
 	callbacks       []Callback
@@ -36,6 +36,9 @@ type options struct {
 	owner           int
 	samples         int
 	valSamples      int
+	sampleWeight    Data
+	hasSampleWeight bool
+	classWeight     map[int]float64
 
 	// Callbacks
 	monitor            string
@@ -103,8 +106,30 @@ func Seed(s uint64) Option { return option{"Seed", func(o *options) { o.seed = s
 
 // ValidationData gives Fit samples and targets to evaluate at the end of every epoch, logged
 // with a "val_" prefix. Parties that do not own the data pass nil with ValidationSamples.
-func ValidationData(x, y []float64) Option {
+func ValidationData(x, y Data) Option {
 	return option{"ValidationData", func(o *options) { o.xVal, o.yVal, o.hasValData = x, y, true }}
+}
+
+// SampleWeight weighs Fit's training samples, one weight per sample (shape [n]), as Keras's
+// sample_weight: the loss of a batch is the mean over its samples of weight × loss, so its
+// gradients scale alike; the metrics are not weighted. The weights are the data owner's and
+// are secret-shared with the samples; parties that do not own the data pass nil.
+func SampleWeight(w Data) Option {
+	return option{"SampleWeight", func(o *options) { o.sampleWeight, o.hasSampleWeight = w, true }}
+}
+
+// ClassWeight weighs Fit's training samples by their class, as Keras's class_weight: a map
+// from every class index (the target's class; 0 or 1 for binary targets) to its weight. With
+// SampleWeight, a sample's weight is the product of both. The owner computes each sample's
+// weight from its targets; the weights are secret-shared with the samples. Every party gives
+// the option (a party that does not own the data may give an empty map).
+func ClassWeight(w map[int]float64) Option {
+	return option{"ClassWeight", func(o *options) {
+		o.classWeight = w
+		if o.classWeight == nil {
+			o.classWeight = map[int]float64{}
+		}
+	}}
 }
 
 // ValidationSplit holds back the last fraction (in (0, 1)) of the training samples, before

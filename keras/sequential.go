@@ -198,6 +198,9 @@ func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, opts ..
 	if err := opt.Validate(); err != nil {
 		return fmt.Errorf("keras: Compile: %w", err)
 	}
+	if err := checkLoss(loss); err != nil {
+		return fmt.Errorf("keras: Compile: %w", err)
+	}
 	if m.input != nil && len(m.layers) > 0 {
 		if _, err := loss.TargetSize(m.OutputShape()); err != nil {
 			return fmt.Errorf("keras: Compile: %w", err)
@@ -413,7 +416,7 @@ func (r *replica) forward(x backend.Tensor, training bool) (backend.Tensor, erro
 
 // backward runs the loss's gradient back through every layer, using the loss's closed-form
 // gradient at the last activation when it has one.
-func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
+func (r *replica) backward(loss losses.Loss, pred, y, w backend.Tensor) error {
 	b := r.b
 	last := len(r.insts) - 1
 	var g backend.Tensor
@@ -424,6 +427,11 @@ func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
 			return err
 		}
 		if fused {
+			if w != nil {
+				if dz, err = scaleRows(b, dz, w); err != nil {
+					return err
+				}
+			}
 			if g, err = lb.BackwardLogits(dz, last > 0); err != nil {
 				return err
 			}
@@ -434,6 +442,11 @@ func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
 		var err error
 		if g, err = loss.Backward(b, pred, y); err != nil {
 			return err
+		}
+		if w != nil {
+			if g, err = scaleRows(b, g, w); err != nil {
+				return err
+			}
 		}
 	}
 	for i := start; i >= 0; i-- {

@@ -13,6 +13,7 @@ import (
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/nd"
 )
 
 func init() {
@@ -146,14 +147,18 @@ func predict(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	out, err := m.Predict(x, keras.NumSamples(setup.Samples), keras.BatchSize(*batch), keras.Verbose(0))
+	var xd keras.Data // nil on the parties that do not own the rows
+	if x != nil {
+		xd = nd.New(x, append([]int{setup.Samples}, m.InputShape()...)...)
+	}
+	out, err := m.Predict(xd, keras.NumSamples(setup.Samples), keras.BatchSize(*batch), keras.Verbose(0))
 	if err != nil {
 		return err
 	}
 	if out == nil { // not the owner: the predictions are party 0's only
 		return nil
 	}
-	return writePredictions(stdout, out, setup.Samples, convert.SoftmaxHead(m))
+	return writePredictions(stdout, out.Data(), setup.Samples, convert.SoftmaxHead(m))
 }
 
 // writePredictions prints one JSON object per row: the class and its probabilities for a
