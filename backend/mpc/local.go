@@ -50,4 +50,3 @@ func fracBits(cfg aby3.Config) int {
 	}
 	return p.FracBits
 }
-
