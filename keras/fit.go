@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gotfe/gotfe/backend"
@@ -59,6 +60,9 @@ func (m *Sequential) prepare(call string, xd, yd Data, samples int, needY bool) 
 			return d, fmt.Errorf("keras: %s: %w", call, err)
 		}
 		d.n, d.x = x.shape[0], x.values
+		if d.x, err = m.preprocess(d.x); err != nil {
+			return d, fmt.Errorf("keras: %s: %w", call, err)
+		}
 		if samples != 0 && samples != d.n {
 			return d, fmt.Errorf("keras: %s: NumSamples(%d) but x holds %d samples", call, samples, d.n)
 		}
@@ -101,8 +105,15 @@ func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what st
 	check := func(v []float64, size int, kind string) error {
 		for i, x := range v {
 			if !(math.Abs(x) <= limit) {
-				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (divide them by their largest magnitude, or standardise them)",
-					what, i/size, kind, i%size, x, limit, b.Name(), kind)
+				hint := "divide them by their largest magnitude, or standardise them"
+				if kind == "feature" {
+					hint = "standardise them with a layers.Normalization adapted to them (norm.Adapt(x)) as the model's first layer, or rescale them with layers.Rescaling"
+					if m.lead() > 0 {
+						kind, hint = "preprocessed feature", "the model's first layers leave it beyond the range: adapt its Normalization to this data"
+					}
+				}
+				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (%s)",
+					what, i/size, kind, i%size, x, limit, b.Name(), strings.TrimPrefix(kind, "preprocessed "), hint)
 			}
 		}
 		return nil
@@ -273,21 +284,47 @@ func (a *accum) addSums(vals []backend.Tensor, n int) error {
 	return nil
 }
 
-// logs reveals the running means to every party.
+// logs reveals the running means of the loss and the metrics to every party: each metric's
+// sums are first reduced to the scalars it reveals (see metric.reveal).
 func (a *accum) logs(keys []string, prefix string) (Logs, error) {
 	if err := a.flush(); err != nil {
 		return nil, err
 	}
 	l := Logs{}
-	for i, s := range a.sums {
-		v, err := a.b.Reveal(s, -1)
+	open := func(key string, t backend.Tensor) (float64, error) {
+		v, err := a.b.Reveal(t, -1)
 		if err != nil {
-			return nil, fmt.Errorf("reveal %s: %w", keys[i], err)
+			return 0, fmt.Errorf("reveal %s: %w", key, err)
 		}
 		if len(v) != 1 {
-			return nil, fmt.Errorf("reveal %s: got %d values", keys[i], len(v))
+			return 0, fmt.Errorf("reveal %s: got %d values", key, len(v))
 		}
-		l[prefix+keys[i]] = v[0] / float64(a.n)
+		return v[0], nil
+	}
+	if len(a.sums) == 0 {
+		return nil, errors.New("no batch to log")
+	}
+	v, err := open(keys[0], a.sums[0])
+	if err != nil {
+		return nil, err
+	}
+	l[prefix+keys[0]] = v / float64(a.n)
+	k := 1
+	elems := a.n * a.m.outSize()
+	for i, mt := range a.m.metrics {
+		n := mt.numSums()
+		ts, err := mt.reveal(a.b, a.sums[k:k+n], elems)
+		if err != nil {
+			return nil, fmt.Errorf("metric %s: %w", mt.name, err)
+		}
+		vals := make([]float64, len(ts))
+		for j, t := range ts {
+			if vals[j], err = open(keys[i+1], t); err != nil {
+				return nil, err
+			}
+		}
+		l[prefix+keys[i+1]] = mt.value(vals, a.n)
+		k += n
 	}
 	return l, nil
 }
@@ -313,11 +350,11 @@ func (m *Sequential) stepSums(b backend.Backend, pred, y, w backend.Tensor) ([]b
 	}
 	out := []backend.Tensor{l}
 	for _, mt := range m.metrics {
-		s, err := mt.batchSum(b, pred, y)
+		s, err := mt.sums(b, pred, y)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, s...)
 	}
 	return out, nil
 }

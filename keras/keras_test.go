@@ -559,8 +559,8 @@ func TestErrors(t *testing.T) {
 	// Model assembly errors name the layer and the shapes.
 	_, err = NewSequential(layers.Input(784), layers.Dense(10), layers.Conv2D(2, [2]int{3, 3}))
 	assert.ErrorContains(t, err, "conv2d (Conv2D): input shape (None, 10) is not an image")
-	_, err = NewSequential(layers.Input(784), layers.Dense(10, layers.Activation("swish")))
-	assert.ErrorContains(t, err, `dense (Dense): unknown activation "swish"`)
+	_, err = NewSequential(layers.Input(784), layers.Dense(10, layers.Activation("mish")))
+	assert.ErrorContains(t, err, `dense (Dense): unknown activation "mish"`)
 	_, err = NewSequential(layers.Dense(3), layers.Input(4))
 	assert.ErrorContains(t, err, "Input layer must come first")
 	_, err = NewSequential(layers.Input(4), layers.Dense(3, layers.Name("a")), layers.Dense(3, layers.Name("a")))

@@ -96,9 +96,9 @@ type options struct {
 	alphaInit  string  // PReLU's alpha initializer
 	sharedAxes []int   // PReLU's shared axes
 	sizeErr    error   // from a Strides or PoolSize of a wrong arity
-	scale      float64 // Rescaling
-	offset     float64 // Rescaling
-	axis       int     // Normalization
+	offset     float64   // Rescaling
+	mean       []float64 // Normalization
+	variance   []float64 // Normalization
 }
 
 type optionFunc struct {

@@ -112,6 +112,25 @@ func FromConfig(className string, config []byte) (Layer, error) {
 		pl := &PReLULayer{cfg: c}
 		pl.name, pl.err = c.Name, pl.cfg.check()
 		l = pl
+	case "Normalization":
+		var c NormalizationConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		nl := &NormalizationLayer{cfg: c}
+		nl.name = c.Name
+		if len(c.Mean) > 0 || len(c.Variance) > 0 {
+			nl.err = c.check()
+		}
+		l = nl
+	case "Rescaling":
+		var c RescalingConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		rl := &RescalingLayer{cfg: c}
+		rl.name, rl.err = c.Name, c.check()
+		l = rl
 	case "Dropout":
 		var c DropoutConfig
 		if err := dec(&c); err != nil {

@@ -87,6 +87,14 @@ func activationCases() []layerCase {
 			tol: layerTol{y: 5 * u, dx: 3 * u, dw: 3 * (4.0/2 + 1.5) * u}},
 		{name: "PReLU shared", layer: layers.PReLU(layers.SharedAxes(1)), in: []int{2, 3}, batch: 3, scale: 4,
 			tol: layerTol{y: 5 * u, dx: 3 * u, dw: 6 * (4.0/2 + 1.5) * u}},
+		// Normalization inside a model (as its first layer the owner applies it in the clear):
+		// (x - mean)·inv with mean in [-1, 1], inv ≤ 2 and |x - mean| ≤ 2, each encoded to
+		// ulp/2: 2·ulp/2 + 2·ulp/2 (mean and inv) plus the product's ulp; dy·inv alike.
+		{name: "Normalization", layer: layers.Normalization(layers.Mean(0.5, -1, 0.25), layers.Variance(0.25, 4, 1)),
+			in: []int{2, 3}, batch: 3, tol: layerTol{y: 4 * u, dx: 3 * u}},
+		// One public scaling and an offset: the input's ulp/2 scaled, the scaling's ulp.
+		{name: "Rescaling", layer: layers.Rescaling(0.5, layers.Offset(0.25)), in: []int{5}, batch: 3, scale: 4,
+			tol: layerTol{y: 2 * u, dx: 2 * u}},
 		{name: "dense swish", layer: layers.Dense(3, layers.Activation("swish")), in: []int{4}, batch: 2,
 			tol: denseActTol(4, 3, 2, 4*d, 9*d)},
 	}
