@@ -299,6 +299,7 @@ func aucReveal(b backend.Backend, sums []backend.Tensor, elems int) ([]backend.T
 	}
 	return []backend.Tensor{area, p}, nil
 }
+
 // batchSum returns, as a scalar tensor, the sum over the batch of the metric's per-sample
 // values. Targets are in the loss's dense layout (one-hot for categorical losses).
 func (mt metric) batchSum(b backend.Backend, pred, y backend.Tensor) (backend.Tensor, error) {

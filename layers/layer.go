@@ -91,11 +91,11 @@ type options struct {
 	seed       uint64
 	momentum   float64
 	epsilon    float64
-	slope      float64 // LeakyReLU's negative slope
-	alpha      float64 // ELU's alpha
-	alphaInit  string  // PReLU's alpha initializer
-	sharedAxes []int   // PReLU's shared axes
-	sizeErr    error   // from a Strides or PoolSize of a wrong arity
+	slope      float64   // LeakyReLU's negative slope
+	alpha      float64   // ELU's alpha
+	alphaInit  string    // PReLU's alpha initializer
+	sharedAxes []int     // PReLU's shared axes
+	sizeErr    error     // from a Strides or PoolSize of a wrong arity
 	offset     float64   // Rescaling
 	mean       []float64 // Normalization
 	variance   []float64 // Normalization
