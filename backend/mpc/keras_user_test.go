@@ -147,3 +147,42 @@ func farFromThresholds(p float64) bool {
 	}
 	return true
 }
+
+// Sample weights on the secure engine: the weighted loss and the weighted step agree with the
+// plain engine's within the sigmoid's and the logarithm's bounds.
+func TestSampleWeightsAgree(t *testing.T) {
+	x := nd.Rows([][]float64{{0.5, -1}, {1, 0.25}, {-0.5, 0.5}, {0.25, 1}})
+	y := nd.New([]float64{1, 0, 1, 0}, 4)
+	w := []float64{2, 0.5, 1, 3}
+	runner := mpc.Local()
+	defer runner.Close()
+	loss := map[string]float64{}
+	weights := map[string][][]float64{}
+	for _, engine := range []string{"plain", "secure"} {
+		m, err := keras.NewSequential(layers.Input(2), layers.Dense(1, layers.Activation("sigmoid")))
+		require.NoError(t, err)
+		require.NoError(t, m.SetWeights([][]float64{{0.5, -0.25}, {0.1}}))
+		require.NoError(t, m.Compile(optimizers.SGD(0.5), keras.Loss("binary_crossentropy")))
+		if engine == "secure" {
+			require.NoError(t, m.SetRunner(runner))
+		}
+		h, err := m.Fit(x, y, keras.SampleWeight(nd.New(w, 4)), keras.BatchSize(4), keras.Shuffle(false), keras.Verbose(0))
+		require.NoError(t, err)
+		loss[engine] = h.History["loss"][0]
+		weights[engine], err = m.GetWeights()
+		require.NoError(t, err)
+	}
+	// The predictions lie in [0.35, 0.65] here: -ln p errs by the sigmoid's 1e-2 over p plus
+	// the logarithm's 2e-4; each sample's loss is weighted, and the mean divides by 4.
+	lossTol := 0.0
+	for _, wi := range w {
+		lossTol += wi * (sigmoidErr/0.35 + logErr) / 4
+	}
+	assert.InDelta(t, loss["plain"], loss["secure"], lossTol)
+	// One step of 0.5·Σ w_i (p_i - y_i)·x_i / 4: p errs by 1e-2, |x| ≤ 1, Σ w_i = 6.5.
+	stepTol := 0.5*6.5*sigmoidErr/4 + lin(4)
+	for i := range weights["plain"] {
+		assert.InDeltaSlice(t, weights["plain"][i], weights["secure"][i], stepTol)
+	}
+	t.Logf("loss plain %.5f secure %.5f (tolerance %.3g); weights %v / %v", loss["plain"], loss["secure"], lossTol, weights["plain"], weights["secure"])
+}
