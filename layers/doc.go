@@ -51,9 +51,20 @@
 //     pre-activations stay within ±3 (normalise the inputs, or prefer relu or swish).
 //   - softmax: 2e-3 per probability.
 //
-// Comparisons cost the most rounds (about 8 to 10 each, two bytes per element per round and
-// party), the approximations between 16 and 20 rounds each; the README's "What costs what"
-// table gives measured rounds and bytes per layer.
+// # Which layers are expensive on the secure engine
+//
+// Linear maps are cheap: additions, reshapes, Flatten, im2col and AveragePooling2D are local,
+// and a product (Dense, Conv2D) costs 2 rounds and 36 bytes per output element (the three
+// parties together), whatever its fan-in. Comparisons are expensive: ReLU, the ReLU family,
+// clipping and MaxPooling2D turn shares into bits and run an adder, about 10 rounds and 135
+// bytes per element, and max-pooling compares three times per 2x2 window. On the activation
+// maps of a convolution (26×26×8 per image for Conv2D(8, 3) on MNIST) comparisons dominate a
+// training step: put the pooling before the ReLU (a quarter of the comparisons), or use a
+// strided convolution or average pooling instead of max-pooling. The approximations (sigmoid,
+// tanh, exp, log, reciprocal) cost 16 to 30 rounds, softmax about 65. Normalization and
+// Rescaling as a model's first layers cost nothing (the data owner applies them). The README's
+// "What costs what" tables give the measured rounds and bytes per layer and per training
+// step.
 //
 // # Saving
 //
