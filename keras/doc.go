@@ -2,6 +2,8 @@
 // [github.com/gotfe/gotfe/layers] compiled with an optimizer and a loss, trained with Fit,
 // checked with Evaluate, used with Predict, printed with Summary and saved with Save.
 //
+//	mnist, err := datasets.LoadMNIST("")
+//	x, y := mnist.Train() // nd.Array images [60000, 28, 28, 1] and labels [60000]
 //	model, err := keras.NewSequential(
 //		layers.Input(28, 28, 1),
 //		layers.Flatten(),
@@ -9,8 +11,17 @@
 //		layers.Dense(10, layers.Activation("softmax")),
 //	)
 //	err = model.Compile(keras.Optimizer("adam"), keras.Loss("sparse_categorical_crossentropy"), keras.Metrics("accuracy"))
-//	x, y := mnist.Train() // nd.Array images [n, 28, 28, 1] and labels [n]
+//	runner := mpc.Local() // github.com/gotfe/gotfe/backend/mpc: three parties, secret shares
+//	defer runner.Close()
+//	err = model.SetRunner(runner) // without it, the model trains in the clear
 //	history, err := model.Fit(x, y, keras.Epochs(5), keras.BatchSize(128), keras.ValidationSplit(0.1))
+//	logs, err := model.Evaluate(xTest, yTest)
+//	p, err := model.Predict(xTest) // an nd.Array [n, 10], revealed to the data owner only
+//	err = model.Save("mnist.gotfe")
+//
+// Summary's last line and [Sequential.Engine] say which engine the model runs on. Optimizers,
+// losses and metrics also go by the names Keras's compile takes ([Optimizer], [Loss],
+// [Metrics]), with Keras's default hyperparameters.
 //
 // # Data
 //
@@ -96,7 +107,10 @@
 // shared, and a value beyond the limit is an error that says which sample and feature and asks
 // to scale the features. Weights, activations and gradients should stay below 16 too (they do
 // for networks trained on scaled data); an activation beyond 2^15 or a gradient far beyond 16
-// wraps around the ring or saturates Adam. Features of a few hundred are the typical case:
+// wraps around the ring or saturates Adam. A [layers.Normalization] adapted to the data, or a
+// [layers.Rescaling], as the model's first layers scale the features inside the model: the
+// data owner applies them before sharing, and the range applies to the scaled values. Features
+// of a few hundred are the typical case:
 // with them, first-layer gradients reach hundreds, the square in Adam's second moment exceeds
 // the ring's exact range and wraps, and a weight jumps to millions (measured: -5.5e6 after a
 // few steps on features around 700), so training stalls where plaintext learns. A larger

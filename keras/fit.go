@@ -393,9 +393,11 @@ func (r *reporter) set(b backend.Backend, l Logs) {
 }
 
 // Fit trains the model on samples x and targets y for a number of epochs and returns the
-// History of the logged loss and metrics. Options: Epochs (default 1), InitialEpoch,
-// BatchSize (default 32), Shuffle (default true), Seed, ValidationData or ValidationSplit,
-// Callbacks, Verbose (default 1), Output, DataOwner, NumSamples, ValidationSamples.
+// History of the logged loss and metrics. x has the model's input shape with the samples first
+// ([n, 28, 28, 1] for layers.Input(28, 28, 1)); y the layout of the loss (see the package
+// documentation, "Data"). Options: Epochs (default 1), InitialEpoch, BatchSize (default 32),
+// Shuffle (default true), Seed, ValidationData or ValidationSplit, Callbacks, Verbose (default
+// 1), Output, DataOwner, NumSamples, ValidationSamples, SampleWeight, ClassWeight.
 //
 // On an error the History holds the epochs completed.
 func (m *Sequential) Fit(x, y Data, opts ...Option) (*History, error) {

@@ -80,8 +80,16 @@ func (o *options) has(key string) bool { return slices.Contains(o.given, key) }
 
 // Metrics names the metrics Compile adds to the loss: "accuracy" (or "acc": categorical or
 // binary accuracy as the loss and output suggest), "categorical_accuracy",
-// "sparse_categorical_accuracy", "binary_accuracy", "mse" ("mean_squared_error") and "mae"
-// ("mean_absolute_error").
+// "sparse_categorical_accuracy", "binary_accuracy", "mse" ("mean_squared_error"), "mae"
+// ("mean_absolute_error"), "precision" and "recall" (of the outputs above 0.5, or 0 for a loss
+// from logits, counted over every output as Keras does), and "auc" (Keras's AUC: the ROC curve
+// interpolated between 200 thresholds). Keras's class names ("Precision", "Recall", "AUC")
+// are accepted too. The metrics are not weighted by SampleWeight or ClassWeight.
+//
+// On a secure engine the parties open, at the end of each epoch, what each metric needs: the
+// sums of the per-sample metrics; for precision and recall the true positives and the
+// predicted (or actual) positives; for AUC its area before the division by p·(1-p) and the
+// fraction p of positive targets (the counts at the thresholds stay secret).
 func Metrics(names ...string) Option {
 	return option{"Metrics", func(o *options) { o.metrics = append(o.metrics, names...) }}
 }
