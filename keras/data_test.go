@@ -162,6 +162,24 @@ func TestSampleAndClassWeights(t *testing.T) {
 	assert.Equal(t, w5, w4)
 	assert.NotEqual(t, weighted, w4)
 
+	// The same through a loss without a fused gradient (mean squared error, linear output).
+	lin := func(lr float64) *Sequential {
+		m := twoFeatures(t, 1, "linear")
+		require.NoError(t, m.SetWeights([][]float64{{0.5, -0.25}, {0.1}}))
+		require.NoError(t, m.Compile(optimizers.SGD(lr), losses.MeanSquaredError()))
+		return m
+	}
+	m6, m7 := lin(0.1), lin(0.2)
+	_, err = m6.Fit(x, y, SampleWeight(nd.New([]float64{2, 2, 2, 2}, 4)), BatchSize(4), Shuffle(false), Verbose(0))
+	require.NoError(t, err)
+	_, err = m7.Fit(x, y, BatchSize(4), Shuffle(false), Verbose(0))
+	require.NoError(t, err)
+	w6, _ := m6.GetWeights()
+	w7, _ := m7.GetWeights()
+	for i := range w6 {
+		assert.InDeltaSlice(t, w7[i], w6[i], 1e-12)
+	}
+
 	_, err = build().Fit(x, y, SampleWeight(nd.New(w[:3], 3)), Verbose(0))
 	assert.EqualError(t, err, "keras: Fit: sample weights have shape (3,), want (4,): one weight per sample")
 	_, err = build().Fit(x, y, ClassWeight(map[int]float64{1: 2}), Verbose(0))
