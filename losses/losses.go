@@ -182,9 +182,6 @@ func (l *loss) EncodeTargets(y []float64, outShape []int) ([]float64, error) {
 	for i, v := range y {
 		c := int(v)
 		if float64(c) != v || c < 0 || c >= k {
-			if v == 0 || v == 1 {
-				return nil, fmt.Errorf("%s: target %d is %v, not a class index in [0, %d)", l.Name(), i, v, k)
-			}
 			return nil, fmt.Errorf("%s: sample %d has target %v, not a class index in [0, %d): the model's last layer has %d units, one per class",
 				l.Name(), i/size, v, k, k)
 		}
