@@ -15,15 +15,16 @@ import (
 
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/nd"
 )
 
 // The test model of onnxbuild_test.go computes relu(x·Bᵀ + C).
 func TestONNXWriterModel(t *testing.T) {
 	m, err := convert.ReadONNX(gemmModel().bytes(), "")
 	require.NoError(t, err)
-	got, err := m.Predict([]float64{1, 2, 3, 4, -1, -2, -3, -4}, keras.Verbose(0))
+	got, err := m.Predict(nd.Rows([][]float64{{1, 2, 3, 4}, {-1, -2, -3, -4}}), keras.Verbose(0))
 	require.NoError(t, err)
-	assert.Equal(t, []float64{1.5, 0, 10, 0, 0, 0}, got)
+	assert.Equal(t, []float64{1.5, 0, 10, 0, 0, 0}, got.Data())
 }
 
 func TestBadONNX(t *testing.T) {
@@ -308,7 +309,7 @@ func TestKerasConfigClasses(t *testing.T) {
 	for i := range x {
 		x[i] = 8
 	}
-	got, err := m.Predict(x, keras.Verbose(0))
+	got, err := m.Predict(xsOf(m, x), keras.Verbose(0))
 	require.NoError(t, err)
-	assert.Equal(t, []float64{6, 6}, got)
+	assert.Equal(t, []float64{6, 6}, got.Data())
 }

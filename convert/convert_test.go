@@ -136,8 +136,9 @@ func TestFixturesMatchTheirTools(t *testing.T) {
 						tol = secureTolNoSoftmax
 					}
 				}
-				got, err := m.Predict(ref.x(n, f.nchw()), keras.Verbose(0))
+				pred, err := m.Predict(xsOf(m, ref.x(n, f.nchw())), keras.Verbose(0))
 				require.NoError(t, err)
+				got := pred.Data()
 				for _, want := range [][][]float64{ref.Outputs, ref.ORT} {
 					if want == nil {
 						continue
@@ -197,9 +198,9 @@ func TestGotfeFormatRoundTrip(t *testing.T) {
 	back, err := convert.Load(path, convert.Auto)
 	require.NoError(t, err)
 	x := ref.x(4, false)
-	want, err := m.Predict(x, keras.Verbose(0))
+	want, err := m.Predict(xsOf(m, x), keras.Verbose(0))
 	require.NoError(t, err)
-	got, err := back.Predict(x, keras.Verbose(0))
+	got, err := back.Predict(xsOf(back, x), keras.Verbose(0))
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 }

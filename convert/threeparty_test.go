@@ -77,9 +77,11 @@ func TestThreePartiesOnlyOwnerHasTheFile(t *testing.T) {
 		if err := m.SetRunner(runner); err != nil {
 			return err
 		}
-		if v.pred, err = m.Predict(xs, keras.NumSamples(n), keras.Verbose(0)); err != nil {
+		pred, err := m.Predict(xsOf(m, xs), keras.NumSamples(n), keras.Verbose(0))
+		if err != nil {
 			return err
 		}
+		v.pred = vals(pred)
 		if err := m.SaveShares(shares); err != nil {
 			return err
 		}

@@ -3,6 +3,11 @@
 //
 // # Layout
 //
+// [MNIST.Train] and [MNIST.Test] return the images and labels as [nd.Array] values that carry
+// their shape, as Keras's Fit takes them: images [n, 28, 28, 1] and labels [n] (class indices,
+// for the sparse categorical cross-entropy; nd.OneHot makes one-hot rows). The fields below
+// hold the same values flat.
+//
 // Every data array is a flat row-major []float64 whose shape the caller knows, the layout the
 // model layers take: n MNIST images are [n, 784] ([FlatShape]), one row of 28×28 pixels after
 // another, each pixel scaled from its byte value b to b/255 in [0, 1]. The same memory read as

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/gotfe/gotfe/nd"
 )
 
 // MNIST holds the MNIST training and test sets. Images are flat row-major [n, 784] slices
@@ -122,4 +124,17 @@ func (m *MNIST) Subset(nTrain, nTest int) (*MNIST, error) {
 		TestY:  m.TestY[:nTest:nTest],
 		Dir:    m.Dir,
 	}, nil
+}
+
+// Train returns the training images as an array of shape [n, 28, 28, 1] (NHWC, pixels in
+// [0, 1]; x.Reshape(-1, 784) for models that take flat rows) and their labels as an array of
+// shape [n] of class indices 0..9, as Keras's mnist.load_data (with the channel axis) gives
+// them. The arrays share memory with m.
+func (m *MNIST) Train() (x, y *nd.Array) {
+	return nd.New(m.TrainX, len(m.TrainY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TrainY)
+}
+
+// Test returns the test images and labels as [MNIST.Train] does.
+func (m *MNIST) Test() (x, y *nd.Array) {
+	return nd.New(m.TestX, len(m.TestY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TestY)
 }

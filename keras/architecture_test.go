@@ -10,6 +10,7 @@ import (
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/optimizers"
 )
 
@@ -47,9 +48,9 @@ func TestArchitectureRoundTrip(t *testing.T) {
 	for i := range x {
 		x[i] = float64(i%7)/7 - 0.4
 	}
-	p1, err := m.Predict(x, keras.Verbose(0))
+	p1, err := m.Predict(nd.New(x, 2, 6, 6, 2), keras.Verbose(0))
 	require.NoError(t, err)
-	p2, err := back.Predict(x, keras.Verbose(0))
+	p2, err := back.Predict(nd.New(x, 2, 6, 6, 2), keras.Verbose(0))
 	require.NoError(t, err)
 	require.Equal(t, p1, p2)
 }

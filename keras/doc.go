@@ -2,19 +2,42 @@
 // [github.com/gotfe/gotfe/layers] compiled with an optimizer and a loss, trained with Fit,
 // checked with Evaluate, used with Predict, printed with Summary and saved with Save.
 //
+//	mnist, err := datasets.LoadMNIST("")
+//	x, y := mnist.Train() // nd.Array images [60000, 28, 28, 1] and labels [60000]
 //	model, err := keras.NewSequential(
-//		layers.Input(784),
+//		layers.Input(28, 28, 1),
+//		layers.Flatten(),
 //		layers.Dense(128, layers.Activation("relu")),
 //		layers.Dense(10, layers.Activation("softmax")),
 //	)
-//	err = model.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy"))
-//	history, err := model.Fit(x, y, keras.Epochs(5), keras.BatchSize(128), keras.ValidationData(xv, yv))
+//	err = model.Compile(keras.Optimizer("adam"), keras.Loss("sparse_categorical_crossentropy"), keras.Metrics("accuracy"))
+//	runner := mpc.Local() // github.com/gotfe/gotfe/backend/mpc: three parties, secret shares
+//	defer runner.Close()
+//	err = model.SetRunner(runner) // without it, the model trains in the clear
+//	history, err := model.Fit(x, y, keras.Epochs(5), keras.BatchSize(128), keras.ValidationSplit(0.1))
+//	logs, err := model.Evaluate(xTest, yTest)
+//	p, err := model.Predict(xTest) // an nd.Array [n, 10], revealed to the data owner only
+//	err = model.Save("mnist.gotfe")
 //
-// Data are flat row-major []float64: n samples of the model's input shape one after another,
-// and targets in the layout the loss takes (one-hot rows, or class indices for the sparse
-// loss). Optional arguments are functional options of one type, [Option], validated by the
-// call they are given to. Errors are returned, never panics: a wrong data length, labels that
-// do not fit the outputs, Fit before Compile, an unknown activation, loss or metric name.
+// Summary's last line and [Sequential.Engine] say which engine the model runs on. Optimizers,
+// losses and metrics also go by the names Keras's compile takes ([Optimizer], [Loss],
+// [Metrics]), with Keras's default hyperparameters.
+//
+// # Data
+//
+// Samples and targets are arrays that carry their shape ([Data]: an [nd.Array], or a gonum
+// matrix through [nd.Matrix]), the first axis counting samples as in Keras. Samples must have
+// the model's input shape ([n, 28, 28, 1] for layers.Input(28, 28, 1)); an array of another
+// shape is an error naming both shapes, never silently read as other samples. Targets take the
+// layout of the loss: class indices of shape [n] for the sparse categorical cross-entropy (the
+// labels datasets return), one-hot rows [n, classes] for the categorical one ([nd.OneHot]),
+// values in [0, 1] of the output's shape for the binary one ([n] for one output), values of the
+// output's shape for mean squared error. Targets that do not fit are errors that name the loss
+// to use or the encoding to apply. Predict returns an [nd.Array] of shape [n, outputs...].
+//
+// Optional arguments are functional options of one type, [Option], validated by the call they
+// are given to. Errors are returned, never panics: a wrong data shape, labels that do not fit
+// the outputs, Fit before Compile, an unknown activation, loss or metric name.
 //
 // # Runners and replicas
 //
@@ -84,7 +107,10 @@
 // shared, and a value beyond the limit is an error that says which sample and feature and asks
 // to scale the features. Weights, activations and gradients should stay below 16 too (they do
 // for networks trained on scaled data); an activation beyond 2^15 or a gradient far beyond 16
-// wraps around the ring or saturates Adam. Features of a few hundred are the typical case:
+// wraps around the ring or saturates Adam. A [layers.Normalization] adapted to the data, or a
+// [layers.Rescaling], as the model's first layers scale the features inside the model: the
+// data owner applies them before sharing, and the range applies to the scaled values. Features
+// of a few hundred are the typical case:
 // with them, first-layer gradients reach hundreds, the square in Adam's second moment exceeds
 // the ring's exact range and wraps, and a weight jumps to millions (measured: -5.5e6 after a
 // few steps on features around 700), so training stalls where plaintext learns. A larger

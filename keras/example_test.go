@@ -12,22 +12,25 @@ import (
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/optimizers"
 )
 
-// points returns n points of the unit square labelled 1 when above the diagonal.
-func points(n int, seed uint64) (x, y []float64) {
+// points returns n points of the unit square (shape [n, 2]) labelled 1 when above the
+// diagonal (shape [n]).
+func points(n int, seed uint64) (x, y *nd.Array) {
 	r := rand.New(rand.NewPCG(seed, 0))
+	var xv, yv []float64
 	for i := 0; i < n; i++ {
 		a, b := r.Float64(), r.Float64()
-		x = append(x, a, b)
+		xv = append(xv, a, b)
 		if b > a {
-			y = append(y, 1)
+			yv = append(yv, 1)
 		} else {
-			y = append(y, 0)
+			yv = append(yv, 0)
 		}
 	}
-	return x, y
+	return nd.New(xv, n, 2), nd.New(yv, n)
 }
 
 // The main path: define a model, compile it, fit it, evaluate it and predict with it.
@@ -62,15 +65,17 @@ func ExampleSequential_Fit() {
 	}
 	fmt.Println("test accuracy above 0.95:", logs["accuracy"] > 0.95)
 
-	p, err := model.Predict([]float64{0.2, 0.9, 0.9, 0.2}, keras.Verbose(0))
+	p, err := model.Predict(nd.Rows([][]float64{{0.2, 0.9}, {0.9, 0.2}}), keras.Verbose(0))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("above the diagonal: %v, below: %v\n", p[0] > 0.5, p[1] < 0.5)
+	fmt.Println("predictions:", p)
+	fmt.Printf("above the diagonal: %v, below: %v\n", p.At(0, 0) > 0.5, p.At(1, 0) < 0.5)
 	// Output:
 	// logged: [loss accuracy val_loss val_accuracy]
 	// loss fell: true
 	// test accuracy above 0.95: true
+	// predictions: nd.Array(2, 1)
 	// above the diagonal: true, below: true
 }
 
@@ -104,6 +109,7 @@ func ExampleSequential_Summary() {
 	//  Total params: 13,610 (106.33 KB)
 	//  Trainable params: 13,610 (106.33 KB)
 	//  Non-trainable params: 0 (0.00 B)
+	//  Engine: plain (float64, in the clear: nothing is secret-shared)
 }
 
 // Saving writes the architecture, the compile configuration and the weights atomically;
@@ -141,7 +147,7 @@ func ExampleLoad() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("same predictions:", slices.Equal(p1, p2))
+	fmt.Println("same predictions:", slices.Equal(p1.Data(), p2.Data()))
 	fmt.Println("loss:", loaded.Loss().Name(), "optimizer:", loaded.Optimizer().Name())
 	// Output:
 	// same predictions: true
@@ -181,10 +187,11 @@ func Example_mnist() {
 	if d, err = d.Subset(2000, 1000); err != nil {
 		log.Fatal(err)
 	}
-	y, _ := datasets.OneHot(d.TrainY, datasets.NumClasses)
-	yTest, _ := datasets.OneHot(d.TestY, datasets.NumClasses)
+	x, y := d.Train() // images [2000, 28, 28, 1], labels [2000]
+	xTest, yTest := d.Test()
 	model, err := keras.NewSequential(
-		layers.Input(datasets.ImageSize),
+		layers.Input(28, 28, 1),
+		layers.Flatten(),
 		layers.Dense(128, layers.Activation("relu")),
 		layers.Dense(128, layers.Activation("relu")),
 		layers.Dense(10, layers.Activation("softmax")),
@@ -192,13 +199,13 @@ func Example_mnist() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := model.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")); err != nil {
+	if err := model.Compile(optimizers.SGD(0.1), losses.SparseCategoricalCrossentropy(), keras.Metrics("accuracy")); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := model.Fit(d.TrainX, y, keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0)); err != nil {
+	if _, err := model.Fit(x, y, keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0)); err != nil {
 		log.Fatal(err)
 	}
-	logs, err := model.Evaluate(d.TestX, yTest, keras.Verbose(0))
+	logs, err := model.Evaluate(xTest, yTest, keras.Verbose(0))
 	if err != nil {
 		log.Fatal(err)
 	}

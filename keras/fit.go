@@ -7,21 +7,29 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/losses"
+	"github.com/gotfe/gotfe/nd"
 )
 
 // dataset is what a program knows of some samples: their count (public) and, for the owner,
 // the samples and the targets in the loss's layout.
 type dataset struct {
-	n    int
-	x, y []float64 // nil where this process does not hold the owner's data
+	n        int
+	x, y     []float64 // nil where this process does not hold the owner's data
+	w        []float64 // the samples' weights, nil where not held
+	weighted bool      // whether the samples are weighted (public)
 }
 
 // slice returns samples [lo, hi).
 func (d dataset) slice(lo, hi, inSize, outSize int) dataset {
-	s := dataset{n: hi - lo}
+	s := dataset{n: hi - lo, weighted: d.weighted}
+	if d.w != nil {
+		s.w = d.w[lo:hi]
+	}
 	if d.x != nil {
 		s.x = d.x[lo*inSize : hi*inSize]
 	}
@@ -36,20 +44,29 @@ func (m *Sequential) outSize() int { n, _ := backend.NumElements(m.OutputShape()
 
 // prepare checks x and y against the model and encodes the targets. samples is the
 // NumSamples option (0 when not given).
-func (m *Sequential) prepare(call string, x, y []float64, samples int, needY bool) (dataset, error) {
-	inSize := m.inSize()
+func (m *Sequential) prepare(call string, xd, yd Data, samples int, needY bool) (dataset, error) {
 	var d dataset
+	x, err := read(xd)
+	if err != nil {
+		return d, fmt.Errorf("keras: %s: x: %w", call, err)
+	}
+	y, err := read(yd)
+	if err != nil {
+		return d, fmt.Errorf("keras: %s: y: %w", call, err)
+	}
 	switch {
-	case x != nil:
-		if len(x)%inSize != 0 {
-			return d, fmt.Errorf("keras: %s: x has %d values, not a whole number of samples of shape %s (%d values each)",
-				call, len(x), backend.FormatShape(m.input), inSize)
+	case !x.none():
+		if err := m.checkInputs("x", x); err != nil {
+			return d, fmt.Errorf("keras: %s: %w", call, err)
 		}
-		d.n, d.x = len(x)/inSize, x
+		d.n, d.x = x.shape[0], x.values
+		if d.x, err = m.preprocess(d.x); err != nil {
+			return d, fmt.Errorf("keras: %s: %w", call, err)
+		}
 		if samples != 0 && samples != d.n {
 			return d, fmt.Errorf("keras: %s: NumSamples(%d) but x holds %d samples", call, samples, d.n)
 		}
-	case y != nil:
+	case !y.none():
 		return d, fmt.Errorf("keras: %s: y without x", call)
 	default:
 		d.n = samples
@@ -60,22 +77,17 @@ func (m *Sequential) prepare(call string, x, y []float64, samples int, needY boo
 	if !needY {
 		return d, nil
 	}
-	if x != nil && y == nil {
+	if !x.none() && y.none() {
 		return d, fmt.Errorf("keras: %s: x without targets y", call)
 	}
-	if y == nil {
+	if y.none() {
 		return d, nil
 	}
-	out := m.OutputShape()
-	size, err := m.loss.TargetSize(out)
+	vals, err := m.targetLayout(call, y, d.n)
 	if err != nil {
 		return d, fmt.Errorf("keras: %s: %w", call, err)
 	}
-	if len(y) != d.n*size {
-		return d, fmt.Errorf("keras: %s: y has %d values for %d samples; the loss %s takes %d per sample for outputs %s",
-			call, len(y), d.n, m.loss.Name(), size, backend.FormatShape(out))
-	}
-	if d.y, err = m.loss.EncodeTargets(y, out); err != nil {
+	if d.y, err = m.loss.EncodeTargets(vals, m.OutputShape()); err != nil {
 		return d, fmt.Errorf("keras: %s: %w", call, err)
 	}
 	return d, nil
@@ -93,8 +105,15 @@ func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what st
 	check := func(v []float64, size int, kind string) error {
 		for i, x := range v {
 			if !(math.Abs(x) <= limit) {
-				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (divide them by their largest magnitude, or standardise them)",
-					what, i/size, kind, i%size, x, limit, b.Name(), kind)
+				hint := "divide them by their largest magnitude, or standardise them"
+				if kind == "feature" {
+					hint = "standardise them with a layers.Normalization adapted to them (norm.Adapt(x)) as the model's first layer, or rescale them with layers.Rescaling"
+					if m.lead() > 0 {
+						kind, hint = "preprocessed feature", "the model's first layers leave it beyond the range: adapt its Normalization to this data"
+					}
+				}
+				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (%s)",
+					what, i/size, kind, i%size, x, limit, b.Name(), strings.TrimPrefix(kind, "preprocessed "), hint)
 			}
 		}
 		return nil
@@ -102,28 +121,39 @@ func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what st
 	if err := check(d.x, m.inSize(), "feature"); err != nil {
 		return err
 	}
+	if err := check(d.w, 1, "weight"); err != nil {
+		return err
+	}
 	return check(d.y, m.outSize(), "target")
 }
 
 // batch is the inputs of one step on one party.
-func (m *Sequential) inputBatch(b backend.Backend, d dataset, idx []int, owner int, withY bool) (x, y backend.Tensor, err error) {
+func (m *Sequential) inputBatch(b backend.Backend, d dataset, idx []int, owner int, withY bool) (x, y, w backend.Tensor, err error) {
 	inSize, outSize := m.inSize(), m.outSize()
-	var xb, yb []float64
+	var xb, yb, wb []float64
 	if backend.Owns(b, owner) && d.x != nil {
 		xb = gatherRows(d.x, inSize, idx)
 		if withY {
 			yb = gatherRows(d.y, outSize, idx)
 		}
+		if d.weighted {
+			wb = gatherRows(d.w, 1, idx)
+		}
+	}
+	if withY && d.weighted {
+		if w, err = b.Input(wb, []int{len(idx)}, owner); err != nil {
+			return nil, nil, nil, fmt.Errorf("input sample weights: %w", err)
+		}
 	}
 	if x, err = b.Input(xb, append([]int{len(idx)}, m.input...), owner); err != nil {
-		return nil, nil, fmt.Errorf("input x: %w", err)
+		return nil, nil, nil, fmt.Errorf("input x: %w", err)
 	}
 	if withY {
 		if y, err = b.Input(yb, append([]int{len(idx)}, m.OutputShape()...), owner); err != nil {
-			return nil, nil, fmt.Errorf("input y: %w", err)
+			return nil, nil, nil, fmt.Errorf("input y: %w", err)
 		}
 	}
-	return x, y, nil
+	return x, y, w, nil
 }
 
 func gatherRows(src []float64, size int, idx []int) []float64 {
@@ -171,6 +201,7 @@ type accum struct {
 	b         backend.Backend
 	cat       concatenator // nil: compute every step's sums at once
 	preds, ys []backend.Tensor
+	ws        []backend.Tensor // sample weights, when weighted
 	rows      int
 	sums      []backend.Tensor
 	n         int
@@ -184,16 +215,19 @@ func newAccum(m *Sequential, b backend.Backend) *accum {
 	return a
 }
 
-// add accumulates the loss and metrics of a batch of n samples.
-func (a *accum) add(pred, y backend.Tensor, n int) error {
+// add accumulates the loss and metrics of a batch of n samples (w: their weights, or nil).
+func (a *accum) add(pred, y, w backend.Tensor, n int) error {
 	if a.cat == nil {
-		vals, err := a.m.stepSums(a.b, pred, y)
+		vals, err := a.m.stepSums(a.b, pred, y, w)
 		if err != nil {
 			return err
 		}
 		return a.addSums(vals, n)
 	}
 	a.preds, a.ys = append(a.preds, pred), append(a.ys, y)
+	if w != nil {
+		a.ws = append(a.ws, w)
+	}
 	a.rows += n
 	if a.rows >= maxDeferredRows {
 		return a.flush()
@@ -207,6 +241,10 @@ func (a *accum) flush() error {
 		return nil
 	}
 	pred, y := a.preds[0], a.ys[0]
+	var w backend.Tensor
+	if len(a.ws) > 0 {
+		w = a.ws[0]
+	}
 	if len(a.preds) > 1 {
 		var err error
 		if pred, err = a.cat.Concat(0, a.preds...); err != nil {
@@ -215,13 +253,18 @@ func (a *accum) flush() error {
 		if y, err = a.cat.Concat(0, a.ys...); err != nil {
 			return err
 		}
+		if w != nil {
+			if w, err = a.cat.Concat(0, a.ws...); err != nil {
+				return err
+			}
+		}
 	}
-	vals, err := a.m.stepSums(a.b, pred, y)
+	vals, err := a.m.stepSums(a.b, pred, y, w)
 	if err != nil {
 		return err
 	}
 	n := a.rows
-	a.preds, a.ys, a.rows = nil, nil, 0
+	a.preds, a.ys, a.ws, a.rows = nil, nil, nil, 0
 	return a.addSums(vals, n)
 }
 
@@ -241,42 +284,77 @@ func (a *accum) addSums(vals []backend.Tensor, n int) error {
 	return nil
 }
 
-// logs reveals the running means to every party.
+// logs reveals the running means of the loss and the metrics to every party: each metric's
+// sums are first reduced to the scalars it reveals (see metric.reveal).
 func (a *accum) logs(keys []string, prefix string) (Logs, error) {
 	if err := a.flush(); err != nil {
 		return nil, err
 	}
 	l := Logs{}
-	for i, s := range a.sums {
-		v, err := a.b.Reveal(s, -1)
+	open := func(key string, t backend.Tensor) (float64, error) {
+		v, err := a.b.Reveal(t, -1)
 		if err != nil {
-			return nil, fmt.Errorf("reveal %s: %w", keys[i], err)
+			return 0, fmt.Errorf("reveal %s: %w", key, err)
 		}
 		if len(v) != 1 {
-			return nil, fmt.Errorf("reveal %s: got %d values", keys[i], len(v))
+			return 0, fmt.Errorf("reveal %s: got %d values", key, len(v))
 		}
-		l[prefix+keys[i]] = v[0] / float64(a.n)
+		return v[0], nil
+	}
+	if len(a.sums) == 0 {
+		return nil, errors.New("no batch to log")
+	}
+	v, err := open(keys[0], a.sums[0])
+	if err != nil {
+		return nil, err
+	}
+	l[prefix+keys[0]] = v / float64(a.n)
+	k := 1
+	elems := a.n * a.m.outSize()
+	for i, mt := range a.m.metrics {
+		n := mt.numSums()
+		ts, err := mt.reveal(a.b, a.sums[k:k+n], elems)
+		if err != nil {
+			return nil, fmt.Errorf("metric %s: %w", mt.name, err)
+		}
+		vals := make([]float64, len(ts))
+		for j, t := range ts {
+			if vals[j], err = open(keys[i+1], t); err != nil {
+				return nil, err
+			}
+		}
+		l[prefix+keys[i+1]] = mt.value(vals, a.n)
+		k += n
 	}
 	return l, nil
 }
 
-// stepSums returns the loss (times the batch size) and the metric sums of a batch.
-func (m *Sequential) stepSums(b backend.Backend, pred, y backend.Tensor) ([]backend.Tensor, error) {
+// stepSums returns the loss (times the batch size) and the metric sums of a batch. With
+// sample weights w the loss is Keras's: the sum of the weighted per-sample losses (divided by
+// the sample count when the epoch's mean is taken); the metrics are not weighted.
+func (m *Sequential) stepSums(b backend.Backend, pred, y, w backend.Tensor) ([]backend.Tensor, error) {
 	n := float64(pred.Shape()[0])
-	l, err := m.loss.Forward(b, pred, y)
-	if err != nil {
-		return nil, err
-	}
-	if l, err = b.Scale(l, n); err != nil {
-		return nil, err
+	var l backend.Tensor
+	var err error
+	if w != nil {
+		if l, err = weightedLoss(b, m.loss, pred, y, w); err != nil {
+			return nil, err
+		}
+	} else {
+		if l, err = m.loss.Forward(b, pred, y); err != nil {
+			return nil, err
+		}
+		if l, err = b.Scale(l, n); err != nil {
+			return nil, err
+		}
 	}
 	out := []backend.Tensor{l}
 	for _, mt := range m.metrics {
-		s, err := mt.batchSum(b, pred, y)
+		s, err := mt.sums(b, pred, y)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, s...)
 	}
 	return out, nil
 }
@@ -315,12 +393,14 @@ func (r *reporter) set(b backend.Backend, l Logs) {
 }
 
 // Fit trains the model on samples x and targets y for a number of epochs and returns the
-// History of the logged loss and metrics. Options: Epochs (default 1), InitialEpoch,
-// BatchSize (default 32), Shuffle (default true), Seed, ValidationData or ValidationSplit,
-// Callbacks, Verbose (default 1), Output, DataOwner, NumSamples, ValidationSamples.
+// History of the logged loss and metrics. x has the model's input shape with the samples first
+// ([n, 28, 28, 1] for layers.Input(28, 28, 1)); y the layout of the loss (see the package
+// documentation, "Data"). Options: Epochs (default 1), InitialEpoch, BatchSize (default 32),
+// Shuffle (default true), Seed, ValidationData or ValidationSplit, Callbacks, Verbose (default
+// 1), Output, DataOwner, NumSamples, ValidationSamples, SampleWeight, ClassWeight.
 //
 // On an error the History holds the epochs completed.
-func (m *Sequential) Fit(x, y []float64, opts ...Option) (*History, error) {
+func (m *Sequential) Fit(x, y Data, opts ...Option) (*History, error) {
 	h := newHistory()
 	f, err := m.prepareFit(x, y, opts)
 	if err != nil {
@@ -401,14 +481,15 @@ func (f *fitRun) params(epoch int) []backend.Param {
 		intParam("training samples", f.train.n), intParam("validation samples", val),
 		anyParam("validation split", o.validationSplit), intParam("batch size", o.batchSize),
 		anyParam("shuffle", o.shuffle), anyParam("shuffle seed", o.seed), intParam("data owner", o.owner),
+		anyParam("sample weights", f.train.weighted),
 	}
 }
 
 // prepareFit checks Fit's options and data.
-func (m *Sequential) prepareFit(x, y []float64, opts []Option) (*fitRun, error) {
+func (m *Sequential) prepareFit(x, y Data, opts []Option) (*fitRun, error) {
 	o, err := collect("Fit", opts, options{epochs: 1, batchSize: 32, shuffle: true, verbose: 1, out: os.Stdout},
 		"Epochs", "InitialEpoch", "BatchSize", "Shuffle", "Seed", "ValidationData", "ValidationSplit",
-		"Callbacks", "Verbose", "Output", "DataOwner", "NumSamples", "ValidationSamples")
+		"Callbacks", "Verbose", "Output", "DataOwner", "NumSamples", "ValidationSamples", "SampleWeight", "ClassWeight")
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
@@ -432,6 +513,17 @@ func (m *Sequential) prepareFit(x, y []float64, opts []Option) (*fitRun, error) 
 	f := &fitRun{o: o}
 	if f.train, err = m.prepare("Fit", x, y, o.samples, true); err != nil {
 		return nil, err
+	}
+	if o.hasSampleWeight || o.classWeight != nil {
+		f.train.weighted = true
+		if f.train.y != nil {
+			if f.train.w, err = m.sampleWeights(o.sampleWeight, o.classWeight, f.train.y, f.train.n); err != nil {
+				return nil, fmt.Errorf("keras: Fit: %w", err)
+			}
+			if f.train.w == nil {
+				return nil, errors.New("keras: Fit: SampleWeight(nil) on the party that owns the data")
+			}
+		}
 	}
 	switch {
 	case o.hasValData:
@@ -512,7 +604,7 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 	acc := newAccum(m, b)
 	for step, lo := 0, 0; lo < train.n; step, lo = step+1, lo+o.batchSize {
 		idx := order[lo:min(lo+o.batchSize, train.n)]
-		xt, yt, err := m.inputBatch(b, train, idx, o.owner, true)
+		xt, yt, wt, err := m.inputBatch(b, train, idx, o.owner, true)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
@@ -520,13 +612,13 @@ func (m *Sequential) trainEpoch(b backend.Backend, o *options, train dataset, va
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
-		if err := r.backward(m.loss, pred, yt); err != nil {
+		if err := r.backward(m.loss, pred, yt, wt); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
 		if err := upd.Update(); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
-		if err := acc.add(pred, yt, len(idx)); err != nil {
+		if err := acc.add(pred, yt, wt, len(idx)); err != nil {
 			return fmt.Errorf("step %d: %w", step+1, err)
 		}
 		if report && prog.live() && lo+o.batchSize < train.n {
@@ -563,7 +655,7 @@ func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *optio
 	acc := newAccum(m, b)
 	for step, lo := 0, 0; lo < d.n; step, lo = step+1, lo+o.batchSize {
 		idx := rangeIdx(lo, min(lo+o.batchSize, d.n))
-		xt, yt, err := m.inputBatch(b, d, idx, o.owner, true)
+		xt, yt, wt, err := m.inputBatch(b, d, idx, o.owner, true)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
 		}
@@ -571,7 +663,7 @@ func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *optio
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
 		}
-		if err := acc.add(pred, yt, len(idx)); err != nil {
+		if err := acc.add(pred, yt, wt, len(idx)); err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
 		}
 		if report && prog.live() && lo+o.batchSize < d.n {
@@ -589,7 +681,7 @@ func (m *Sequential) evaluate(b backend.Backend, r *replica, d dataset, o *optio
 
 // Evaluate returns the loss and metrics of the model on samples x with targets y. Options:
 // BatchSize (default 32), Verbose (default 1), Output, DataOwner, NumSamples.
-func (m *Sequential) Evaluate(x, y []float64, opts ...Option) (Logs, error) {
+func (m *Sequential) Evaluate(x, y Data, opts ...Option) (Logs, error) {
 	o, err := collect("Evaluate", opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
 		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
 	if err != nil {
@@ -628,11 +720,11 @@ func (m *Sequential) Evaluate(x, y []float64, opts ...Option) (Logs, error) {
 	return rep.logs, nil
 }
 
-// Predict returns the model's outputs for samples x, flat row-major [n, output shape...].
+// Predict returns the model's outputs for samples x, an array of shape [n, output shape...].
 // The outputs are revealed to the data owner only; in a process that does not run the owner
 // Predict returns nil. Options: BatchSize (default 32), Verbose (default 1), Output,
 // DataOwner, NumSamples.
-func (m *Sequential) Predict(x []float64, opts ...Option) ([]float64, error) {
+func (m *Sequential) Predict(x Data, opts ...Option) (*nd.Array, error) {
 	var out []float64
 	err := m.predict("Predict", x, opts, func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error) {
 		v, err := b.Reveal(pred, to)
@@ -647,10 +739,10 @@ func (m *Sequential) Predict(x []float64, opts ...Option) ([]float64, error) {
 			return nil
 		}, nil
 	}, func(n int) { out = make([]float64, n*m.outSize()) })
-	if err != nil {
+	if err != nil || out == nil {
 		return nil, err
 	}
-	return out, nil
+	return nd.New(out, append([]int{len(out) / m.outSize()}, m.OutputShape()...)...), nil
 }
 
 // PredictClasses returns, for each sample of x, the index of the largest output along the last
@@ -658,7 +750,7 @@ func (m *Sequential) Predict(x []float64, opts ...Option) ([]float64, error) {
 // run the owner it returns nil. A last axis of one unit (a sigmoid's probability) is
 // thresholded instead, as Keras users do: 1 where the output is above 0.5, else 0. Options as
 // Predict.
-func (m *Sequential) PredictClasses(x []float64, opts ...Option) ([]int, error) {
+func (m *Sequential) PredictClasses(x Data, opts ...Option) ([]int, error) {
 	var out []int
 	var rows int
 	err := m.predict("PredictClasses", x, opts, func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error) {
@@ -721,7 +813,7 @@ func withThreshold(b backend.Backend, pred backend.Tensor) (backend.Tensor, erro
 // predict runs the model over x and hands each batch's output to open, which reveals it and
 // returns how to store it (nil where this party gets nothing). alloc is called once in the
 // process that receives outputs.
-func (m *Sequential) predict(call string, x []float64, opts []Option,
+func (m *Sequential) predict(call string, x Data, opts []Option,
 	open func(b backend.Backend, pred backend.Tensor, to int) (func(lo int) error, error), alloc func(n int)) error {
 	o, err := collect(call, opts, options{batchSize: 32, verbose: 1, out: os.Stdout},
 		"BatchSize", "Verbose", "Output", "DataOwner", "NumSamples")
@@ -751,7 +843,7 @@ func (m *Sequential) predict(call string, x []float64, opts []Option,
 		report := rep.is(b)
 		for step, lo := 0, 0; lo < d.n; step, lo = step+1, lo+o.batchSize {
 			idx := rangeIdx(lo, min(lo+o.batchSize, d.n))
-			xt, _, err := m.inputBatch(b, d, idx, o.owner, false)
+			xt, _, _, err := m.inputBatch(b, d, idx, o.owner, false)
 			if err != nil {
 				return fmt.Errorf("step %d: %w", step+1, err)
 			}
@@ -780,4 +872,39 @@ func (m *Sequential) predict(call string, x []float64, opts []Option,
 	}
 	prog.finish(steps, nil, nil)
 	return nil
+}
+
+// weightedLoss returns the sum over a batch of the per-sample losses times the samples'
+// weights w (shape [n]).
+func weightedLoss(b backend.Backend, loss losses.Loss, pred, y, w backend.Tensor) (backend.Tensor, error) {
+	sl, ok := loss.(losses.SampleLoss)
+	if !ok {
+		return nil, fmt.Errorf("the loss %s gives no per-sample losses (losses.SampleLoss): samples cannot be weighted", loss.Name())
+	}
+	ps, err := sl.PerSample(b, pred, y)
+	if err != nil {
+		return nil, err
+	}
+	if ps, err = b.Mul(ps, w); err != nil {
+		return nil, err
+	}
+	return b.SumAll(ps)
+}
+
+// scaleRows multiplies every sample (row along the first axis) of g by its weight in w [n].
+func scaleRows(b backend.Backend, g, w backend.Tensor) (backend.Tensor, error) {
+	s := g.Shape()
+	ws := make([]int, len(s))
+	for i := range ws {
+		ws[i] = 1
+	}
+	ws[0] = s[0]
+	wr, err := b.Reshape(w, ws)
+	if err != nil {
+		return nil, err
+	}
+	if wr, err = b.BroadcastTo(wr, s); err != nil {
+		return nil, err
+	}
+	return b.Mul(g, wr)
 }

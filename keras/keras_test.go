@@ -18,6 +18,7 @@ import (
 	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/optimizers"
 )
 
@@ -57,7 +58,7 @@ func TestMLPLossFalls(t *testing.T) {
 	x, y, xt, yt := smallMNIST(t, 1024, 256)
 	m := mlp(t, 32)
 	require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), Metrics("accuracy")))
-	h, err := m.Fit(x, y, Epochs(4), BatchSize(64), ValidationData(xt, yt), Verbose(0))
+	h, err := m.Fit(xs(m, x), ys(m, y), Epochs(4), BatchSize(64), ValidationData(xs(m, xt), ys(m, yt)), Verbose(0))
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 1, 2, 3}, h.Epoch)
 	assert.Equal(t, []string{"loss", "accuracy", "val_loss", "val_accuracy"}, h.Keys())
@@ -69,14 +70,15 @@ func TestMLPLossFalls(t *testing.T) {
 	assert.Greater(t, h.History["accuracy"][3], 0.8)
 	assert.Greater(t, h.History["val_accuracy"][3], 0.75)
 
-	logs, err := m.Evaluate(xt, yt, Verbose(0))
+	logs, err := m.Evaluate(xs(m, xt), ys(m, yt), Verbose(0))
 	require.NoError(t, err)
 	assert.InDelta(t, h.History["val_loss"][3], logs["loss"], 1e-9, "Evaluate agrees with the validation of the last epoch")
 	assert.InDelta(t, h.History["val_accuracy"][3], logs["accuracy"], 1e-12)
 
-	p, err := m.Predict(xt[:3*784], Verbose(0))
+	pa, err := m.Predict(xs(m, xt[:3*784]), Verbose(0))
 	require.NoError(t, err)
-	require.Len(t, p, 30)
+	require.Equal(t, []int{3, 10}, pa.Shape())
+	p := pa.Data()
 	for r := 0; r < 3; r++ {
 		s := 0.0
 		for _, v := range p[r*10 : r*10+10] {
@@ -84,7 +86,7 @@ func TestMLPLossFalls(t *testing.T) {
 		}
 		assert.InDelta(t, 1, s, 1e-12)
 	}
-	cls, err := m.PredictClasses(xt[:3*784], Verbose(0))
+	cls, err := m.PredictClasses(xs(m, xt[:3*784]), Verbose(0))
 	require.NoError(t, err)
 	require.Len(t, cls, 3)
 	for r, c := range cls {
@@ -114,7 +116,7 @@ func TestCNNLossFalls(t *testing.T) {
 	)
 	require.NoError(t, err)
 	require.NoError(t, m.Compile(optimizers.Adam(0.01), losses.SparseCategoricalCrossentropy(), Metrics("accuracy")))
-	h, err := m.Fit(x, y, Epochs(3), BatchSize(32), Verbose(0))
+	h, err := m.Fit(xs(m, x), ys(m, y), Epochs(3), BatchSize(32), Verbose(0))
 	require.NoError(t, err)
 	loss := h.History["loss"]
 	assert.Less(t, loss[2], loss[0], "loss falls: %v", loss)
@@ -176,7 +178,7 @@ func TestModelsOnOtherLayers(t *testing.T) {
 			m, err := NewSequential(ls...)
 			require.NoError(t, err)
 			require.NoError(t, m.Compile(tc.opt, tc.loss, Metrics("accuracy", "mse", "mae")))
-			h, err := m.Fit(x, tc.y, Epochs(8), BatchSize(8), Verbose(0))
+			h, err := m.Fit(xs(m, x), ys(m, tc.y), Epochs(8), BatchSize(8), Verbose(0))
 			require.NoError(t, err)
 			loss := h.History["loss"]
 			assert.Less(t, loss[len(loss)-1], loss[0], "loss falls: %v", loss)
@@ -197,7 +199,7 @@ func TestGlobalAveragePoolingModel(t *testing.T) {
 	for i := range x {
 		x[i] = float64(i%7) / 7
 	}
-	_, err = m.Fit(x, []float64{1, 0, 0, 1, 1, 0, 0, 1}, Verbose(0))
+	_, err = m.Fit(xs(m, x), ys(m, []float64{1, 0, 0, 1, 1, 0, 0, 1}), Verbose(0))
 	require.NoError(t, err)
 }
 
@@ -216,14 +218,14 @@ func TestSecureStyleRunnerMatchesPlain(t *testing.T) {
 	early := func() *EarlyStoppingCallback { return EarlyStopping(Monitor("val_accuracy"), Patience(5)) }
 
 	pm := build()
-	ph, err := pm.Fit(x, y, Epochs(2), BatchSize(50), ValidationData(xt, yt), Verbose(0), Callbacks(early()))
+	ph, err := pm.Fit(xs(pm, x), ys(pm, y), Epochs(2), BatchSize(50), ValidationData(xs(pm, xt), ys(pm, yt)), Verbose(0), Callbacks(early()))
 	require.NoError(t, err)
 
 	fr := newFakeRunner()
 	sm := build()
 	require.NoError(t, sm.SetRunner(fr))
 	var out bytes.Buffer
-	sh, err := sm.Fit(x, y, Epochs(2), BatchSize(50), ValidationData(xt, yt), Verbose(1), Output(&out), Callbacks(early()))
+	sh, err := sm.Fit(xs(sm, x), ys(sm, y), Epochs(2), BatchSize(50), ValidationData(xs(sm, xt), ys(sm, yt)), Verbose(1), Output(&out), Callbacks(early()))
 	require.NoError(t, err)
 	// The fake parties compute the metrics of several steps at once, as the secure engine does:
 	// the same sums in another order.
@@ -233,15 +235,15 @@ func TestSecureStyleRunnerMatchesPlain(t *testing.T) {
 	}
 	assert.Equal(t, 2, strings.Count(out.String(), "Epoch "), "one party reports: %s", out.String())
 
-	pp, err := pm.Predict(xt, Verbose(0))
+	pp, err := pm.Predict(xs(pm, xt), Verbose(0))
 	require.NoError(t, err)
-	sp, err := sm.Predict(xt, Verbose(0))
+	sp, err := sm.Predict(xs(sm, xt), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, pp, sp)
 	// Another data owner receives the predictions as well.
-	sp1, err := sm.Predict(xt[:784], Verbose(0), DataOwner(1))
+	sp1, err := sm.Predict(xs(sm, xt[:784]), Verbose(0), DataOwner(1))
 	require.NoError(t, err)
-	assert.Equal(t, pp[:10], sp1)
+	assert.Equal(t, pp.Data()[:10], sp1.Data())
 
 	// Each party saves its own shares; loading them into a fresh model (a fresh runner)
 	// restores the same predictions.
@@ -253,7 +255,7 @@ func TestSecureStyleRunnerMatchesPlain(t *testing.T) {
 	sm2 := build()
 	require.NoError(t, sm2.SetRunner(newFakeRunner()))
 	require.NoError(t, sm2.LoadShares(filepath.Join(dir, "ckpt")))
-	sp2, err := sm2.Predict(xt, Verbose(0))
+	sp2, err := sm2.Predict(xs(sm2, xt), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, pp, sp2)
 	// Shares of another party do not load.
@@ -278,7 +280,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		layers.BatchNormalization(), layers.Flatten(), layers.Dense(10, layers.Activation("softmax"), layers.Name("head")))
 	require.NoError(t, err)
 	require.NoError(t, m.Compile(optimizers.SGD(0.05, optimizers.Momentum(0.5)), losses.CategoricalCrossentropy(), Metrics("accuracy")))
-	_, err = m.Fit(x, y, Epochs(1), BatchSize(32), Verbose(0))
+	_, err = m.Fit(xs(m, x), ys(m, y), Epochs(1), BatchSize(32), Verbose(0))
 	require.NoError(t, err)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.gotfe")
@@ -289,9 +291,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 
 	m2, err := Load(path)
 	require.NoError(t, err)
-	p1, err := m.Predict(xt, Verbose(0))
+	p1, err := m.Predict(xs(m, xt), Verbose(0))
 	require.NoError(t, err)
-	p2, err := m2.Predict(xt, Verbose(0))
+	p2, err := m2.Predict(xs(m2, xt), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, p1, p2)
 	assert.Equal(t, "SGD", m2.Optimizer().Name())
@@ -302,7 +304,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	require.NoError(t, m2.Summary(&s2))
 	assert.Equal(t, s1.String(), s2.String())
 	// The loaded model trains on.
-	_, err = m2.Fit(x, y, Verbose(0))
+	_, err = m2.Fit(xs(m2, x), ys(m2, y), Verbose(0))
 	require.NoError(t, err)
 
 	// Corruption is detected.
@@ -352,6 +354,7 @@ func TestSummary(t *testing.T) {
  Total params: 76,042 (594.08 KB)
  Trainable params: 65,226 (509.58 KB)
  Non-trainable params: 10,816 (84.50 KB)
+ Engine: plain (float64, in the clear: nothing is secret-shared)
 `
 	assert.Equal(t, want, sb.String())
 	n, err := m.CountParams()
@@ -364,22 +367,22 @@ func TestProgressOutput(t *testing.T) {
 	m := mlp(t, 8)
 	require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), Metrics("accuracy")))
 	var out bytes.Buffer
-	_, err := m.Fit(x, y, Epochs(2), BatchSize(25), ValidationData(xt, yt), Verbose(2), Output(&out))
+	_, err := m.Fit(xs(m, x), ys(m, y), Epochs(2), BatchSize(25), ValidationData(xs(m, xt), ys(m, yt)), Verbose(2), Output(&out))
 	require.NoError(t, err)
 	line := `4/4 - \d+s - \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}\n`
 	assert.Regexp(t, regexp.MustCompile(`^Epoch 1/2\n`+line+`Epoch 2/2\n`+line+`$`), out.String())
 
 	out.Reset()
-	_, err = m.Fit(x, y, Epochs(1), BatchSize(25), Verbose(1), Output(&out))
+	_, err = m.Fit(xs(m, x), ys(m, y), Epochs(1), BatchSize(25), Verbose(1), Output(&out))
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`^Epoch 1/1\n4/4 ━{20} \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n$`), out.String())
 
 	out.Reset()
-	_, err = m.Evaluate(xt, yt, Verbose(2), Output(&out), BatchSize(10))
+	_, err = m.Evaluate(xs(m, xt), ys(m, yt), Verbose(2), Output(&out), BatchSize(10))
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`^2/2 - \d+s - \d+(us|ms|s)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n$`), out.String())
 	out.Reset()
-	_, err = m.Fit(x, y, Verbose(0), Output(&out))
+	_, err = m.Fit(xs(m, x), ys(m, y), Verbose(0), Output(&out))
 	require.NoError(t, err)
 	assert.Empty(t, out.String())
 }
@@ -401,7 +404,7 @@ func TestCallbacks(t *testing.T) {
 		return nil
 	}}
 	es := EarlyStopping(Monitor("loss"), Mode("max"), Patience(2), RestoreBestWeights(true))
-	h, err := m.Fit(x, y, Epochs(10), BatchSize(50), Verbose(0), Callbacks(grab, es))
+	h, err := m.Fit(xs(m, x), ys(m, y), Epochs(10), BatchSize(50), Verbose(0), Callbacks(grab, es))
 	require.NoError(t, err)
 	assert.Equal(t, []int{0, 1, 2}, h.Epoch)
 	assert.Equal(t, 2, es.StoppedEpoch)
@@ -413,13 +416,13 @@ func TestCallbacks(t *testing.T) {
 	// Checkpoints: every epoch, with formatted names, then best only.
 	dir := t.TempDir()
 	ck := ModelCheckpoint(filepath.Join(dir, "m-{epoch:02d}-{val_loss:.2f}.gotfe"))
-	_, err = m.Fit(x, y, Epochs(2), BatchSize(50), ValidationData(xt, yt), Verbose(0), Callbacks(ck))
+	_, err = m.Fit(xs(m, x), ys(m, y), Epochs(2), BatchSize(50), ValidationData(xs(m, xt), ys(m, yt)), Verbose(0), Callbacks(ck))
 	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join(dir, "m-0[12]-*.gotfe"))
 	require.NoError(t, err)
 	assert.Len(t, files, 2)
 	best := ModelCheckpoint(filepath.Join(dir, "best.gotfe"), SaveBestOnly(true), Monitor("val_accuracy"))
-	_, err = m.Fit(x, y, Epochs(1), BatchSize(50), ValidationData(xt, yt), Verbose(0), Callbacks(best))
+	_, err = m.Fit(xs(m, x), ys(m, y), Epochs(1), BatchSize(50), ValidationData(xs(m, xt), ys(m, yt)), Verbose(0), Callbacks(best))
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(dir, "best.gotfe"))
 	loaded, err := Load(filepath.Join(dir, "best.gotfe"))
@@ -443,7 +446,7 @@ func TestCallbacks(t *testing.T) {
 	}}
 	maxBest := ModelCheckpoint(filepath.Join(dir, "max.gotfe"), SaveBestOnly(true), Monitor("loss"), Mode("max"))
 	minBest := ModelCheckpoint(filepath.Join(dir, "min.gotfe"), SaveBestOnly(true), Monitor("loss"), Mode("min"))
-	h, err = m.Fit(x, y, Epochs(3), BatchSize(50), Verbose(0), Callbacks(grab, maxBest, minBest))
+	h, err = m.Fit(xs(m, x), ys(m, y), Epochs(3), BatchSize(50), Verbose(0), Callbacks(grab, maxBest, minBest))
 	require.NoError(t, err)
 	require.Less(t, h.History["loss"][2], h.History["loss"][0])
 	last, err := m.GetWeights()
@@ -461,11 +464,11 @@ func TestCallbacks(t *testing.T) {
 	}
 
 	// A monitor that is not logged is an error naming what is.
-	_, err = m.Fit(x, y, Verbose(0), Callbacks(EarlyStopping()))
+	_, err = m.Fit(xs(m, x), ys(m, y), Verbose(0), Callbacks(EarlyStopping()))
 	assert.ErrorContains(t, err, `EarlyStopping: "val_loss" is not logged (logged: loss, accuracy)`)
-	_, err = m.Fit(x, y, Verbose(0), Callbacks(EarlyStopping(Mode("up"))))
+	_, err = m.Fit(xs(m, x), ys(m, y), Verbose(0), Callbacks(EarlyStopping(Mode("up"))))
 	assert.ErrorContains(t, err, "unknown mode")
-	_, err = m.Fit(x, y, Verbose(0), Callbacks(ModelCheckpoint(filepath.Join(dir, "{nope}"))))
+	_, err = m.Fit(xs(m, x), ys(m, y), Verbose(0), Callbacks(ModelCheckpoint(filepath.Join(dir, "{nope}"))))
 	assert.ErrorContains(t, err, "{nope}")
 }
 
@@ -473,20 +476,20 @@ func TestValidationSplitAndShuffle(t *testing.T) {
 	x, y, _, _ := smallMNIST(t, 100, 0)
 	m := mlp(t, 8)
 	require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy()))
-	h, err := m.Fit(x, y, Epochs(1), ValidationSplit(0.2), Verbose(0))
+	h, err := m.Fit(xs(m, x), ys(m, y), Epochs(1), ValidationSplit(0.2), Verbose(0))
 	require.NoError(t, err)
 	assert.Contains(t, h.Keys(), "val_loss")
 	// The same split by hand gives the same validation loss.
 	m2 := mlp(t, 8)
 	require.NoError(t, m2.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy()))
-	h2, err := m2.Fit(x[:80*784], y[:800], Epochs(1), ValidationData(x[80*784:], y[800:]), Verbose(0))
+	h2, err := m2.Fit(xs(m2, x[:80*784]), ys(m2, y[:800]), Epochs(1), ValidationData(xs(m2, x[80*784:]), ys(m2, y[800:])), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, h.History, h2.History)
 	// Without shuffling, another seed changes nothing; with shuffling it does.
 	fit := func(opts ...Option) float64 {
 		m := mlp(t, 8)
 		require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy()))
-		h, err := m.Fit(x, y, append(opts, Verbose(0), BatchSize(10))...)
+		h, err := m.Fit(xs(m, x), ys(m, y), append(opts, Verbose(0), BatchSize(10))...)
 		require.NoError(t, err)
 		return h.History["loss"][0]
 	}
@@ -501,29 +504,33 @@ func TestErrors(t *testing.T) {
 		y[i*10+i] = 1
 	}
 	m := mlp(t, 4)
-	_, err := m.Fit(x, y, Verbose(0))
+	_, err := m.Fit(xs(m, x), ys(m, y), Verbose(0))
 	assert.ErrorContains(t, err, "keras: Fit: the model is not compiled; call Compile first")
-	_, err = m.Evaluate(x, y, Verbose(0))
+	_, err = m.Evaluate(xs(m, x), ys(m, y), Verbose(0))
 	assert.ErrorContains(t, err, "not compiled")
 	require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), Metrics("accuracy")))
 	for _, tc := range []struct {
 		name string
-		x, y []float64
+		x, y Data
 		opts []Option
 		want string
 	}{
-		{"x length", x[:783], y, nil, "x has 783 values, not a whole number of samples of shape (None, 784)"},
-		{"y length", x, y[:30], nil, "y has 30 values for 4 samples; the loss categorical_crossentropy takes 10 per sample for outputs (None, 10)"},
-		{"no y", x, nil, nil, "x without targets y"},
+		{"x shape", nd.New(x, 4, 28, 28), ys(m, y), nil, "x has shape (4, 28, 28), but the model takes samples of shape (None, 784): reshape it to (4, 784) (x.Reshape(-1, 784))"},
+		{"x values", nd.New(x[:783], 1, 784), ys(m, y), nil, "x: nd: 783 values do not fit shape (1, 784)"},
+		{"y samples", xs(m, x), nd.New(y[:30], 3, 10), nil, "x holds 4 samples but y holds 3 (y has shape (3, 10))"},
+		{"y shape", xs(m, x), nd.New(y[:20], 4, 5), nil, "y has shape (4, 5), but the loss categorical_crossentropy takes targets of shape (4, 10) for outputs (None, 10)"},
+		{"class indices", xs(m, x), nd.Labels([]int{0, 1, 2, 3}), nil, "y has shape (4,), class indices, but the loss categorical_crossentropy takes one-hot rows of 10 classes, shape (4, 10): use losses.SparseCategoricalCrossentropy() for class indices, or one-hot encode them (nd.OneHot)"},
+		{"not one-hot", xs(m, x), nd.New(append(make([]float64, 30), 0, 1, 1, 0, 0, 0, 0, 0, 0, 0), 4, 10), nil, "categorical_crossentropy: row 0 sums to 0, not 1: targets are one-hot rows (nd.OneHot turns class labels into them), or use losses.SparseCategoricalCrossentropy() for class indices"},
+		{"no y", xs(m, x), nil, nil, "x without targets y"},
 		{"no data", nil, nil, nil, "no samples"},
-		{"num samples", x, y, []Option{NumSamples(5)}, "NumSamples(5) but x holds 4 samples"},
-		{"batch", x, y, []Option{BatchSize(0)}, "batch size 0"},
-		{"verbose", x, y, []Option{Verbose(3)}, "verbose 3"},
-		{"option", x, y, []Option{Monitor("loss")}, "option Monitor does not apply to Fit"},
-		{"split", x, y, []Option{ValidationSplit(1.5)}, "validation split"},
-		{"split and data", x, y, []Option{ValidationSplit(0.5), ValidationData(x, y)}, "not given with ValidationData"},
-		{"val data", x, y, []Option{ValidationData(x, y[:10])}, "validation data: y has 10 values"},
-		{"epochs", x, y, []Option{Epochs(-1)}, "epochs"},
+		{"num samples", xs(m, x), ys(m, y), []Option{NumSamples(5)}, "NumSamples(5) but x holds 4 samples"},
+		{"batch", xs(m, x), ys(m, y), []Option{BatchSize(0)}, "batch size 0"},
+		{"verbose", xs(m, x), ys(m, y), []Option{Verbose(3)}, "verbose 3"},
+		{"option", xs(m, x), ys(m, y), []Option{Monitor("loss")}, "option Monitor does not apply to Fit"},
+		{"split", xs(m, x), ys(m, y), []Option{ValidationSplit(1.5)}, "validation split"},
+		{"split and data", xs(m, x), ys(m, y), []Option{ValidationSplit(0.5), ValidationData(xs(m, x), ys(m, y))}, "not given with ValidationData"},
+		{"val data", xs(m, x), ys(m, y), []Option{ValidationData(xs(m, x), nd.New(y[:10], 1, 10))}, "validation data: x holds 4 samples but y holds 1"},
+		{"epochs", xs(m, x), ys(m, y), []Option{Epochs(-1)}, "epochs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := m.Fit(tc.x, tc.y, append([]Option{Verbose(0)}, tc.opts...)...)
@@ -533,13 +540,15 @@ func TestErrors(t *testing.T) {
 	// Labels that do not fit the loss.
 	ms := mlp(t, 4)
 	require.NoError(t, ms.Compile(optimizers.SGD(0.1), losses.SparseCategoricalCrossentropy()))
-	_, err = ms.Fit(x, []float64{0, 1, 2, 10}, Verbose(0))
-	assert.ErrorContains(t, err, "target 3 is 10, not a class index in [0, 10)")
+	_, err = ms.Fit(xs(ms, x), nd.Labels([]int{0, 1, 2, 10}), Verbose(0))
+	assert.ErrorContains(t, err, "sparse_categorical_crossentropy: sample 3 has target 10, not a class index in [0, 10): the model's last layer has 10 units, one per class")
+	_, err = ms.Fit(xs(ms, x), ys(m, y), Verbose(0))
+	assert.ErrorContains(t, err, "y has shape (4, 10), one-hot rows of 10 classes, but the loss sparse_categorical_crossentropy takes class indices, shape (4,): use losses.CategoricalCrossentropy() for one-hot targets, or give the class indices")
 	// Predict takes no targets and no Epochs.
-	_, err = m.Predict(x, Epochs(2))
+	_, err = m.Predict(xs(m, x), Epochs(2))
 	assert.ErrorContains(t, err, "option Epochs does not apply to Predict")
-	_, err = m.Predict(x[:10], Verbose(0))
-	assert.ErrorContains(t, err, "x has 10 values")
+	_, err = m.Predict(nd.New(x[:10], 10), Verbose(0))
+	assert.ErrorContains(t, err, "x has shape (10,), but the model takes samples of shape (None, 784)")
 
 	// Compile errors.
 	assert.ErrorContains(t, m.Compile(optimizers.SGD(-1), losses.MeanSquaredError()), "learning rate")
@@ -550,18 +559,18 @@ func TestErrors(t *testing.T) {
 	// Model assembly errors name the layer and the shapes.
 	_, err = NewSequential(layers.Input(784), layers.Dense(10), layers.Conv2D(2, [2]int{3, 3}))
 	assert.ErrorContains(t, err, "conv2d (Conv2D): input shape (None, 10) is not an image")
-	_, err = NewSequential(layers.Input(784), layers.Dense(10, layers.Activation("swish")))
-	assert.ErrorContains(t, err, `dense (Dense): unknown activation "swish"`)
+	_, err = NewSequential(layers.Input(784), layers.Dense(10, layers.Activation("mish")))
+	assert.ErrorContains(t, err, `dense (Dense): unknown activation "mish"`)
 	_, err = NewSequential(layers.Dense(3), layers.Input(4))
 	assert.ErrorContains(t, err, "Input layer must come first")
 	_, err = NewSequential(layers.Input(4), layers.Dense(3, layers.Name("a")), layers.Dense(3, layers.Name("a")))
 	assert.ErrorContains(t, err, `already has a layer named "a"`)
 	nb, err := NewSequential(layers.Dense(3))
 	require.NoError(t, err)
-	_, err = nb.Predict(make([]float64, 4), Verbose(0))
+	_, err = nb.Predict(nd.Zeros(1, 4), Verbose(0))
 	assert.ErrorContains(t, err, "no input shape")
 	require.NoError(t, nb.Build(4))
-	_, err = nb.Predict(make([]float64, 4), Verbose(0))
+	_, err = nb.Predict(nd.Zeros(1, 4), Verbose(0))
 	require.NoError(t, err)
 	assert.ErrorContains(t, m.SetWeights([][]float64{{1}}), "got 1 arrays, the model has 4 weights")
 	// Binary loss on a 10-way output is accepted (elementwise), sparse on 1 output is not.
@@ -639,14 +648,14 @@ func TestPredictClassesThresholdsOneUnit(t *testing.T) {
 	m, err := NewSequential(layers.Input(1), layers.Dense(1, layers.Activation("sigmoid")))
 	require.NoError(t, err)
 	require.NoError(t, m.SetWeights([][]float64{{1}, {0}}))
-	cls, err := m.PredictClasses([]float64{-2, -0.1, 0.1, 3, 0}, Verbose(0))
+	cls, err := m.PredictClasses(nd.New([]float64{-2, -0.1, 0.1, 3, 0}, 5), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, []int{0, 0, 1, 1, 0}, cls, "1 above 0.5 only")
 	// Two units keep the argmax.
 	m2, err := NewSequential(layers.Input(1), layers.Dense(2, layers.Activation("softmax")))
 	require.NoError(t, err)
 	require.NoError(t, m2.SetWeights([][]float64{{1, -1}, {0, 0}}))
-	cls, err = m2.PredictClasses([]float64{-2, 3}, Verbose(0))
+	cls, err = m2.PredictClasses(nd.Rows([][]float64{{-2}, {3}}), Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 0}, cls)
 }

@@ -33,7 +33,7 @@ func benchMLP(b *testing.B, x, y []float64, n, batch int) {
 	require.NoError(b, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), Metrics("accuracy")))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.Fit(x, y, BatchSize(batch), Verbose(0)); err != nil {
+		if _, err := m.Fit(xs(m, x), ys(m, y), BatchSize(batch), Verbose(0)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -59,7 +59,7 @@ func BenchmarkCNNTrainStep(b *testing.B) {
 	require.NoError(b, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy()))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.Fit(x, y, BatchSize(batch), Verbose(0)); err != nil {
+		if _, err := m.Fit(xs(m, x), ys(m, y), BatchSize(batch), Verbose(0)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -27,7 +27,7 @@ type options struct {
 	batchSize       int
 	shuffle         bool
 	seed            uint64
-	xVal, yVal      []float64
+	xVal, yVal      Data
 	hasValData      bool
 	validationSplit float64
 	callbacks       []Callback
@@ -36,6 +36,9 @@ type options struct {
 	owner           int
 	samples         int
 	valSamples      int
+	sampleWeight    Data
+	hasSampleWeight bool
+	classWeight     map[int]float64
 
 	// Callbacks
 	monitor            string
@@ -77,8 +80,16 @@ func (o *options) has(key string) bool { return slices.Contains(o.given, key) }
 
 // Metrics names the metrics Compile adds to the loss: "accuracy" (or "acc": categorical or
 // binary accuracy as the loss and output suggest), "categorical_accuracy",
-// "sparse_categorical_accuracy", "binary_accuracy", "mse" ("mean_squared_error") and "mae"
-// ("mean_absolute_error").
+// "sparse_categorical_accuracy", "binary_accuracy", "mse" ("mean_squared_error"), "mae"
+// ("mean_absolute_error"), "precision" and "recall" (of the outputs above 0.5, or 0 for a loss
+// from logits, counted over every output as Keras does), and "auc" (Keras's AUC: the ROC curve
+// interpolated between 200 thresholds). Keras's class names ("Precision", "Recall", "AUC")
+// are accepted too. The metrics are not weighted by SampleWeight or ClassWeight.
+//
+// On a secure engine the parties open, at the end of each epoch, what each metric needs: the
+// sums of the per-sample metrics; for precision and recall the true positives and the
+// predicted (or actual) positives; for AUC its area before the division by p·(1-p) and the
+// fraction p of positive targets (the counts at the thresholds stay secret).
 func Metrics(names ...string) Option {
 	return option{"Metrics", func(o *options) { o.metrics = append(o.metrics, names...) }}
 }
@@ -103,8 +114,30 @@ func Seed(s uint64) Option { return option{"Seed", func(o *options) { o.seed = s
 
 // ValidationData gives Fit samples and targets to evaluate at the end of every epoch, logged
 // with a "val_" prefix. Parties that do not own the data pass nil with ValidationSamples.
-func ValidationData(x, y []float64) Option {
+func ValidationData(x, y Data) Option {
 	return option{"ValidationData", func(o *options) { o.xVal, o.yVal, o.hasValData = x, y, true }}
+}
+
+// SampleWeight weighs Fit's training samples, one weight per sample (shape [n]), as Keras's
+// sample_weight: the loss of a batch is the mean over its samples of weight × loss, so its
+// gradients scale alike; the metrics are not weighted. The weights are the data owner's and
+// are secret-shared with the samples; parties that do not own the data pass nil.
+func SampleWeight(w Data) Option {
+	return option{"SampleWeight", func(o *options) { o.sampleWeight, o.hasSampleWeight = w, true }}
+}
+
+// ClassWeight weighs Fit's training samples by their class, as Keras's class_weight: a map
+// from every class index (the target's class; 0 or 1 for binary targets) to its weight. With
+// SampleWeight, a sample's weight is the product of both. The owner computes each sample's
+// weight from its targets; the weights are secret-shared with the samples. Every party gives
+// the option (a party that does not own the data may give an empty map).
+func ClassWeight(w map[int]float64) Option {
+	return option{"ClassWeight", func(o *options) {
+		o.classWeight = w
+		if o.classWeight == nil {
+			o.classWeight = map[int]float64{}
+		}
+	}}
 }
 
 // ValidationSplit holds back the last fraction (in (0, 1)) of the training samples, before

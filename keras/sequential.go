@@ -198,6 +198,9 @@ func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, opts ..
 	if err := opt.Validate(); err != nil {
 		return fmt.Errorf("keras: Compile: %w", err)
 	}
+	if err := checkLoss(loss); err != nil {
+		return fmt.Errorf("keras: Compile: %w", err)
+	}
 	if m.input != nil && len(m.layers) > 0 {
 		if _, err := loss.TargetSize(m.OutputShape()); err != nil {
 			return fmt.Errorf("keras: Compile: %w", err)
@@ -292,6 +295,7 @@ type namedSpec struct {
 // replica is the model built on one backend: its layer instances and weights, and the
 // optimizer's state for them.
 type replica struct {
+	lead   int // leading preprocessing layers, applied by the data owner before Input
 	b      backend.Backend
 	insts  []layers.Instance
 	vars   []*backend.Variable // every weight, in model order
@@ -357,7 +361,7 @@ func (m *Sequential) newReplica(b backend.Backend, fromOwner bool, weights [][]f
 
 // newReplicaFrom builds a replica on b whose k-th weight is value(k, its spec).
 func (m *Sequential) newReplicaFrom(b backend.Backend, value func(k int, s namedSpec) (backend.Tensor, error)) (*replica, error) {
-	r := &replica{b: b}
+	r := &replica{b: b, lead: m.lead()}
 	all := m.weightSpecs()
 	k := 0
 	for i, l := range m.layers {
@@ -400,10 +404,11 @@ func (r *replica) updater(m *Sequential) (optimizers.Updater, error) {
 	return r.upd, nil
 }
 
-// forward runs every layer.
+// forward runs every layer after the leading preprocessing ones, which the data owner applied
+// to x before sharing it.
 func (r *replica) forward(x backend.Tensor, training bool) (backend.Tensor, error) {
 	var err error
-	for _, inst := range r.insts {
+	for _, inst := range r.insts[r.lead:] {
 		if x, err = inst.Forward(x, training); err != nil {
 			return nil, err
 		}
@@ -413,7 +418,7 @@ func (r *replica) forward(x backend.Tensor, training bool) (backend.Tensor, erro
 
 // backward runs the loss's gradient back through every layer, using the loss's closed-form
 // gradient at the last activation when it has one.
-func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
+func (r *replica) backward(loss losses.Loss, pred, y, w backend.Tensor) error {
 	b := r.b
 	last := len(r.insts) - 1
 	var g backend.Tensor
@@ -424,6 +429,11 @@ func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
 			return err
 		}
 		if fused {
+			if w != nil {
+				if dz, err = scaleRows(b, dz, w); err != nil {
+					return err
+				}
+			}
 			if g, err = lb.BackwardLogits(dz, last > 0); err != nil {
 				return err
 			}
@@ -435,14 +445,46 @@ func (r *replica) backward(loss losses.Loss, pred, y backend.Tensor) error {
 		if g, err = loss.Backward(b, pred, y); err != nil {
 			return err
 		}
+		if w != nil {
+			if g, err = scaleRows(b, g, w); err != nil {
+				return err
+			}
+		}
 	}
-	for i := start; i >= 0; i-- {
+	for i := start; i >= r.lead; i-- {
 		var err error
-		if g, err = r.insts[i].Backward(g, i > 0); err != nil {
+		if g, err = r.insts[i].Backward(g, i > r.lead); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lead returns the number of leading layers that are public preprocessing maps
+// ([layers.Preprocessing]: Normalization, Rescaling), short of the whole model. The data
+// owner applies them to its samples in the clear before sharing them: the same values, with
+// no fixed-point error and no communication, and the engine's input range applies to the
+// preprocessed values.
+func (m *Sequential) lead() int {
+	n := 0
+	for n < len(m.layers)-1 {
+		if _, ok := m.layers[n].(layers.Preprocessing); !ok {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// preprocess applies the leading preprocessing layers to the owner's samples x.
+func (m *Sequential) preprocess(x []float64) ([]float64, error) {
+	for _, l := range m.layers[:m.lead()] {
+		var err error
+		if x, err = l.(layers.Preprocessing).Preprocess(x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
 // GetWeights returns a copy of every weight's values, in model order (layer by layer, each

@@ -14,7 +14,8 @@ import (
 const bytesPerParam = 8
 
 // Summary writes Keras's summary table of the model to w: each layer's name and type, output
-// shape and number of parameters, then the totals (with their size as float64 values).
+// shape and number of parameters, then the totals (with their size as float64 values), and
+// last the engine the model runs on ([Sequential.Engine]).
 func (m *Sequential) Summary(w io.Writer) error {
 	if err := m.built("Summary"); err != nil {
 		return err
@@ -69,6 +70,7 @@ func (m *Sequential) Summary(w io.Writer) error {
 	fmt.Fprintf(&sb, " Total params: %s (%s)\n", commas(total), memSize(total*bytesPerParam))
 	fmt.Fprintf(&sb, " Trainable params: %s (%s)\n", commas(trainable), memSize(trainable*bytesPerParam))
 	fmt.Fprintf(&sb, " Non-trainable params: %s (%s)\n", commas(total-trainable), memSize((total-trainable)*bytesPerParam))
+	fmt.Fprintf(&sb, " Engine: %s\n", m.Engine())
 	_, err := io.WriteString(w, sb.String())
 	return err
 }

@@ -27,10 +27,32 @@ type Conv2DLayer struct {
 	cfg Conv2DConfig
 }
 
-// Conv2D returns a convolution with the given number of filters and kernel size (height,
-// width). Options: Strides (default (1, 1)), Padding ("valid" or "same"), Activation,
-// UseBias, KernelInitializer (default glorot_uniform), BiasInitializer, Name.
-func Conv2D(filters int, kernelSize [2]int, opts ...Option) *Conv2DLayer {
+// KernelSize is the size of a convolution window: an int for a square window, as Keras's
+// kernel_size=3, or [2]int{height, width}.
+type KernelSize interface {
+	int | [2]int
+}
+
+// kernel2 returns a kernel size as (height, width).
+func kernel2[K KernelSize](k K) [2]int {
+	switch v := any(k).(type) {
+	case int:
+		return [2]int{v, v}
+	case [2]int:
+		return v
+	}
+	return [2]int{}
+}
+
+// Conv2D returns a convolution with the given number of filters and kernel size: an int for a
+// square window (Conv2D(8, 3)) or [2]int{height, width}. Options: Strides (default (1, 1)),
+// Padding ("valid" or "same"), Activation, UseBias, KernelInitializer (default
+// glorot_uniform), BiasInitializer, Name.
+func Conv2D[K KernelSize](filters int, kernelSize K, opts ...Option) *Conv2DLayer {
+	return conv2D(filters, kernel2(kernelSize), opts)
+}
+
+func conv2D(filters int, kernelSize [2]int, opts []Option) *Conv2DLayer {
 	l := &Conv2DLayer{}
 	o, err := collect("Conv2D", opts, "Strides", "Padding", "Activation", "UseBias", "KernelInitializer", "BiasInitializer")
 	l.cfg = Conv2DConfig{Filters: filters, KernelSize: kernelSize, Strides: o.strides, Padding: o.padding,
@@ -144,7 +166,7 @@ func (l *Conv2DLayer) Build(b backend.Backend, in []int, vars []*backend.Variabl
 		return nil, wrap(l, err)
 	}
 	i := &convInst{l: l, b: b, out: out, win: win, kernel: vars[0]}
-	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
+	i.fused = newFused(l, in, newAct(b, l.cfg.Activation), i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}
@@ -248,10 +270,15 @@ type DepthwiseConv2DLayer struct {
 	cfg DepthwiseConv2DConfig
 }
 
-// DepthwiseConv2D returns a depthwise convolution with the given kernel size. Options:
-// DepthMultiplier (default 1), Strides, Padding, Activation, UseBias, KernelInitializer (the
-// depthwise kernel's, default glorot_uniform), BiasInitializer, Name.
-func DepthwiseConv2D(kernelSize [2]int, opts ...Option) *DepthwiseConv2DLayer {
+// DepthwiseConv2D returns a depthwise convolution with the given kernel size (an int for a
+// square window, or [2]int{height, width}). Options: DepthMultiplier (default 1), Strides,
+// Padding, Activation, UseBias, KernelInitializer (the depthwise kernel's, default
+// glorot_uniform), BiasInitializer, Name.
+func DepthwiseConv2D[K KernelSize](kernelSize K, opts ...Option) *DepthwiseConv2DLayer {
+	return depthwiseConv2D(kernel2(kernelSize), opts)
+}
+
+func depthwiseConv2D(kernelSize [2]int, opts []Option) *DepthwiseConv2DLayer {
 	l := &DepthwiseConv2DLayer{}
 	o, err := collect("DepthwiseConv2D", opts, "Strides", "Padding", "DepthMultiplier", "Activation", "UseBias", "KernelInitializer", "BiasInitializer")
 	if !o.has("DepthMultiplier") {
@@ -339,7 +366,7 @@ func (l *DepthwiseConv2DLayer) Build(b backend.Backend, in []int, vars []*backen
 		return nil, wrap(l, err)
 	}
 	i := &depthwiseInst{l: l, b: b, out: out, win: win, kernel: vars[0]}
-	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
+	i.fused = newFused(l, in, newAct(b, l.cfg.Activation), i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}

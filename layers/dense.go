@@ -122,7 +122,7 @@ func (l *DenseLayer) Build(b backend.Backend, in []int, vars []*backend.Variable
 		return nil, wrap(l, err)
 	}
 	i := &denseInst{l: l, b: b, kernel: vars[0]}
-	i.fused = newFused(l, in, act{b: b, name: l.cfg.Activation}, i)
+	i.fused = newFused(l, in, newAct(b, l.cfg.Activation), i)
 	if l.cfg.UseBias {
 		i.bias = vars[1]
 	}

@@ -91,6 +91,14 @@ type options struct {
 	seed       uint64
 	momentum   float64
 	epsilon    float64
+	slope      float64   // LeakyReLU's negative slope
+	alpha      float64   // ELU's alpha
+	alphaInit  string    // PReLU's alpha initializer
+	sharedAxes []int     // PReLU's shared axes
+	sizeErr    error     // from a Strides or PoolSize of a wrong arity
+	offset     float64   // Rescaling
+	mean       []float64 // Normalization
+	variance   []float64 // Normalization
 }
 
 type optionFunc struct {
@@ -125,9 +133,24 @@ func BiasInitializer(name string) Option {
 }
 
 // Strides sets the steps of a convolution or pooling window (default (1, 1) for
-// convolutions, the pool size for pooling).
-func Strides(h, w int) Option {
-	return optionFunc{"Strides", func(o *options) { o.strides = [2]int{h, w} }}
+// convolutions, the pool size for pooling): Strides(2) for both axes, as Keras's strides=2, or
+// Strides(h, w).
+func Strides(s ...int) Option {
+	return optionFunc{"Strides", func(o *options) { o.strides, o.sizeErr = pair("Strides", s, o.sizeErr) }}
+}
+
+// pair returns one or two sizes as (height, width), keeping the first error.
+func pair(name string, s []int, prev error) ([2]int, error) {
+	switch len(s) {
+	case 1:
+		return [2]int{s[0], s[0]}, prev
+	case 2:
+		return [2]int{s[0], s[1]}, prev
+	}
+	if prev == nil {
+		prev = fmt.Errorf("%s takes one size or two (height, width), got %d", name, len(s))
+	}
+	return [2]int{}, prev
 }
 
 // Padding sets "valid" (default) or "same" padding of a convolution or pooling window.
@@ -135,9 +158,10 @@ func Padding(p string) Option {
 	return optionFunc{"Padding", func(o *options) { o.padding = strings.ToLower(p) }}
 }
 
-// PoolSize sets the window of MaxPooling2D or AveragePooling2D (default (2, 2)).
-func PoolSize(h, w int) Option {
-	return optionFunc{"PoolSize", func(o *options) { o.poolSize = [2]int{h, w} }}
+// PoolSize sets the window of MaxPooling2D or AveragePooling2D (default (2, 2)): PoolSize(3)
+// for a square window, or PoolSize(h, w).
+func PoolSize(s ...int) Option {
+	return optionFunc{"PoolSize", func(o *options) { o.poolSize, o.sizeErr = pair("PoolSize", s, o.sizeErr) }}
 }
 
 // DepthMultiplier sets the output channels per input channel of DepthwiseConv2D (default 1).
@@ -161,6 +185,28 @@ func Epsilon(eps float64) Option {
 	return optionFunc{"Epsilon", func(o *options) { o.epsilon = eps }}
 }
 
+// NegativeSlope sets the slope of LeakyReLU below zero (default 0.3, as Keras's layer).
+func NegativeSlope(s float64) Option {
+	return optionFunc{"NegativeSlope", func(o *options) { o.slope = s }}
+}
+
+// Alpha sets ELU's alpha, the value it tends to below zero is -alpha (default 1).
+func Alpha(a float64) Option {
+	return optionFunc{"Alpha", func(o *options) { o.alpha = a }}
+}
+
+// AlphaInitializer names the initializer of PReLU's slopes (default "zeros").
+func AlphaInitializer(name string) Option {
+	return optionFunc{"AlphaInitializer", func(o *options) { o.alphaInit = name }}
+}
+
+// SharedAxes makes PReLU share one slope along the given axes of a sample (counted from 1,
+// the batch axis being 0, as in Keras): SharedAxes(1, 2) gives one slope per channel of an
+// image.
+func SharedAxes(axes ...int) Option {
+	return optionFunc{"SharedAxes", func(o *options) { o.sharedAxes = append([]int(nil), axes...) }}
+}
+
 // collect applies opts over defaults and returns an error naming any option not in allowed.
 func collect(class string, opts []Option, allowed ...string) (options, error) {
 	o := options{useBias: true, padding: "valid"}
@@ -174,6 +220,9 @@ func collect(class string, opts []Option, allowed ...string) (options, error) {
 		if k != "Name" && !slices.Contains(allowed, k) {
 			return o, fmt.Errorf("%s: option %s does not apply to %s", class, k, class)
 		}
+	}
+	if o.sizeErr != nil {
+		return o, fmt.Errorf("%s: %w", class, o.sizeErr)
 	}
 	return o, nil
 }

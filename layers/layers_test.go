@@ -75,6 +75,18 @@ func TestBackwardMatchesNumericalGradient(t *testing.T) {
 		{"batchnorm training", BatchNormalization(), []int{3}, 5, true},
 		{"batchnorm training images", BatchNormalization(Epsilon(0.01)), []int{2, 2, 3}, 2, true},
 		{"batchnorm inference", BatchNormalization(), []int{2, 3}, 3, false},
+		{"leaky relu layer", LeakyReLU(NegativeSlope(0.1)), []int{7}, 3, true},
+		{"elu layer", ELU(Alpha(0.7)), []int{7}, 3, true},
+		{"prelu", PReLU(AlphaInitializer("glorot_uniform")), []int{2, 3}, 3, true},
+		{"prelu shared", PReLU(AlphaInitializer("glorot_uniform"), SharedAxes(1, 2)), []int{2, 3, 2}, 2, true},
+		{"dense swish", Dense(3, Activation("swish")), []int{4}, 2, true},
+		{"conv2d int kernel gelu", Conv2D(2, 2, Activation("gelu")), []int{3, 3, 2}, 2, true},
+	}
+	for _, act := range activations {
+		if act == "linear" || act == "softmax" || act == "relu" {
+			continue
+		}
+		cases = append(cases, gradCase{"activation " + act, Activation(act), []int{2, 4}, 3, true})
 	}
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,7 +299,7 @@ func TestShapesAndErrors(t *testing.T) {
 	}{
 		{"dense", Dense(10), []int{784}, []int{10}, ""},
 		{"dense zero units", Dense(0), []int{4}, nil, "dense (Dense): units must be positive"},
-		{"dense bad activation", Dense(3, Activation("gelu")), []int{4}, nil, `unknown activation "gelu"`},
+		{"dense bad activation", Dense(3, Activation("mish")), []int{4}, nil, `unknown activation "mish"`},
 		{"dense pool option", Dense(3, PoolSize(2, 2)), []int{4}, nil, "option PoolSize does not apply to Dense"},
 		{"dense scalar input", Dense(3, Name("head")), []int{}, nil, "head (Dense): input shape (None) has no axis"},
 		{"conv valid", Conv2D(32, [2]int{3, 3}), []int{28, 28, 1}, []int{26, 26, 32}, ""},
@@ -308,7 +320,7 @@ func TestShapesAndErrors(t *testing.T) {
 		{"bn", BatchNormalization(), []int{4}, []int{4}, ""},
 		{"bn eps", BatchNormalization(Epsilon(0)), []int{4}, nil, "epsilon"},
 		{"activation layer", Activation("tanh"), []int{3, 4}, []int{3, 4}, ""},
-		{"unknown activation layer", Activation("swish"), []int{3}, nil, "unknown activation"},
+		{"unknown activation layer", Activation("Swish"), []int{3}, nil, "unknown activation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := tc.layer.OutputShape(tc.in)
@@ -354,6 +366,7 @@ func TestFromConfigRoundTrip(t *testing.T) {
 		DepthwiseConv2D([2]int{3, 3}, DepthMultiplier(2)), MaxPooling2D(PoolSize(3, 3)), AveragePooling2D(),
 		GlobalMaxPooling2D(), GlobalAveragePooling2D(), Flatten(), Reshape([]int{2, -1}), Activation("softmax"),
 		ReLU(), Dropout(0.25, Seed(5)), BatchNormalization(Momentum(0.9)), Input(28, 28, 1),
+		LeakyReLU(NegativeSlope(0.1)), ELU(Alpha(0.5)), PReLU(SharedAxes(1, 2)), Activation("gelu"),
 	} {
 		t.Run(l.ClassName(), func(t *testing.T) {
 			raw, err := jsonMarshal(l.Config())
@@ -407,4 +420,118 @@ func TestZeroPadding2D(t *testing.T) {
 	assert.Equal(t, l.Config(), back.Config())
 	_, err = ZeroPadding2D([2][2]int{{-1, 0}, {0, 0}}).OutputShape([]int{2, 2, 1})
 	assert.ErrorContains(t, err, "must not be negative")
+}
+
+// Each activation against its formula, on inputs of both signs, small and large (within the
+// ranges the secure engine documents), and its derivative against the hand-derived one.
+func TestActivationValues(t *testing.T) {
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	geluC := 2 * math.Sqrt(2/math.Pi)
+	cases := []struct {
+		name string
+		f, d func(x float64) float64
+	}{
+		{"leaky_relu", func(x float64) float64 { return max(x, 0.2*x) }, func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0.2
+		}},
+		{"elu", func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return math.Expm1(x)
+		}, func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return math.Exp(x)
+		}},
+		{"selu", func(x float64) float64 {
+			if x > 0 {
+				return 1.0507009873554805 * x
+			}
+			return 1.0507009873554805 * 1.6732632423543772 * math.Expm1(x)
+		}, func(x float64) float64 {
+			if x > 0 {
+				return 1.0507009873554805
+			}
+			return 1.0507009873554805 * 1.6732632423543772 * math.Exp(x)
+		}},
+		{"gelu", func(x float64) float64 { return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))) },
+			func(x float64) float64 {
+				u := geluC * (x + 0.044715*x*x*x)
+				return sig(u) + x*sig(u)*(1-sig(u))*geluC*(1+3*0.044715*x*x)
+			}},
+		{"swish", func(x float64) float64 { return x * sig(x) }, func(x float64) float64 { return sig(x) * (1 + x*(1-sig(x))) }},
+		{"silu", func(x float64) float64 { return x * sig(x) }, func(x float64) float64 { return sig(x) * (1 + x*(1-sig(x))) }},
+		{"softplus", func(x float64) float64 { return math.Log1p(math.Exp(x)) }, sig},
+		{"softsign", func(x float64) float64 { return x / (1 + math.Abs(x)) }, func(x float64) float64 { return 1 / ((1 + math.Abs(x)) * (1 + math.Abs(x))) }},
+		{"hard_sigmoid", func(x float64) float64 { return min(max(x/6+0.5, 0), 1) }, func(x float64) float64 {
+			if x > -3 && x < 3 {
+				return 1.0 / 6
+			}
+			return 0
+		}},
+		{"exponential", math.Exp, math.Exp},
+	}
+	x := []float64{-11, -4, -3.5, -1, -0.25, 0.125, 0.5, 2, 3.5, 4}
+	b := plain.New()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inst := buildWith(t, b, Activation(tc.name), []int{len(x)})
+			y, err := inst.Forward(tensor(t, b, x, []int{1, len(x)}), true)
+			require.NoError(t, err)
+			dy := make([]float64, len(x))
+			for i := range dy {
+				dy[i] = float64(i%3) - 0.5
+			}
+			dx, err := inst.Backward(tensor(t, b, dy, []int{1, len(x)}), true)
+			require.NoError(t, err)
+			for i, v := range x {
+				assert.InDelta(t, tc.f(v), values(t, y)[i], 1e-12*(1+math.Abs(tc.f(v))), "f(%v)", v)
+				assert.InDelta(t, dy[i]*tc.d(v), values(t, dx)[i], 1e-12*(1+math.Abs(tc.d(v))), "f'(%v)", v)
+			}
+		})
+	}
+	// Keras's gelu default is the exact x·Φ(x); the tanh form is within 5e-4 of it.
+	worst := 0.0
+	for v := -8.0; v <= 8; v += 1.0 / 64 {
+		exact := v * 0.5 * math.Erfc(-v/math.Sqrt2)
+		worst = max(worst, math.Abs(exact-0.5*v*(1+math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))))
+	}
+	assert.Less(t, worst, 5e-4)
+	t.Logf("gelu: tanh form within %.2g of the exact form", worst)
+}
+
+// The layers LeakyReLU, ELU and PReLU against their formulas.
+func TestParametricActivationLayers(t *testing.T) {
+	b := plain.New()
+	x := []float64{-2, -0.5, 0.25, 3}
+	run := func(l Layer, weights ...[]float64) []float64 {
+		inst := buildWith(t, b, l, []int{4}, weights...)
+		y, err := inst.Forward(tensor(t, b, x, []int{1, 4}), false)
+		require.NoError(t, err)
+		return values(t, y)
+	}
+	assert.InDeltaSlice(t, []float64{-0.6, -0.15, 0.25, 3}, run(LeakyReLU()), 1e-15, "Keras's default slope 0.3")
+	assert.InDeltaSlice(t, []float64{-0.2, -0.05, 0.25, 3}, run(LeakyReLU(NegativeSlope(0.1))), 1e-15)
+	assert.InDeltaSlice(t, []float64{math.Expm1(-2), math.Expm1(-0.5), 0.25, 3}, run(ELU()), 1e-15)
+	assert.InDeltaSlice(t, []float64{2 * math.Expm1(-2), 2 * math.Expm1(-0.5), 0.25, 3}, run(ELU(Alpha(2))), 1e-15)
+	assert.InDeltaSlice(t, []float64{-1, 0.25 * -0.5, 0.25, 3}, run(PReLU(), []float64{0.5, 0.25, 7, 7}), 1e-15)
+	assert.InDeltaSlice(t, []float64{0, 0, 0.25, 3}, run(PReLU(), []float64{0, 0, 0, 0}), 0, "alpha starts at zero: ReLU")
+	_, err := PReLU(SharedAxes(3)).OutputShape([]int{4})
+	assert.ErrorContains(t, err, "shared axis 3 out of range for input shape (None, 4)")
+	_, err = LeakyReLU(Alpha(1)).OutputShape([]int{4})
+	assert.ErrorContains(t, err, "option Alpha does not apply to LeakyReLU")
+}
+
+// Kernel sizes, strides and pool sizes take one int for a square window, as in Keras.
+func TestIntSizes(t *testing.T) {
+	assert.Equal(t, Conv2D(8, [2]int{3, 3}, Strides(2, 2)).Config(), Conv2D(8, 3, Strides(2)).Config())
+	assert.Equal(t, DepthwiseConv2D([2]int{5, 5}).Config(), DepthwiseConv2D(5).Config())
+	assert.Equal(t, MaxPooling2D(PoolSize(3, 3)).Config(), MaxPooling2D(PoolSize(3)).Config())
+	_, err := Conv2D(8, 3, Strides(1, 2, 3)).OutputShape([]int{8, 8, 1})
+	assert.ErrorContains(t, err, "Conv2D: Strides takes one size or two (height, width), got 3")
 }

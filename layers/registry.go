@@ -88,6 +88,49 @@ func FromConfig(className string, config []byte) (Layer, error) {
 			return nil, err
 		}
 		l = ReLU(Name(c.Name))
+	case "LeakyReLU":
+		var c LeakyReLUConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		ll := &LeakyReLULayer{cfg: c}
+		ll.name, ll.err = c.Name, c.check()
+		l = ll
+	case "ELU":
+		var c ELUConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		el := &ELULayer{cfg: c}
+		el.name, el.err = c.Name, c.check()
+		l = el
+	case "PReLU":
+		var c PReLUConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		pl := &PReLULayer{cfg: c}
+		pl.name, pl.err = c.Name, pl.cfg.check()
+		l = pl
+	case "Normalization":
+		var c NormalizationConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		nl := &NormalizationLayer{cfg: c}
+		nl.name = c.Name
+		if len(c.Mean) > 0 || len(c.Variance) > 0 {
+			nl.err = c.check()
+		}
+		l = nl
+	case "Rescaling":
+		var c RescalingConfig
+		if err := dec(&c); err != nil {
+			return nil, err
+		}
+		rl := &RescalingLayer{cfg: c}
+		rl.name, rl.err = c.Name, c.check()
+		l = rl
 	case "Dropout":
 		var c DropoutConfig
 		if err := dec(&c); err != nil {

@@ -3,6 +3,7 @@ package losses
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gotfe/gotfe/backend"
@@ -36,6 +37,14 @@ type Loss interface {
 	// activation, given that activation's name and its output yPred, when the loss knows it
 	// in closed form; ok is false otherwise.
 	BackwardLogits(b backend.Backend, activation string, yPred, yTrue backend.Tensor) (dz backend.Tensor, ok bool, err error)
+}
+
+// SampleLoss is a Loss that also gives the loss of each sample, which Fit needs to weigh
+// samples. Every built-in loss is one.
+type SampleLoss interface {
+	Loss
+	// PerSample returns the loss of each sample of a batch, shape [n]; Forward is its mean.
+	PerSample(b backend.Backend, yPred, yTrue backend.Tensor) (backend.Tensor, error)
 }
 
 // Option is an optional argument of a loss constructor.
@@ -155,19 +164,75 @@ func (l *loss) EncodeTargets(y []float64, outShape []int) ([]float64, error) {
 		return nil, fmt.Errorf("%s: %d target values are not a whole number of samples of %d for outputs %s",
 			l.Name(), len(y), size, backend.FormatShape(outShape))
 	}
+	k := outShape[len(outShape)-1]
+	switch l.k {
+	case bce:
+		if err := checkBinary(y, size); err != nil {
+			return nil, err
+		}
+	case cce:
+		if err := checkOneHot(y, k); err != nil {
+			return nil, err
+		}
+	}
 	if l.k != sparse {
 		return slices.Clone(y), nil
 	}
-	k := outShape[len(outShape)-1]
 	out := make([]float64, len(y)*k)
 	for i, v := range y {
 		c := int(v)
 		if float64(c) != v || c < 0 || c >= k {
-			return nil, fmt.Errorf("%s: target %d is %v, not a class index in [0, %d)", l.Name(), i, v, k)
+			return nil, fmt.Errorf("%s: sample %d has target %v, not a class index in [0, %d): the model's last layer has %d units, one per class",
+				l.Name(), i/size, v, k, k)
 		}
 		out[i*k+c] = 1
 	}
 	return out, nil
+}
+
+// checkBinary checks the targets of binary cross-entropy: probabilities in [0, 1]. Integer
+// labels beyond 1 are class indices, for which it names the sparse loss.
+func checkBinary(y []float64, size int) error {
+	for i, v := range y {
+		if v >= 0 && v <= 1 {
+			continue
+		}
+		if v == float64(int(v)) && v > 1 {
+			top := v
+			for _, w := range y {
+				top = max(top, w)
+			}
+			return fmt.Errorf("binary_crossentropy: sample %d has target %v, outside [0, 1]: labels 0..%v are classes; "+
+				"use losses.SparseCategoricalCrossentropy() with a softmax output of %v units", i/size, v, top, top+1)
+		}
+		return fmt.Errorf("binary_crossentropy: sample %d has target %v, outside [0, 1]", i/size, v)
+	}
+	return nil
+}
+
+// oneHotSlack is how far a row of categorical targets may sum from 1 (rounding of targets
+// given as probabilities).
+const oneHotSlack = 1e-6
+
+// checkOneHot checks the targets of categorical cross-entropy: rows of k values in [0, 1]
+// summing to 1 (one-hot, or probabilities). Rows of one class index each are named.
+func checkOneHot(y []float64, k int) error {
+	for r := 0; r+k <= len(y); r += k {
+		row := y[r : r+k]
+		sum := 0.0
+		for j, v := range row {
+			if !(v >= 0 && v <= 1) {
+				return fmt.Errorf("categorical_crossentropy: row %d has %v in column %d, outside [0, 1]: targets are one-hot rows "+
+					"(nd.OneHot turns class labels into them), or use losses.SparseCategoricalCrossentropy() for class indices", r/k, v, j)
+			}
+			sum += v
+		}
+		if math.Abs(sum-1) > oneHotSlack {
+			return fmt.Errorf("categorical_crossentropy: row %d sums to %v, not 1: targets are one-hot rows "+
+				"(nd.OneHot turns class labels into them), or use losses.SparseCategoricalCrossentropy() for class indices", r/k, sum)
+		}
+	}
+	return nil
 }
 
 // terms returns the number of terms the loss averages over: every element for the
@@ -221,79 +286,102 @@ func (l *loss) forward(b backend.Backend, yPred, yTrue backend.Tensor) (backend.
 	if err != nil {
 		return nil, err
 	}
-	var s backend.Tensor
+	t, sign, err := l.elems(b, yPred, yTrue)
+	if err != nil {
+		return nil, err
+	}
+	s, err := b.SumAll(t)
+	if err != nil {
+		return nil, err
+	}
+	return b.Scale(s, sign/n)
+}
+
+// PerSample returns the loss of each sample of a batch, a tensor of shape [n] whose mean is
+// Forward. Fit weighs samples (its SampleWeight and ClassWeight options) through it.
+func (l *loss) PerSample(b backend.Backend, yPred, yTrue backend.Tensor) (backend.Tensor, error) {
+	terms, err := l.check(yPred, yTrue)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Name(), err)
+	}
+	s := yPred.Shape()
+	if len(s) < 2 {
+		return nil, fmt.Errorf("%s: predictions of shape %v have no sample axis", l.Name(), s)
+	}
+	t, sign, err := l.elems(b, yPred, yTrue)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.Name(), err)
+	}
+	if t, err = b.Reshape(t, []int{s[0], -1}); err != nil {
+		return nil, err
+	}
+	if t, err = b.Sum(t, 1, false); err != nil {
+		return nil, err
+	}
+	return b.Scale(t, sign*float64(s[0])/terms)
+}
+
+// elems returns the elementwise terms whose sum, times sign and divided by the number of
+// terms, is the loss.
+func (l *loss) elems(b backend.Backend, yPred, yTrue backend.Tensor) (backend.Tensor, float64, error) {
 	switch l.k {
 	case mse:
 		d, err := b.Sub(yPred, yTrue)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if d, err = b.Mul(d, d); err != nil {
-			return nil, err
-		}
-		if s, err = b.SumAll(d); err != nil {
-			return nil, err
-		}
-		return b.Scale(s, 1/n)
+		d, err = b.Mul(d, d)
+		return d, 1, err
 	case bce:
 		p, err := l.probs(b, yPred)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if p, err = b.Clip(p, Epsilon, 1-Epsilon); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		// y log p + (1-y) log(1-p) = y (log p - log(1-p)) + log(1-p)
 		lp, err := b.Log(p)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		q, err := oneMinus(b, p)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		lq, err := b.Log(q)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		d, err := b.Sub(lp, lq)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if d, err = b.Mul(yTrue, d); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if d, err = b.Add(d, lq); err != nil {
-			return nil, err
-		}
-		if s, err = b.SumAll(d); err != nil {
-			return nil, err
-		}
+		d, err = b.Add(d, lq)
+		return d, -1, err
 	default: // cce, sparse
 		p, err := l.probs(b, yPred)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if !l.cfg.FromLogits {
 			if p, _, err = normalizeRows(b, p); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		if p, err = b.Clip(p, Epsilon, 1-Epsilon); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		lp, err := b.Log(p)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if lp, err = b.Mul(yTrue, lp); err != nil {
-			return nil, err
-		}
-		if s, err = b.SumAll(lp); err != nil {
-			return nil, err
-		}
+		lp, err = b.Mul(yTrue, lp)
+		return lp, -1, err
 	}
-	return b.Scale(s, -1/n)
 }
 
 func oneMinus(b backend.Backend, x backend.Tensor) (backend.Tensor, error) {

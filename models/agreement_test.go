@@ -137,11 +137,13 @@ func TestSecureMatchesPlainEndToEnd(t *testing.T) {
 					require.NoError(t, m.SetRunner(plain.NewRunner()))
 				}
 				var r result
-				r.pred, err = m.Predict(d.TestX, keras.Verbose(0), keras.BatchSize(n))
+				x := models.Images(name, d.TestX)
+				pred, err := m.Predict(x, keras.Verbose(0), keras.BatchSize(n))
 				require.NoError(t, err)
-				r.cls, err = m.PredictClasses(d.TestX, keras.Verbose(0), keras.BatchSize(n))
+				r.pred = pred.Data()
+				r.cls, err = m.PredictClasses(x, keras.Verbose(0), keras.BatchSize(n))
 				require.NoError(t, err)
-				r.logs, err = m.Evaluate(d.TestX, y, keras.Verbose(0), keras.BatchSize(n))
+				r.logs, err = m.Evaluate(x, y, keras.Verbose(0), keras.BatchSize(n))
 				require.NoError(t, err)
 				r.w, err = m.GetWeights()
 				require.NoError(t, err)
@@ -172,7 +174,7 @@ func TestSecureMatchesPlainEndToEnd(t *testing.T) {
 				if k == 1 {
 					margin = 2 * math.Abs(row[0]-0.5)
 					pTrue = row[0]
-					if y[i] == 0 {
+					if y.Data()[i] == 0 {
 						pTrue = 1 - row[0]
 					}
 					// -ln p: the relative error of p, and the log's 2e-4.
@@ -181,7 +183,7 @@ func TestSecureMatchesPlainEndToEnd(t *testing.T) {
 					sorted := slices.Clone(row)
 					slices.Sort(sorted)
 					margin = sorted[k-1] - sorted[k-2]
-					pTrue = row[slices.Index(y[i*k:(i+1)*k], 1)]
+					pTrue = row[slices.Index(y.Data()[i*k:(i+1)*k], 1)]
 					rel := bound/pTrue + float64(k)*bound + recipRel + 4*ulp/pTrue
 					lossBound += -math.Log(1-rel) + logErr
 				}

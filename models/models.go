@@ -22,6 +22,7 @@ import (
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/optimizers"
 )
 
@@ -107,11 +108,38 @@ func Optimizer(name string, lr float64) (optimizers.Optimizer, error) {
 	return nil, fmt.Errorf("models: unknown optimizer %q (want sgd, adam or amsgrad)", name)
 }
 
-// Targets returns the training targets of the named network for labels: one-hot rows for the
-// ten-class networks, 0/1 for "lr".
-func Targets(name string, labels []int) ([]float64, error) {
+// Targets returns the training targets of the named network for labels: one-hot rows
+// (shape [n, 10]) for the ten-class networks, 0/1 (shape [n]) for "lr".
+func Targets(name string, labels []int) (*nd.Array, error) {
 	if strings.ToLower(name) == "lr" {
-		return datasets.SmallVsLarge(labels), nil
+		return nd.New(datasets.SmallVsLarge(labels), len(labels)), nil
 	}
-	return datasets.OneHot(labels, datasets.NumClasses)
+	y, err := datasets.OneHot(labels, datasets.NumClasses)
+	if err != nil {
+		return nil, err
+	}
+	return nd.New(y, len(labels), datasets.NumClasses), nil
+}
+
+// Images returns n flat MNIST images (row-major, [n, 784]) in the input shape of the named
+// network: [n, 784] for "a" and "lr", [n, 28, 28, 1] for the convolutional ones.
+func Images(name string, x []float64) *nd.Array {
+	n := len(x) / datasets.ImageSize
+	switch strings.ToLower(name) {
+	case "a", "lr":
+		return nd.New(x, n, datasets.ImageSize)
+	}
+	return nd.New(x, datasets.NHWCShape(n)...)
+}
+
+// Data returns the training and test images and targets of d for the named network (see
+// Images and Targets).
+func Data(name string, d *datasets.MNIST) (x, y, xt, yt *nd.Array, err error) {
+	if y, err = Targets(name, d.TrainY); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if yt, err = Targets(name, d.TestY); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return Images(name, d.TrainX), y, Images(name, d.TestX), yt, nil
 }

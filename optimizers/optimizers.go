@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gotfe/gotfe/backend"
 )
@@ -139,11 +140,33 @@ type sgd struct {
 	err error
 }
 
-// SGD returns stochastic gradient descent with the given learning rate (Keras's default is
-// 0.01). Without momentum a step is w -= lr*g. With momentum m a velocity v (initially 0)
+// Keras's default learning rates, which a learning rate of 0 selects (SGD(0), Adam(0)) and
+// the names Get takes give.
+const (
+	DefaultSGDLearningRate  = 0.01
+	DefaultAdamLearningRate = 0.001
+)
+
+// Get returns an optimizer by the name Keras's compile takes, case-insensitively, with Keras's
+// default hyperparameters: "sgd" (SGD(0.01)) or "adam" (Adam(0.001)).
+func Get(name string) (Optimizer, error) {
+	switch strings.ToLower(name) {
+	case "sgd":
+		return SGD(0), nil
+	case "adam":
+		return Adam(0), nil
+	}
+	return nil, fmt.Errorf("optimizers: unknown optimizer %q (want sgd or adam)", name)
+}
+
+// SGD returns stochastic gradient descent with the given learning rate (0 selects Keras's
+// default, 0.01). Without momentum a step is w -= lr*g. With momentum m a velocity v (initially 0)
 // becomes v = m*v - lr*g and w += v, or with Nesterov w += m*v - lr*g. Options: Momentum,
 // Nesterov.
 func SGD(learningRate float64, opts ...Option) Optimizer {
+	if learningRate == 0 {
+		learningRate = DefaultSGDLearningRate
+	}
 	c := config{sgd: SGDConfig{LearningRate: learningRate}}
 	err := collect("SGD", opts, &c, "Momentum", "Nesterov")
 	return &sgd{cfg: c.sgd, err: err}
@@ -411,7 +434,8 @@ type adam struct {
 	err error
 }
 
-// Adam returns the Adam optimizer with the given learning rate (Keras's default is 0.001).
+// Adam returns the Adam optimizer with the given learning rate (0 selects Keras's default,
+// 0.001).
 // With t the step number (from 1), m = β1*m + (1-β1)*g, v = β2*v + (1-β2)*g² and
 // w -= lr*sqrt(1-β2^t)/(1-β1^t) * m / sqrt(v + ε²) (see the package documentation about ε),
 // computed from the bias-corrected moments m̂ = m/(1-β1^t) and v̂ = v/(1-β2^t) as
@@ -419,6 +443,9 @@ type adam struct {
 // b1 = (1-β1)/(1-β1^t) (and v̂ likewise). With AMSGrad, v is replaced by the running maximum
 // of v. Options: Beta1, Beta2, Epsilon, AMSGrad.
 func Adam(learningRate float64, opts ...Option) Optimizer {
+	if learningRate == 0 {
+		learningRate = DefaultAdamLearningRate
+	}
 	c := config{adam: AdamConfig{LearningRate: learningRate, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7}}
 	err := collect("Adam", opts, &c, "Beta1", "Beta2", "Epsilon", "AMSGrad")
 	return &adam{cfg: c.adam, err: err}

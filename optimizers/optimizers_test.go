@@ -107,13 +107,33 @@ func TestHandComputedSteps(t *testing.T) {
 	assert.InDelta(t, 0.9, w1, 1e-6)
 }
 
+// Keras's default learning rates: from a zero learning rate, and from the names compile takes.
+func TestDefaults(t *testing.T) {
+	assert.Equal(t, 0.01, SGD(0).Config().(SGDConfig).LearningRate)
+	assert.Equal(t, 0.001, Adam(0).Config().(AdamConfig).LearningRate)
+	for name, want := range map[string]float64{"sgd": 0.01, "SGD": 0.01, "adam": 0.001, "Adam": 0.001} {
+		o, err := Get(name)
+		require.NoError(t, err)
+		require.NoError(t, o.Validate())
+		switch c := o.Config().(type) {
+		case SGDConfig:
+			assert.Equal(t, want, c.LearningRate, name)
+		case AdamConfig:
+			assert.Equal(t, want, c.LearningRate, name)
+			assert.Equal(t, 0.9, c.Beta1)
+		}
+	}
+	_, err := Get("adagrad")
+	assert.EqualError(t, err, `optimizers: unknown optimizer "adagrad" (want sgd or adam)`)
+}
+
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opt  Optimizer
 		want string
 	}{
-		{"lr", SGD(0), "learning rate 0 must be positive"},
+		{"lr", SGD(-0.1), "learning rate -0.1 must be positive"},
 		{"momentum", SGD(0.1, Momentum(1)), "momentum 1 not in [0, 1)"},
 		{"option", SGD(0.1, Beta1(0.5)), "option Beta1 does not apply to SGD"},
 		{"adam option", Adam(0.1, Nesterov(true)), "option Nesterov does not apply to Adam"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/models"
+	"github.com/gotfe/gotfe/nd"
 )
 
 // newModel returns network name of package models with its initial (random) weights, built
@@ -35,9 +36,10 @@ func images(m *keras.Sequential, n int, seed uint64) []float64 {
 // plainPredict returns m's outputs on x in float64 (its own plain runner).
 func plainPredict(t testing.TB, m *keras.Sequential, x []float64) []float64 {
 	t.Helper()
-	y, err := m.Predict(x, keras.Verbose(0))
+	n := len(x) / numel(m.InputShape())
+	y, err := m.Predict(nd.New(x, append([]int{n}, m.InputShape()...)...), keras.Verbose(0))
 	require.NoError(t, err)
-	return y
+	return y.Data()
 }
 
 // startLocal starts three local parties of m with test timings.

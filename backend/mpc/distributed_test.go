@@ -104,9 +104,9 @@ func plainPredict(t *testing.T, hidden int, w [][]float64, x []float64) []float6
 	m := smallMLP(t, hidden)
 	require.NoError(t, m.SetRunner(plain.NewRunner()))
 	require.NoError(t, m.SetWeights(w))
-	out, err := m.Predict(x, keras.Verbose(0))
+	out, err := m.Predict(xsOf(m, x), keras.Verbose(0))
 	require.NoError(t, err)
-	return out
+	return out.Data()
 }
 
 // predictTol bounds a secure prediction of smallMLP against the plain one on the same weights:
@@ -145,12 +145,12 @@ func TestOwnerWeightsPredictGetWeightsPredict(t *testing.T) {
 			return err
 		}
 		for k := range 2 {
-			out, err := m.Predict(in, keras.NumSamples(64), keras.Verbose(0))
+			out, err := m.Predict(xsOf(m, in), keras.NumSamples(64), keras.Verbose(0))
 			if err != nil {
 				return err
 			}
 			if party == 0 {
-				got[k] = out
+				got[k] = out.Data()
 			} else if out != nil {
 				return errors.New("a non-owner received predictions")
 			}
@@ -211,7 +211,7 @@ func TestFitSaveSavePredict(t *testing.T) {
 			xs, ys = x, y
 		}
 		ckpt := keras.ModelCheckpoint(filepath.Join(dir, "ckpt-{epoch}.gotfe"))
-		if _, err := m.Fit(xs, ys, keras.NumSamples(64), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0), keras.Callbacks(ckpt)); err != nil {
+		if _, err := m.Fit(xsOf(m, xs), ysOf(m, ys), keras.NumSamples(64), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0), keras.Callbacks(ckpt)); err != nil {
 			return err
 		}
 		for range 2 {
@@ -219,9 +219,9 @@ func TestFitSaveSavePredict(t *testing.T) {
 				return err
 			}
 		}
-		out, err := m.Predict(xs, keras.NumSamples(64), keras.Verbose(0))
+		out, err := m.Predict(xsOf(m, xs), keras.NumSamples(64), keras.Verbose(0))
 		if party == 0 {
-			got = out
+			got = vals(out)
 		}
 		return err
 	})
@@ -280,7 +280,7 @@ func TestMismatchedParametersFailEveryParty(t *testing.T) {
 				if party == 0 {
 					xs, ys = x, y
 				}
-				_, err := m.Fit(xs, ys, keras.NumSamples(c.samples[party]), keras.BatchSize(c.batch[party]), keras.Verbose(0))
+				_, err := m.Fit(xsOf(m, xs), ysOf(m, ys), keras.NumSamples(c.samples[party]), keras.BatchSize(c.batch[party]), keras.Verbose(0))
 				return err
 			})
 			requireAllFail(t, errs, took, c.says)
@@ -299,7 +299,7 @@ func TestLoadSharesOfMixedSaves(t *testing.T) {
 	defer r.Close()
 	m := smallMLP(t, 8)
 	require.NoError(t, m.SetRunner(r))
-	_, err := m.Fit(x, y, keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0),
+	_, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0),
 		keras.Callbacks(keras.ModelCheckpoint(pattern, keras.SaveShares(true))))
 	require.NoError(t, err)
 	epoch1, epoch2 := filepath.Join(dir, "ckpt-1.gotfe"), filepath.Join(dir, "ckpt-2.gotfe")
@@ -332,7 +332,7 @@ func TestOutOfRangeInputsAreAnError(t *testing.T) {
 		if party == 0 {
 			xs, ys = x, y
 		}
-		_, err := m.Fit(xs, ys, keras.NumSamples(64), keras.Verbose(0))
+		_, err := m.Fit(xsOf(m, xs), ysOf(m, ys), keras.NumSamples(64), keras.Verbose(0))
 		return err
 	})
 	requireAllFail(t, errs, took, "scale")
@@ -364,7 +364,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 					return m
 				}
 				fit := func(m *keras.Sequential, from, to int) {
-					_, err := m.Fit(x, y, keras.InitialEpoch(from), keras.Epochs(to), keras.BatchSize(16), keras.Verbose(0))
+					_, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.InitialEpoch(from), keras.Epochs(to), keras.BatchSize(16), keras.Verbose(0))
 					require.NoError(t, err)
 				}
 				first := build()
@@ -431,11 +431,11 @@ func TestSaveLoadKeepsOptimizerState(t *testing.T) {
 		return m
 	}
 	first := build()
-	_, err := first.Fit(x, y, keras.Epochs(1), keras.BatchSize(16), keras.Verbose(0))
+	_, err := first.Fit(xsOf(first, x), ysOf(first, y), keras.Epochs(1), keras.BatchSize(16), keras.Verbose(0))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "model.gotfe")
 	require.NoError(t, first.Save(path))
-	_, err = first.Fit(x, y, keras.InitialEpoch(1), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0))
+	_, err = first.Fit(xsOf(first, x), ysOf(first, y), keras.InitialEpoch(1), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0))
 	require.NoError(t, err)
 	want, err := first.GetWeights()
 	require.NoError(t, err)
@@ -445,7 +445,7 @@ func TestSaveLoadKeepsOptimizerState(t *testing.T) {
 	r := mpc.NewLocalRunner(aby3.Config{}, nil)
 	defer r.Close()
 	require.NoError(t, resumed.SetRunner(r))
-	_, err = resumed.Fit(x, y, keras.InitialEpoch(1), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0))
+	_, err = resumed.Fit(xsOf(resumed, x), ysOf(resumed, y), keras.InitialEpoch(1), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0))
 	require.NoError(t, err)
 	got, err := resumed.GetWeights()
 	require.NoError(t, err)

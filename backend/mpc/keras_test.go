@@ -52,7 +52,7 @@ func TestCNNTrainsOnBothEngines(t *testing.T) {
 			defer r.Close()
 			require.NoError(t, m.SetRunner(r))
 		}
-		h, err := m.Fit(x, y, keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0))
+		h, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0))
 		require.NoError(t, err)
 		l := h.History["loss"]
 		assert.Less(t, l[2], l[0], "%s: the loss falls", engine)
@@ -80,7 +80,7 @@ func TestCheckpointSharesAndResume(t *testing.T) {
 	m := build()
 	r := mpc.NewLocalRunner(aby3.Config{}, nil)
 	require.NoError(t, m.SetRunner(r))
-	h1, err := m.Fit(x, y, keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0),
+	h1, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0),
 		keras.Callbacks(keras.ModelCheckpoint(path, keras.SaveShares(true))))
 	require.NoError(t, err)
 	want, err := m.GetWeights()
@@ -107,7 +107,7 @@ func TestCheckpointSharesAndResume(t *testing.T) {
 	for i := range want {
 		assert.Equal(t, want[i], got[i], "weight %d is restored exactly", i)
 	}
-	h2, err := resumed.Fit(x, y, keras.Epochs(2), keras.InitialEpoch(1), keras.BatchSize(32), keras.Verbose(0))
+	h2, err := resumed.Fit(xsOf(resumed, x), ysOf(resumed, y), keras.Epochs(2), keras.InitialEpoch(1), keras.BatchSize(32), keras.Verbose(0))
 	require.NoError(t, err)
 	assert.Equal(t, []int{1}, h2.Epoch)
 	assert.Less(t, h2.History["loss"][0], h1.History["loss"][0])
@@ -150,7 +150,7 @@ func TestMLPAgreesWithPlain(t *testing.T) {
 		} else {
 			require.NoError(t, m.SetRunner(plain.NewRunner()))
 		}
-		_, err = m.Fit(x, y, keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0), keras.Shuffle(false))
+		_, err = m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0), keras.Shuffle(false))
 		require.NoError(t, err)
 		w, err := m.GetWeights()
 		require.NoError(t, err)

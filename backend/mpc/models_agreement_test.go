@@ -88,7 +88,7 @@ func TestOptimizersTrainModelsAlike(t *testing.T) {
 					defer r.Close()
 					require.NoError(t, m.SetRunner(r))
 				}
-				h, err := m.Fit(x, y, keras.Epochs(1), keras.BatchSize(mlpBatch), keras.Shuffle(false), keras.Verbose(0))
+				h, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(mlpBatch), keras.Shuffle(false), keras.Verbose(0))
 				require.NoError(t, err)
 				loss[i] = h.History["loss"][0]
 				weights[i], err = m.GetWeights()
@@ -206,7 +206,7 @@ func TestAMSGradMaximumMatters(t *testing.T) {
 		} else {
 			require.NoError(t, m.SetRunner(plain.NewRunner()))
 		}
-		_, err = m.Fit(x, y, keras.Epochs(epochs), keras.BatchSize(mlpBatch), keras.Shuffle(false), keras.Verbose(0))
+		_, err = m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(epochs), keras.BatchSize(mlpBatch), keras.Shuffle(false), keras.Verbose(0))
 		require.NoError(t, err)
 		w, err := m.GetWeights()
 		require.NoError(t, err)

@@ -17,3 +17,6 @@ func (r *Runner) Backend() *Backend { return r.b }
 
 // Run calls fn with the runner's backend and returns its error.
 func (r *Runner) Run(fn func(b backend.Backend) error) error { return fn(r.b) }
+
+// Engine describes what the runner computes on, as a model's Summary shows it.
+func (r *Runner) Engine() string { return "plain (float64, in the clear: nothing is secret-shared)" }

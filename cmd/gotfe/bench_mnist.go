@@ -105,20 +105,15 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	y, err := models.Targets(c.model, d.TrainY)
-	if err != nil {
-		return err
-	}
-	yt, err := models.Targets(c.model, d.TestY)
-	if err != nil {
-		return err
-	}
 	n := c.iterations * benchBatch
 	if n > d.NumTrain() {
 		return fmt.Errorf("%w: --iterations %d needs more than %d images", errUsage, c.iterations, d.NumTrain())
 	}
-	x := d.TrainX[:n*datasets.ImageSize]
-	ys := y[:n*len(y)/d.NumTrain()]
+	xAll, yAll, xt, yt, err := models.Data(c.model, d)
+	if err != nil {
+		return err
+	}
+	x, ys := xAll.Slice(0, n), yAll.Slice(0, n)
 	fit := func(m *keras.Sequential) error {
 		_, err := m.Fit(x, ys, keras.Epochs(1), keras.BatchSize(benchBatch), keras.Verbose(0), keras.Shuffle(false))
 		return err
@@ -179,7 +174,7 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 
 	// Private prediction latency.
 	for _, bs := range []int{1, 128} {
-		xs := d.TestX[:bs*datasets.ImageSize]
+		xs := xt.Slice(0, bs)
 		if _, err := model.Predict(xs, keras.BatchSize(bs), keras.Verbose(0)); err != nil {
 			return err
 		}
@@ -220,9 +215,9 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 		if c.asJSON {
 			verbose = 0
 		}
-		hist, err = model.Fit(d.TrainX[:trainN*datasets.ImageSize], y[:trainN*len(y)/d.NumTrain()],
+		hist, err = model.Fit(xAll.Slice(0, trainN), yAll.Slice(0, trainN),
 			keras.Epochs(c.epochs), keras.BatchSize(benchBatch), keras.Verbose(verbose), keras.Output(os.Stderr),
-			keras.ValidationData(d.TestX, yt))
+			keras.ValidationData(xt, yt))
 		if err != nil {
 			return err
 		}
@@ -232,7 +227,7 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	if testN == 0 {
 		testN = d.NumTest()
 	}
-	logs, err := model.Evaluate(d.TestX[:testN*datasets.ImageSize], yt[:testN*len(yt)/d.NumTest()], keras.BatchSize(500), keras.Verbose(0))
+	logs, err := model.Evaluate(xt.Slice(0, testN), yt.Slice(0, testN), keras.BatchSize(500), keras.Verbose(0))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/serving"
 )
 
@@ -115,11 +116,11 @@ func predict(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		out, err := m.Predict(x, keras.Verbose(0))
+		out, err := m.Predict(nd.New(x, append([]int{n}, m.InputShape()...)...), keras.Verbose(0))
 		if err != nil {
 			return err
 		}
-		return writePlain(stdout, out, n, convert.SoftmaxHead(m))
+		return writePlain(stdout, out.Data(), n, convert.SoftmaxHead(m))
 	}
 	// The local try-out: three parties in this process, over QUIC with mutual TLS on
 	// loopback, and a client outside them that alone sees the input and the output.

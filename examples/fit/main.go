@@ -29,6 +29,7 @@ import (
 	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/models"
+	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *resul
 	}
 	const owner = 0
 	isOwner := !o.parties.Distributed() || o.parties.Party == owner
-	var x, y, xt, yt []float64
+	var x, y, xt, yt *nd.Array
 	trainN, testN := o.trainN, o.testN
 	if isOwner {
 		d, err := datasets.LoadMNIST(o.data)
@@ -108,11 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *resul
 		if d, err = d.Subset(trainN, testN); err != nil {
 			return nil, err
 		}
-		x, xt = d.TrainX, d.TestX
-		if y, err = models.Targets(o.model, d.TrainY); err != nil {
-			return nil, err
-		}
-		if yt, err = models.Targets(o.model, d.TestY); err != nil {
+		if x, y, xt, yt, err = models.Data(o.model, d); err != nil {
 			return nil, err
 		}
 	} else {
