@@ -8,23 +8,23 @@ import (
 )
 
 // Sigmoid approximates 1/(1+e^-x): error below 1e-2 everywhere; inputs beyond ±8 saturate.
-func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Sigmoid", tensorShape(x))
+func (b *engine[S, B, U]) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Sigmoid", b.shape(x))
 	s, err := b.get("Sigmoid", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Sigmoid(s))
+	return b.wrap(b.p.Sigmoid(s))
 }
 
 // Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
-func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Tanh", tensorShape(x))
+func (b *engine[S, B, U]) Tanh(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Tanh", b.shape(x))
 	s, err := b.get("Tanh", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Tanh(s))
+	return b.wrap(b.p.Tanh(s))
 }
 
 // softmaxBounds bound the probabilities of Softmax far beyond its error (2e-3): they only
@@ -33,8 +33,8 @@ var softmaxBounds = [2]float64{-1, 2}
 
 // Softmax approximates softmax along the last axis: error below 2e-3 per probability. The
 // result carries the bounds [-1, 2].
-func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Softmax", tensorShape(x))
+func (b *engine[S, B, U]) Softmax(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Softmax", b.shape(x))
 	s, err := b.get("Softmax", x)
 	if err != nil {
 		return nil, err
@@ -44,17 +44,17 @@ func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
 		return nil, err
 	}
 	bd := softmaxBounds
-	return &Tensor{s: y, bounds: &bd}, nil
+	return &tensor[S, U]{s: y, bounds: &bd}, nil
 }
 
 // Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].
-func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Exp", tensorShape(x))
+func (b *engine[S, B, U]) Exp(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Exp", b.shape(x))
 	s, err := b.get("Exp", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Exp(s))
+	return b.wrap(b.p.Exp(s))
 }
 
 // Log approximates ln x for x clamped to [2^-16, 2^16] (absolute error below 2e-4); the
@@ -62,26 +62,26 @@ func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
 // probabilities) Log uses the clip's bounds: comparisons on narrower values, and none for
 // the powers of 4 above the upper bound (for probabilities: 17 rounds instead of 18, and about
 // half the bytes).
-func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Log", tensorShape(x))
+func (b *engine[S, B, U]) Log(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Log", b.shape(x))
 	s, err := b.get("Log", x)
 	if err != nil {
 		return nil, err
 	}
-	if bd := x.(*Tensor).bounds; bd != nil {
-		return wrap(b.p.LogWith(s, approx.LogConfig{InputMin: bd[0], InputMax: bd[1]}))
+	if bd := x.(*tensor[S, U]).bounds; bd != nil {
+		return b.wrap(b.p.LogWith(s, approx.LogConfig{InputMin: bd[0], InputMax: bd[1]}))
 	}
-	return wrap(b.p.Log(s))
+	return b.wrap(b.p.Log(s))
 }
 
 // Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only).
-func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Reciprocal", tensorShape(x))
+func (b *engine[S, B, U]) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Reciprocal", b.shape(x))
 	s, err := b.get("Reciprocal", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Reciprocal(s))
+	return b.wrap(b.p.Reciprocal(s))
 }
 
 // InvSqrt approximates 1/sqrt(x) for x clamped to [2^-f, 2^12] (f the fractional bits):
@@ -93,12 +93,12 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // weight or every feature, so it trades rounds for bytes: powers of 16 instead of 4, compared
 // on 32-bit lanes after a first batch of comparisons that clamps ([approx.NewtonConfig] Radix
 // 16, Staged): 32 rounds and about 40% fewer bytes than with the defaults.
-func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("InvSqrt", tensorShape(x))
+func (b *engine[S, B, U]) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("InvSqrt", b.shape(x))
 	s, err := b.get("InvSqrt", x)
 	if err != nil {
 		return nil, err
 	}
 	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Radix: 16, Staged: true}
-	return wrap(b.p.InvSqrtWith(s, cfg))
+	return b.wrap(b.p.InvSqrtWith(s, cfg))
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 

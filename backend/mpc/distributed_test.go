@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
+	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/launch"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"

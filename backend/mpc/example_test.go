@@ -3,8 +3,8 @@ package mpc_test
 import (
 	"fmt"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend/mpc"
+	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"

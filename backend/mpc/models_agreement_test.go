@@ -8,10 +8,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
+	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"

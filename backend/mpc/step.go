@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/gotfe/gotfe/backend"
-	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 var (
@@ -16,10 +16,10 @@ var (
 // agreement on what and params before (one round), and a confirmation that fn succeeded
 // everywhere after (one round). A party whose fn fails tells the others at once, without
 // waiting for them.
-func (b *Backend) Step(what string, params []backend.Param, failed error, fn func() error) error {
-	ps := make([]aby3.Param, len(params))
+func (b *engine[S, B, U]) Step(what string, params []backend.Param, failed error, fn func() error) error {
+	ps := make([]session.Param, len(params))
 	for i, p := range params {
-		ps[i] = aby3.Param{Name: p.Name, Value: p.Value}
+		ps[i] = session.Param{Name: p.Name, Value: p.Value}
 	}
 	if err := b.p.Agree(what, ps, failed); err != nil {
 		return err
@@ -32,7 +32,7 @@ func (b *Backend) Step(what string, params []backend.Param, failed error, fn fun
 }
 
 // PublicUint64 draws a value from the randomness the three parties share.
-func (b *Backend) PublicUint64() uint64 {
+func (b *engine[S, B, U]) PublicUint64() uint64 {
 	b.p.Begin("PublicUint64", nil)
 	var v [1]uint64
 	b.p.PublicRandom(v[:])
@@ -47,6 +47,6 @@ var _ backend.InputLimiter = (*Backend)(nil)
 // the same order, scaled by Adam's 2^6, squares to (2^6·L²)... with L = 2^(22-f) the largest
 // such square, (2^6·L)², is 2^(56-2f): a factor 2^6 below the limit, left for fan-in sums and
 // for gradients that grow while training.
-func (b *Backend) InputLimit() float64 {
+func (b *engine[S, B, U]) InputLimit() float64 {
 	return math.Ldexp(1, 22-b.p.Encoding().FracBits)
 }
