@@ -94,8 +94,12 @@ func TestAgreementLinear(t *testing.T) {
 }
 
 func runAgreement(t *testing.T, cases []agreementCase) {
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) { runAgreementOn(t, cfg, cases) })
+}
+
+func runAgreementOn(t *testing.T, cfg mpc.Config, cases []agreementCase) {
 	r := rand.New(rand.NewPCG(1, 2))
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(cfg, nil)
 	defer runner.Close()
 	plainB := plain.New()
 	for _, c := range cases {

@@ -11,7 +11,6 @@ import (
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/layers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // layerTol holds the absolute tolerances of a layer's forward output, input gradient, weight
@@ -271,13 +270,15 @@ func TestLayersAgree(t *testing.T) {
 			in: []int{2, 2, 3}, batch: 2, training: true, tol: bnTrainingTol(8, bnVarMin)},
 	)
 
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	for ci, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			runLayerCase(t, runner, c, uint64(ci))
-		})
-	}
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		for ci, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				runLayerCase(t, runner, c, uint64(ci))
+			})
+		}
+	})
 }
 
 // bnVarMin is the variance floor bnTrainingTol assumes.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/pond"
 	"github.com/gotfe/gotfe/secure/session"
 )
 
@@ -15,7 +16,12 @@ import (
 type Config = session.Config
 
 // Protocols are the names of the protocols [NewBackend] runs, the default first.
-var Protocols = []string{aby3.ProtocolName}
+var Protocols = []string{aby3.ProtocolName, pond.ProtocolName}
+
+var (
+	_ Protocol[*aby3.Shared, *aby3.BoolShared, *aby3.Unreduced] = (*aby3.Party)(nil)
+	_ Protocol[*pond.Shared, *pond.BoolShared, *pond.Unreduced] = (*pond.Party)(nil)
+)
 
 // NewBackend runs the set-up handshake of party id of the protocol cfg.Params.Protocol names
 // (empty: aby3) with its two peers over net and returns the party's backend. The parties
@@ -25,6 +31,12 @@ func NewBackend(ctx context.Context, id secure.PartyID, net secure.Network, cfg 
 	switch cfg.Params.Protocol {
 	case "", aby3.ProtocolName:
 		p, err := aby3.NewParty(ctx, id, net, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return New(p), nil
+	case pond.ProtocolName:
+		p, err := pond.NewParty(ctx, id, net, cfg)
 		if err != nil {
 			return nil, err
 		}
