@@ -16,10 +16,10 @@ import (
 // F = Y - B, and Z_i = C_i + E·B_i + A_i·F (+ E·F on party 0) adds up to X·Y. Each of E_i and
 // F_i is masked by a share the receiver never sees, and C_1 by C_0.
 type prodStep struct {
-	matrix     bool
+	matrix      bool
 	bs, m, k, n int
-	a, b, c    []uint64 // this party's triple
-	x, y       []uint64 // its shares of the operands
+	a, b, c     []uint64 // this party's triple
+	x, y        []uint64 // its shares of the operands
 }
 
 // sizes returns the lengths of X, Y and Z.

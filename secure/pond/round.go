@@ -142,4 +142,3 @@ func (p *Party) drawBoth(a, b []uint64) {
 	p.d0.Fill(a)
 	p.d1.Fill(b)
 }
-
