@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/secure"
@@ -117,8 +118,11 @@ func (b *engine[S, B, U]) get2(op string, x, y backend.Tensor) (S, S, error) {
 }
 
 // Input secret-shares the owner's data; the other parties pass nil data with the same shape.
+// The owner is part of the operation's name in the parties' position (see [Protocol].Begin):
+// a sharing from party 0 or 1 costs pond no message, so two inputs from different owners
+// swapped by one party are told apart by the next message's position instead.
 func (b *engine[S, B, U]) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
-	b.p.Begin("Input", shape)
+	b.p.Begin("Input from P"+strconv.Itoa(owner), shape)
 	if b.Party() != owner {
 		data = nil
 	}

@@ -206,6 +206,9 @@ func NewPartyRunner[S, B, U Sharing](p Protocol[S, B, U]) *PartyRunner {
 	return &PartyRunner{b: New(p)}
 }
 
+// NewBackendRunner returns the runner of a party's backend (see [NewBackend]).
+func NewBackendRunner(b *Backend) *PartyRunner { return &PartyRunner{b: b} }
+
 // Run calls fn with the party's backend.
 func (r *PartyRunner) Run(fn func(b backend.Backend) error) error { return runSafely(fn, r.b) }
 

@@ -10,9 +10,9 @@ import (
 	"os"
 	"slices"
 
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/convert"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/backend/mpc"
 )
 
 func init() {

@@ -189,13 +189,17 @@ func (s *Session) checkProbe(peer secure.PartyID, b []byte) error {
 		Stalled: true}
 }
 
-// prober sends one probe to a peer unless stopped first.
+// prober sends one probe to each peer unless stopped first.
 type prober struct {
 	t    *time.Timer
 	done chan struct{}
 }
 
-// startProbe arranges for a probe to peer after the stall probe's delay.
+// startProbe arranges for a probe to both peers after the stall probe's delay: to the peer
+// this party waits for, and to the other, which may be the one the peer waits for (pond's
+// share holders wait for the producer while it waits for the other holder). A probe to a peer
+// that waits for nobody is read at its next receive from this party, at or after the
+// operation it names, so it is stale there or matches.
 func (s *Session) startProbe(peer secure.PartyID) *prober {
 	delay := s.cfg.StallProbe
 	if delay == 0 {
@@ -204,11 +208,13 @@ func (s *Session) startProbe(peer secure.PartyID) *prober {
 	if !s.ready || delay < 0 {
 		return nil
 	}
-	msg := s.appendTrailer(make([]byte, 0, trailerBytes), probeStep)
+	msgs := [2][]byte{s.appendTrailer(nil, probeStep), s.appendTrailer(nil, probeStep)} // one per link
 	pr := &prober{done: make(chan struct{})}
 	pr.t = time.AfterFunc(delay, func() {
 		defer close(pr.done)
-		_ = s.net.Send(s.ctx, int(peer), msg)
+		for i, q := range []secure.PartyID{peer, 3 - s.id - peer} {
+			_ = s.net.Send(s.ctx, int(q), msgs[i])
+		}
 	})
 	return pr
 }
