@@ -13,8 +13,7 @@ import (
 // coefficients are scaled by 2^s so that the largest has 20 significant bits, the scaled
 // products are summed exactly and the sum is truncated once by s bits (one round): the error
 // is below one unit in the last place plus Σ|xs[i]|·2^-(s+1) ≤ 2^-20·Σ|cs[i]·xs[i]| from the
-// coefficients. The truncation fails with probability about |Σ cs[i]·xs[i]|·2^(f+s-63) per
-// element (see the package documentation).
+// coefficients. The truncation is exact ([Party.Trunc]).
 func (p *Party) LinComb(c0 float64, cs []float64, xs []*Shared) (*Shared, error) {
 	if len(cs) != len(xs) || len(xs) == 0 {
 		return nil, fmt.Errorf("pond: linear combination of %d coefficients and %d tensors", len(cs), len(xs))
@@ -174,7 +173,7 @@ func (o approxOps) Compare(x *Shared, ts []approx.Threshold) ([]*Shared, error) 
 	return o.p.thresholds("compare", x, th)
 }
 
-// CompareIn is Compare: pond compares on whole words whatever the range.
+// CompareIn is Compare: pond's comparisons run on whole words whatever the range.
 func (o approxOps) CompareIn(x *Shared, lo, hi float64, ts []approx.Threshold) ([]*Shared, error) {
 	return o.Compare(x, ts)
 }
@@ -330,9 +329,8 @@ func (p *Party) InvSqrtWith(x *Shared, cfg approx.NewtonConfig) (*Shared, error)
 }
 
 // Softmax returns exp(x)/Σexp(x) along the last axis ([approx.Softmax]): the maximum of each
-// row is subtracted first, so any logits work; error below 2e-3 per probability; 63 rounds for
-// 128 rows of 10, 29 for one row (whose maximum compares all pairs, with the exponential's
-// comparisons in the same rounds).
+// row is subtracted first, so any logits work; error below 2e-3 per probability; 64 rounds for
+// rows of 10 (the maximum is a tree of comparisons, 32 rounds, whatever the number of rows).
 func (p *Party) Softmax(x *Shared) (*Shared, error) {
 	return approx.Softmax(approxOps{p}, x)
 }

@@ -62,7 +62,7 @@ func (p *Party) applyMask(op string, m *BoolShared, x *Shared, arith bool) (*Sha
 	return y, m, nil, nil
 }
 
-// ReduceReLU is Reduce(u, 1) followed by ReLU, or ReLUArith when arith, in two rounds fewer:
+// ReduceReLU is Reduce(u, 1) followed by ReLU, or ReLUArith when arith, in one round fewer:
 // the sign is read from the shares of the product before its truncation, so the first round
 // of the sign-bit extraction shares the truncation's round. It returns the reduced product z,
 // y = max(z, 0) and the mask [z > 0], boolean or arithmetic. Eight rounds from the unreduced

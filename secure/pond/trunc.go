@@ -13,7 +13,8 @@ import (
 //
 //	z/2^d ≈ (A >> d) + (B >> d) - (a + b - a·b)·2^(64-d) - 2^(62-d) + 1
 //
-// within one unit in the last place, unbiased (as aby3's finishTrunc). Party 0 knows a and
+// within one unit in the last place: the error is 1 - α - β for the fractional parts α and β
+// of A/2^d and B/2^d, uniform multiples of 2^-d, so its mean is 2^-d units. Party 0 knows a and
 // party 1 knows b; the product a·b, needed modulo 2^d, is a product of two private bits, which
 // the producer's correlation makes one exchange of one bit each: it deals a random bit α to
 // party 0, β to party 1 (both from their streams) and an additive sharing γ_0 + γ_1 = α·β
@@ -140,8 +141,8 @@ func (st *truncStep) finish(p *Party, r *round) []uint64 {
 
 // Trunc divides a sharing by 2^d (1 ≤ d ≤ 62), as after a fixed-point product, exactly up to
 // its rounding: one round in which parties 0 and 1 each send one bit per value, and the
-// producer deals d bits per value (rounded up to 16, 32 or 64). Error: below one unit in the
-// last place, never more, for every x with |x| < 2^62; unbiased.
+// producer deals d bits per value (rounded up to 16, 32 or 64). Error: at most one unit in the
+// last place, for every x with |x| < 2^62, with a mean of 2^-d units; no failure probability.
 func (p *Party) Trunc(x *Shared, d int) (*Shared, error) {
 	if d < 1 || d > 62 {
 		return nil, fmt.Errorf("pond: trunc by %d bits out of range [1, 62]", d)

@@ -17,6 +17,9 @@ const (
 
 // ahead counts dealt traffic per peer.
 type ahead struct {
+	window, quantum int64 // aheadWindow and aheadQuantum
+
+
 	sent     [secure.NumParties]int64 // bytes dealt to the peer
 	credits  [secure.NumParties]int64 // credits received from the peer
 	read     [secure.NumParties]int64 // dealt bytes read from the peer
@@ -34,7 +37,7 @@ func (s *Session) SendAhead(step string, peer secure.PartyID, v []uint64) error 
 // window.
 func (s *Session) sendDealt(peer secure.PartyID, b []byte) error {
 	a := &s.ahead
-	for a.sent[peer]+int64(len(b))-a.credits[peer]*aheadQuantum > aheadWindow {
+	for a.sent[peer]+int64(len(b))-a.credits[peer]*a.quantum > a.window {
 		if _, err := s.recvUntil(peer, true); err != nil {
 			return err
 		}
@@ -58,7 +61,7 @@ func (s *Session) RecvAhead(step string, peer secure.PartyID, n int) ([]uint64, 
 func (s *Session) consumed(peer secure.PartyID, size int) error {
 	a := &s.ahead
 	a.read[peer] += int64(size)
-	for a.read[peer] >= (a.returned[peer]+1)*aheadQuantum {
+	for a.read[peer] >= (a.returned[peer]+1)*a.quantum {
 		msg := s.appendTrailer(make([]byte, 0, trailerBytes), creditStep)
 		if err := s.net.Send(s.ctx, int(peer), msg); err != nil {
 			return fmt.Errorf("credit: %w", &secure.PeerError{Peer: peer, Op: "send to", Err: err})

@@ -121,7 +121,8 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{name: protocol, id: id, cfg: cfg, enc: enc, net: net, ctx: ctx, timeout: cfg.Timeout}
+	s := &Session{name: protocol, id: id, cfg: cfg, enc: enc, net: net, ctx: ctx, timeout: cfg.Timeout,
+		ahead: ahead{window: aheadWindow, quantum: aheadQuantum}}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
