@@ -113,7 +113,7 @@ func (p *Party) mulMany(op string, xs, ys []*Shared, shift int) ([]*Shared, erro
 		}
 	}
 	r := p.newRound()
-	st := p.prodSend(r, x, y, false, 1, 1, 1, total)
+	st := p.prodSend(r, x, y, nil, nil, false, 1, 1, 1, total)
 	if err := p.exchange(op, r); err != nil {
 		return nil, err
 	}

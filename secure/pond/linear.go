@@ -23,7 +23,29 @@ func (p *Party) MapLinear(x *Shared, f func(*ring.Tensor) (*ring.Tensor, error))
 	if p.holds() {
 		out.v = t.Data
 	}
+	if x.open != nil {
+		// The opening of f(x) is f applied to x's: f(x) - f(a) = f(x - a).
+		o := &opening{}
+		if o.a, err = mapData(f, x.shape, x.open.a); err != nil {
+			return nil, err
+		}
+		if x.open.e != nil {
+			if o.e, err = mapData(f, x.shape, x.open.e); err != nil {
+				return nil, err
+			}
+		}
+		out.open = o
+	}
 	return out, nil
+}
+
+// mapData returns f applied to data of shape.
+func mapData(f func(*ring.Tensor) (*ring.Tensor, error), shape []int, data []uint64) ([]uint64, error) {
+	t, err := f(&ring.Tensor{Shape: shape, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("pond: %w", err)
+	}
+	return t.Data, nil
 }
 
 // Reshape returns x with a new shape (one dimension may be -1); shares are not copied.
@@ -32,7 +54,7 @@ func (p *Party) Reshape(x *Shared, shape ...int) (*Shared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pond: %w", err)
 	}
-	return &Shared{shape: s, n: x.n, v: x.v}, nil
+	return &Shared{shape: s, n: x.n, v: x.v, open: x.open}, nil
 }
 
 // Transpose returns the transpose of a 2-D sharing (local).

@@ -111,8 +111,7 @@ func (p *Party) exchange(op string, r *round) error {
 	return nil
 }
 
-// dealOnly sends what the producer dealt in a step without a round of the share holders
-// (party 1 receives it with recvDealt).
+// dealOnly sends what the producer dealt in a round to party 1.
 func (p *Party) dealOnly(op string, r *round) error {
 	p.dealt(r.start)
 	if r.nDealt == 0 {
@@ -121,24 +120,4 @@ func (p *Party) dealOnly(op string, r *round) error {
 	err := p.s.SendAhead(op, 1, join(r.deals, r.nDealt))
 	r.deals = nil
 	return err
-}
-
-// recvDealt receives on party 1 the words dealt by dealOnly.
-func (p *Party) recvDealt(op string, r *round) error {
-	if r.wantDealt == 0 {
-		return nil
-	}
-	d, err := p.s.RecvAhead(op, Producer, r.wantDealt)
-	if err != nil {
-		return err
-	}
-	r.dealt = d
-	return nil
-}
-
-// drawBoth fills a and b from the producer's streams with party 0 and party 1 (the producer
-// only).
-func (p *Party) drawBoth(a, b []uint64) {
-	p.d0.Fill(a)
-	p.d1.Fill(b)
 }

@@ -16,6 +16,7 @@ type Shared struct {
 	shape []int
 	n     int
 	v     []uint64 // nil on the producer
+	open  *opening // kept from a Beaver product (see prodStep), or nil
 }
 
 // Shape returns the tensor's shape (do not modify it).
@@ -211,7 +212,7 @@ func (p *Party) AddPublic(x *Shared, c []float64) (*Shared, error) {
 	return p.AddPublicRing(x, enc)
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (without what was kept of an opening).
 func (s *Shared) Clone() *Shared {
 	c := &Shared{shape: append([]int(nil), s.shape...), n: s.n}
 	if s.v != nil {
