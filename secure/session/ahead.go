@@ -19,7 +19,6 @@ const (
 type ahead struct {
 	window, quantum int64 // aheadWindow and aheadQuantum
 
-
 	sent     [secure.NumParties]int64 // bytes dealt to the peer
 	credits  [secure.NumParties]int64 // credits received from the peer
 	read     [secure.NumParties]int64 // dealt bytes read from the peer
