@@ -127,3 +127,100 @@ func TestProducerRunsAhead(t *testing.T) {
 	}
 	assert.InDeltaSlice(t, want, got, (2*66+1)*ulp)
 }
+
+// An operand opened in a product is not sent again: a second product with the same weight
+// opens only the new input, a product with the weight's transpose and a fresh gradient only
+// the gradient, and one of two operands opened before sends nothing but the producer's
+// message; the results stay exact.
+func TestOpenedOperandsAreNotSentAgain(t *testing.T) {
+	const m, k, n = 6, 20, 5
+	r := rand.New(rand.NewPCG(8, 9))
+	x, x2, w, d := randValues(r, m*k, -4, 2), randValues(r, m*k, -4, 2), randValues(r, k*n, -4, 2), randValues(r, m*n, -4, 2)
+	var sent [4]int64
+	var got [4][]float64
+	run3(t, 6, func(p *pond.Party) error {
+		sx, err := p.Share(0, pick(p, 0, x), []int{m, k})
+		if err != nil {
+			return err
+		}
+		sx2, err := p.Share(0, pick(p, 0, x2), []int{m, k})
+		if err != nil {
+			return err
+		}
+		sw, err := p.Share(1, pick(p, 1, w), []int{k, n})
+		if err != nil {
+			return err
+		}
+		sd, err := p.Share(0, pick(p, 0, d), []int{m, n})
+		if err != nil {
+			return err
+		}
+		transposed := func(a, b *pond.Shared, ta bool) (*pond.Shared, error) {
+			t := b
+			if ta {
+				t = a
+			}
+			tt, err := p.Transpose(t) // after the opening: the transpose carries it
+			if err != nil {
+				return nil, err
+			}
+			if ta {
+				return p.MatMul(tt, b)
+			}
+			return p.MatMul(a, tt)
+		}
+		steps := []func() (*pond.Shared, error){
+			func() (*pond.Shared, error) { return p.MatMul(sx, sw) },          // both fresh
+			func() (*pond.Shared, error) { return p.MatMul(sx2, sw) },         // w opened before
+			func() (*pond.Shared, error) { return transposed(sd, sw, false) }, // wᵀ: opened as w
+			func() (*pond.Shared, error) { return transposed(sx, sd, true) },  // both opened before
+		}
+		for i, step := range steps {
+			before := p.Stats()
+			z, err := step()
+			if err != nil {
+				return err
+			}
+			if p.ID() == 0 {
+				sent[i] = p.Stats().Sub(before).BytesSent
+			}
+			v, err := p.Reveal(z, 0)
+			if p.ID() == 0 {
+				got[i] = v
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Party 0's bytes: the Beaver round's masked operands, and the truncation round's bits.
+	bits := func(elems int) int64 { return int64(8*((elems+63)/64) + session.MessageOverhead) }
+	assert.Equal(t, int64(8*(m*k+k*n)+session.MessageOverhead)+bits(m*n), sent[0])
+	assert.Equal(t, int64(8*m*k+session.MessageOverhead)+bits(m*n), sent[1])
+	assert.Equal(t, int64(8*m*n+session.MessageOverhead)+bits(m*k), sent[2])
+	assert.Equal(t, bits(k*n), sent[3])
+	mm := func(a, b []float64, rows, inner, cols int, ta, tb bool) []float64 {
+		out := make([]float64, rows*cols)
+		for i := range rows {
+			for j := range cols {
+				for l := range inner {
+					av, bv := a[i*inner+l], b[l*cols+j]
+					if ta {
+						av = a[l*rows+i]
+					}
+					if tb {
+						bv = b[j*inner+l]
+					}
+					out[i*cols+j] += quantize(av) * quantize(bv)
+				}
+			}
+		}
+		return out
+	}
+	want := [][]float64{mm(x, w, m, k, n, false, false), mm(x2, w, m, k, n, false, false),
+		mm(d, w, m, n, k, false, true), mm(x, d, k, m, n, true, false)}
+	for i := range want {
+		assert.InDeltaSlice(t, want[i], got[i], ulp, "product %d", i)
+	}
+}
