@@ -167,8 +167,26 @@ func secureOps[S, B, U mpc.Sharing]() []secureOp[S, B, U] {
 				if err != nil {
 					return nil, err
 				}
+				zx, err := p.Public([]float64{0}, []int{128, 784})
+				if err != nil {
+					return nil, err
+				}
+				zw, err := p.Public([]float64{0}, []int{784, 128})
+				if err != nil {
+					return nil, err
+				}
 				return func() error {
-					u, err := p.MatMulUnreduced(x, w)
+					// Fresh sharings of the same values every run, as a training step's
+					// products have: pond would not open operands it opened before.
+					fx, err := p.Add(x, zx)
+					if err != nil {
+						return err
+					}
+					fw, err := p.Add(w, zw)
+					if err != nil {
+						return err
+					}
+					u, err := p.MatMulUnreduced(fx, fw)
 					if err != nil {
 						return err
 					}
