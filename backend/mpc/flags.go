@@ -41,7 +41,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultTransport string) {
 	fs.IntVar(&f.Party, "party", -1, "this process's party index (0, 1 or 2) in a distributed run")
 	fs.StringVar(&f.Key, "key", "", "this party's key file (default party<N>.key beside parties.json)")
 	fs.StringVar(&f.Transport, "transport", defaultTransport, "links of a local run: quic (loopback) or mem")
-	fs.StringVar(&f.Protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(Protocols, " or "))
+	fs.StringVar(&f.Protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(Protocols(), " or "))
 	fs.IntVar(&f.FracBits, "frac-bits", 0, "fixed-point fractional bits (0: 16)")
 	fs.StringVar(&f.Session, "session", "", "session name the parties agree on")
 	fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "longest wait for a peer's message")
@@ -58,8 +58,8 @@ func (f *Flags) Validate() error {
 	if f.Config != "" && !secure.PartyID(f.Party).Valid() {
 		return fmt.Errorf("--party %d: want 0, 1 or 2", f.Party)
 	}
-	if f.Protocol != "" && !slices.Contains(Protocols, f.Protocol) {
-		return fmt.Errorf("--protocol %q: want %s", f.Protocol, strings.Join(Protocols, " or "))
+	if f.Protocol != "" && !slices.Contains(Protocols(), f.Protocol) {
+		return fmt.Errorf("--protocol %q: want %s", f.Protocol, strings.Join(Protocols(), " or "))
 	}
 	if f.Config == "" && f.Transport != "quic" && f.Transport != "mem" {
 		return fmt.Errorf("--transport %q: want quic or mem", f.Transport)

@@ -153,7 +153,7 @@ func numel(t *testing.T, shape []int) int {
 // configuration that selects it: every agreement test holds for each of them.
 func forEachProtocol(t *testing.T, fn func(t *testing.T, cfg mpc.Config)) {
 	t.Helper()
-	for _, name := range mpc.Protocols {
+	for _, name := range mpc.Protocols() {
 		t.Run(name, func(t *testing.T) {
 			fn(t, mpc.Config{Params: secure.Params{Protocol: name}})
 		})

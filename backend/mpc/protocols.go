@@ -15,8 +15,8 @@ import (
 // valid.
 type Config = session.Config
 
-// Protocols are the names of the protocols [NewBackend] runs, the default first.
-var Protocols = []string{aby3.ProtocolName, pond.ProtocolName}
+// Protocols returns the names of the protocols [NewBackend] runs, the default first.
+func Protocols() []string { return []string{aby3.ProtocolName, pond.ProtocolName} }
 
 var (
 	_ Protocol[*aby3.Shared, *aby3.BoolShared, *aby3.Unreduced] = (*aby3.Party)(nil)
@@ -42,5 +42,5 @@ func NewBackend(ctx context.Context, id secure.PartyID, net secure.Network, cfg 
 		}
 		return New(p), nil
 	}
-	return nil, fmt.Errorf("mpc: unknown protocol %q (want one of %v)", cfg.Params.Protocol, Protocols)
+	return nil, fmt.Errorf("mpc: unknown protocol %q (want one of %v)", cfg.Params.Protocol, Protocols())
 }

@@ -43,7 +43,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.optimizer, "optimizer", "sgd", "optimizer: sgd, adam or amsgrad")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default for these networks)")
 	fs.StringVar(&c.transport, "transport", "quic", "links of the three local parties: quic or mem")
-	fs.StringVar(&c.protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols, " or "))
+	fs.StringVar(&c.protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols(), " or "))
 	fs.IntVar(&c.iterations, "iterations", 20, "training iterations (batches of 128) per timed run")
 	fs.IntVar(&c.runs, "runs", 3, "timed runs (the median is reported)")
 	fs.IntVar(&c.epochs, "epochs", 0, "epochs of private training before measuring accuracy (0: only the timed iterations)")
@@ -55,7 +55,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if !slices.Contains(mpc.Protocols, c.protocol) {
+	if !slices.Contains(mpc.Protocols(), c.protocol) {
 		return fmt.Errorf("%w: --protocol %q", errUsage, c.protocol)
 	}
 	if c.transport != "quic" && c.transport != "mem" {

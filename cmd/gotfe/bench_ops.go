@@ -75,11 +75,11 @@ func benchOps(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench ops", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	runs := fs.Int("runs", 7, "timed runs per benchmark (the median is reported)")
-	protocol := fs.String("protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols, " or "))
+	protocol := fs.String("protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols(), " or "))
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if !slices.Contains(mpc.Protocols, *protocol) {
+	if !slices.Contains(mpc.Protocols(), *protocol) {
 		return fmt.Errorf("%w: --protocol %q", errUsage, *protocol)
 	}
 	out := os.Stdout
