@@ -88,8 +88,8 @@
 // succeeded everywhere (one more round), so that no party keeps a result that another could
 // not finish.
 //
-// Within a call, every message carries the sender's position in the program (see the aby3
-// package): a party that skipped, repeated or reordered an operation fails at the next message,
+// Within a call, every message carries the sender's position in the program (see the
+// secure/session package): a party that skipped, repeated or reordered an operation fails at the next message,
 // on both ends, with an error naming both operations, and the others learn of it from its
 // failure notice or from the cause its links were closed with. Decisions that change what a
 // party sends are taken from state all parties share: whether GetWeights must reveal the

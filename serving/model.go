@@ -156,9 +156,14 @@ func buildSecure(b *mpc.Backend, ls []layers.Layer, in []int, weights [][]float6
 // run computes the party's output shares for a batch x of samples: the shifted logits, the
 // classes or the outputs, each as this party's additive share for the client.
 func (sm *secureModel) run(b *mpc.Backend, x *aby3.Shared) ([]uint64, error) {
-	p := b.Engine()
-	var t backend.Tensor = b.FromShared(x)
-	var err error
+	p, err := b.Aby3Party()
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.FromShared(x)
+	if err != nil {
+		return nil, err
+	}
 	for _, inst := range sm.insts {
 		if t, err = inst.Forward(t, false); err != nil {
 			return nil, err

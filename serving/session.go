@@ -121,15 +121,17 @@ func (s *Server) session(ctx context.Context, links Links) error {
 
 // setup agrees on the model and shares its weights.
 func (s *Server) setup(b *mpc.Backend) (*secureModel, *ModelInfo, error) {
-	p := b.Engine()
+	p, err := b.Aby3Party()
+	if err != nil {
+		return nil, nil, err
+	}
 	var msg []byte
 	if s.cfg.Party == 0 {
-		var err error
 		if msg, err = json.Marshal(setupMsg{Architecture: s.arch, Output: s.cfg.Output, MaxRows: s.cfg.MaxBatchRows}); err != nil {
 			return nil, nil, err
 		}
 	}
-	msg, err := p.BroadcastBytes(msg, 0)
+	msg, err = p.BroadcastBytes(msg, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -298,7 +300,10 @@ func (s *Server) release(prop proposal, err error) {
 
 // batch agrees on a proposal's batch, computes it and answers its requests.
 func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, info *ModelInfo, prop proposal) error {
-	p := b.Engine()
+	p, err := b.Aby3Party()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	before := p.Stats()
 	s.mu.Lock()

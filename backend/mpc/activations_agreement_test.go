@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gotfe/gotfe/layers"
-	"github.com/gotfe/gotfe/secure/aby3"
 
 	"github.com/gotfe/gotfe/backend/mpc"
 )
@@ -115,7 +114,7 @@ var typicalActErr = map[string]float64{
 }
 
 func TestActivationsAgree(t *testing.T) {
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	for ci, c := range activationCases() {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // agreementCase is one operation run on both engines over the same inputs.
@@ -94,8 +93,12 @@ func TestAgreementLinear(t *testing.T) {
 }
 
 func runAgreement(t *testing.T, cases []agreementCase) {
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) { runAgreementOn(t, cfg, cases) })
+}
+
+func runAgreementOn(t *testing.T, cfg mpc.Config, cases []agreementCase) {
 	r := rand.New(rand.NewPCG(1, 2))
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(cfg, nil)
 	defer runner.Close()
 	plainB := plain.New()
 	for _, c := range cases {
@@ -148,7 +151,7 @@ func runAgreement(t *testing.T, cases []agreementCase) {
 // A failing Run (here: mismatched shapes on every party) reports the error and leaves the
 // runner usable: the next Run starts a new session.
 func TestRunnerRecovers(t *testing.T) {
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	err := runner.Run(func(b backend.Backend) error {
 		x, err := b.Zeros([]int{2, 3})

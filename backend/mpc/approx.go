@@ -11,8 +11,8 @@ import (
 // The approximation overshoots [0, 1] by up to about 2e-3 near saturation, so its result is
 // clamped to [0, 1] with exact comparisons (on 32-bit lanes, the approximation being within
 // [-1, 2]): a probability, which a logarithm can take. The result carries the bounds [0, 1].
-func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Sigmoid", tensorShape(x))
+func (b *engine[S, B, U]) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Sigmoid", b.shape(x))
 	s, err := b.get("Sigmoid", x)
 	if err != nil {
 		return nil, err
@@ -24,17 +24,17 @@ func (b *Backend) Sigmoid(x backend.Tensor) (backend.Tensor, error) {
 	if y, err = b.p.ClipWithin(y, 0, 1, softmaxBounds[0], softmaxBounds[1]); err != nil {
 		return nil, err
 	}
-	return &Tensor{s: y, bounds: &[2]float64{0, 1}}, nil
+	return &tensor[S, U]{s: y, bounds: &[2]float64{0, 1}}, nil
 }
 
 // Tanh approximates tanh(x): error below 1e-2 everywhere; inputs beyond ±4 saturate.
-func (b *Backend) Tanh(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Tanh", tensorShape(x))
+func (b *engine[S, B, U]) Tanh(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Tanh", b.shape(x))
 	s, err := b.get("Tanh", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Tanh(s))
+	return b.wrap(b.p.Tanh(s))
 }
 
 // softmaxBounds bound the probabilities of Softmax far beyond its error (2e-3): they only
@@ -43,8 +43,8 @@ var softmaxBounds = [2]float64{-1, 2}
 
 // Softmax approximates softmax along the last axis: error below 2e-3 per probability. The
 // result carries the bounds [-1, 2].
-func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Softmax", tensorShape(x))
+func (b *engine[S, B, U]) Softmax(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Softmax", b.shape(x))
 	s, err := b.get("Softmax", x)
 	if err != nil {
 		return nil, err
@@ -54,50 +54,50 @@ func (b *Backend) Softmax(x backend.Tensor) (backend.Tensor, error) {
 		return nil, err
 	}
 	bd := softmaxBounds
-	return &Tensor{s: y, bounds: &bd}, nil
+	return &tensor[S, U]{s: y, bounds: &bd}, nil
 }
 
 // Exp approximates e^x for x clamped to [-(f+1)·ln 2, 4].
-func (b *Backend) Exp(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Exp", tensorShape(x))
+func (b *engine[S, B, U]) Exp(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Exp", b.shape(x))
 	s, err := b.get("Exp", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Exp(s))
+	return b.wrap(b.p.Exp(s))
 }
 
 // Log approximates ln x for x clamped to [2^-16, 2^16] (absolute error below 2e-4), the
 // losses' clip at 2^-16 being its lower end. On a clipped tensor (the losses' probabilities) Log uses the clip's bounds: comparisons on narrower values, and none for
 // the powers of 4 above the upper bound (for probabilities: 17 rounds instead of 18, and about
 // half the bytes).
-func (b *Backend) Log(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Log", tensorShape(x))
+func (b *engine[S, B, U]) Log(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Log", b.shape(x))
 	s, err := b.get("Log", x)
 	if err != nil {
 		return nil, err
 	}
-	if bd := x.(*Tensor).bounds; bd != nil {
-		return wrap(b.p.LogWith(s, approx.LogConfig{InputMin: bd[0], InputMax: bd[1]}))
+	if bd := x.(*tensor[S, U]).bounds; bd != nil {
+		return b.wrap(b.p.LogWith(s, approx.LogConfig{InputMin: bd[0], InputMax: bd[1]}))
 	}
-	return wrap(b.p.Log(s))
+	return b.wrap(b.p.Log(s))
 }
 
 // Reciprocal approximates 1/x for x clamped to [2^-8, 2^12] (positive inputs only). On a
 // clipped tensor with positive bounds (the losses' probabilities, clipped to [2^-16, 1]) the
 // range is the clip's: x is not clamped further, and the comparisons run on narrower values.
-func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Reciprocal", tensorShape(x))
+func (b *engine[S, B, U]) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Reciprocal", b.shape(x))
 	s, err := b.get("Reciprocal", x)
 	if err != nil {
 		return nil, err
 	}
-	if bd := x.(*Tensor).bounds; bd != nil && bd[0] > 0 && bd[1] <= 0x1p12 {
+	if bd := x.(*tensor[S, U]).bounds; bd != nil && bd[0] > 0 && bd[1] <= 0x1p12 {
 		lo := math.Max(bd[0], math.Ldexp(1, -b.p.Encoding().FracBits))
 		hi := math.Max(bd[1], 2*lo)
-		return wrap(b.p.ReciprocalWith(s, approx.NewtonConfig{Min: lo, Max: hi, InputMin: bd[0], InputMax: bd[1]}))
+		return b.wrap(b.p.ReciprocalWith(s, approx.NewtonConfig{Min: lo, Max: hi, InputMin: bd[0], InputMax: bd[1]}))
 	}
-	return wrap(b.p.Reciprocal(s))
+	return b.wrap(b.p.Reciprocal(s))
 }
 
 // InvSqrt approximates 1/sqrt(x) for x clamped to [2^-f, 2^12] (f the fractional bits):
@@ -109,14 +109,14 @@ func (b *Backend) Reciprocal(x backend.Tensor) (backend.Tensor, error) {
 // weight or every feature, so it trades rounds for bytes: powers of 16 instead of 4, compared
 // on 32-bit lanes after a first batch of comparisons that clamps ([approx.NewtonConfig] Radix
 // 16, Staged): 32 rounds and about 40% fewer bytes than with the defaults.
-func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("InvSqrt", tensorShape(x))
+func (b *engine[S, B, U]) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("InvSqrt", b.shape(x))
 	s, err := b.get("InvSqrt", x)
 	if err != nil {
 		return nil, err
 	}
 	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Radix: 16, Staged: true}
-	return wrap(b.p.InvSqrtWith(s, cfg))
+	return b.wrap(b.p.InvSqrtWith(s, cfg))
 }
 
 // InvSqrtShifted approximates 2^shift/sqrt(x) for x clamped to [2^-f, max], with max up to
@@ -124,11 +124,12 @@ func (b *Backend) InvSqrt(x backend.Tensor) (backend.Tensor, error) {
 // encoded input), with the result's last place at 2^-(f+shift) of 1/sqrt(x), so that it
 // keeps its significant bits where x is large. The optimizers use it for Adam's second
 // moments, whose range exceeds what 2^-f resolves at both ends.
-func (b *Backend) InvSqrtShifted(x backend.Tensor, max float64, shift int) (backend.Tensor, error) {
+func (b *engine[S, B, U]) InvSqrtShifted(x backend.Tensor, max float64, shift int) (backend.Tensor, error) {
+	b.p.Begin("InvSqrtShifted", b.shape(x))
 	s, err := b.get("InvSqrtShifted", x)
 	if err != nil {
 		return nil, err
 	}
 	cfg := approx.NewtonConfig{Min: math.Ldexp(1, -b.p.Encoding().FracBits), Max: max, Radix: 16, Staged: true, Shift: shift}
-	return wrap(b.p.InvSqrtWith(s, cfg))
+	return b.wrap(b.p.InvSqrtWith(s, cfg))
 }

@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/secure"
-	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/secure/ring"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
-// Tensor is one party's shares of a secret tensor, with public bounds on its values when an
+// tensor is one party's shares of a secret tensor, with public bounds on its values when an
 // operation guarantees them (Clip, and the exact affine maps of a clipped tensor), which later
 // operations use to compare more cheaply (see Log).
 //
@@ -19,93 +20,123 @@ import (
 // Concat, AddBias and integer scalings keep it so, and Scale by a real factor applies the
 // factor before the product's one truncation. A weight gradient times the learning rate is
 // thus rounded once, in the optimizer's step.
-type Tensor struct {
-	s      *aby3.Shared
-	p      *pending    // non-nil while the tensor is a pending product (s is nil)
-	bounds *[2]float64 // every value lies in [bounds[0], bounds[1]] (on the encodings)
+type tensor[S, U Sharing] struct {
+	s      S
+	p      *pending[S, U] // non-nil while the tensor is a pending product (s is unset)
+	bounds *[2]float64    // every value lies in [bounds[0], bounds[1]] (on the encodings)
 }
 
 // Shape returns the tensor's dimensions.
-func (t *Tensor) Shape() []int {
+func (t *tensor[S, U]) Shape() []int {
 	if t.p != nil {
 		return t.p.shape
 	}
 	return t.s.Shape()
 }
 
-// Shared returns the underlying sharing, or nil while the tensor is a pending product (any
-// operation of the backend on it reduces it).
-func (t *Tensor) Shared() *aby3.Shared { return t.s }
-
-// Backend is one party's secure engine. It is used by one goroutine at a time.
+// Backend is one party's secure engine: it implements [backend.Backend] (with
+// [backend.Stepper], [backend.ShareCodec], [backend.Padder], [backend.PublicRandom] and
+// [backend.InputLimiter]) over the party's [Protocol], and adds Concat and Split along a flat
+// axis (with which Fit and the optimizers join work), BroadcastBytes and the party's Stats.
+// It is used by one goroutine at a time.
 type Backend struct {
-	p *aby3.Party
+	ops // the operations, over the protocol's own share types (see engine)
+}
+
+// ops is the method set of the backend, implemented by engine for each protocol.
+type ops interface {
+	backend.Backend
+	backend.Stepper
+	backend.ShareCodec
+	backend.Padder
+	backend.PublicRandom
+	backend.InputLimiter
+	Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
+	Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error)
+	BroadcastBytes(data []byte, from int) ([]byte, error)
+	InvSqrtShifted(x backend.Tensor, max float64, shift int) (backend.Tensor, error)
+	Stats() session.Stats
+	fracBits() int
 }
 
 var _ backend.Backend = (*Backend)(nil)
 
-// New returns the backend of party p.
-func New(p *aby3.Party) *Backend { return &Backend{p: p} }
+// engine is the backend over a protocol with share types S, B and U.
+type engine[S, B, U Sharing] struct {
+	p Protocol[S, B, U]
+}
+
+// New returns the backend of party p, whichever its protocol.
+func New[S, B, U Sharing](p Protocol[S, B, U]) *Backend {
+	return &Backend{ops: &engine[S, B, U]{p: p}}
+}
 
 // Party returns the party's index.
-func (b *Backend) Party() int { return int(b.p.ID()) }
+func (b *engine[S, B, U]) Party() int { return int(b.p.ID()) }
 
-// Name returns "aby3".
-func (b *Backend) Name() string { return aby3.ProtocolName }
+// Name returns the protocol's name: "aby3" or "pond".
+func (b *engine[S, B, U]) Name() string { return b.p.Name() }
 
-// Engine returns the party runtime, for its counters.
-func (b *Backend) Engine() *aby3.Party { return b.p }
+// Stats returns the party's communication counters.
+func (b *engine[S, B, U]) Stats() session.Stats { return b.p.Stats() }
 
-func wrap(s *aby3.Shared, err error) (backend.Tensor, error) {
+// fracBits is the precision the parties agreed on.
+func (b *engine[S, B, U]) fracBits() int { return b.p.Encoding().FracBits }
+
+func (b *engine[S, B, U]) wrap(s S, err error) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{s: s}, nil
+	return &tensor[S, U]{s: s}, nil
 }
 
-func tensor(op string, t backend.Tensor) (*Tensor, error) {
-	x, ok := t.(*Tensor)
-	if !ok || x == nil || (x.s == nil && x.p == nil) {
-		return nil, fmt.Errorf("aby3: %s: operand %T is not a tensor of the secure backend", op, t)
+func (b *engine[S, B, U]) tensor(op string, t backend.Tensor) (*tensor[S, U], error) {
+	x, ok := t.(*tensor[S, U])
+	if !ok || x == nil {
+		return nil, fmt.Errorf("%s: %s: operand %T is not a tensor of the secure backend", b.p.Name(), op, t)
 	}
 	return x, nil
 }
 
-// get returns the sharing of t, reducing an unreduced product first (two rounds; the tensor
-// keeps the result).
-func (b *Backend) get(op string, t backend.Tensor) (*aby3.Shared, error) {
-	x, err := tensor(op, t)
+// get returns the sharing of t, reducing an unreduced product first (the tensor keeps the
+// result).
+func (b *engine[S, B, U]) get(op string, t backend.Tensor) (S, error) {
+	x, err := b.tensor(op, t)
 	if err != nil {
-		return nil, err
+		var zero S
+		return zero, err
 	}
 	s, err := b.reduce(x)
 	if err != nil {
-		return nil, fmt.Errorf("aby3: %s: %w", op, err)
+		return s, fmt.Errorf("%s: %s: %w", b.p.Name(), op, err)
 	}
 	return s, nil
 }
 
-func (b *Backend) get2(op string, x, y backend.Tensor) (*aby3.Shared, *aby3.Shared, error) {
+func (b *engine[S, B, U]) get2(op string, x, y backend.Tensor) (S, S, error) {
 	sx, err := b.get(op, x)
 	if err != nil {
-		return nil, nil, err
+		return sx, sx, err
 	}
 	sy, err := b.get(op, y)
 	return sx, sy, err
 }
 
 // Input secret-shares the owner's data; the other parties pass nil data with the same shape.
-func (b *Backend) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
-	b.p.Begin("Input", shape)
+// The owner is part of the operation's name in the parties' position (see [Protocol].Begin):
+// a sharing from party 0 or 1 costs pond no message, so two inputs from different owners
+// swapped by one party are told apart by the next message's position instead.
+func (b *engine[S, B, U]) Input(data []float64, shape []int, owner int) (backend.Tensor, error) {
+	b.p.Begin("Input from P"+strconv.Itoa(owner), shape)
 	if b.Party() != owner {
 		data = nil
 	}
-	return wrap(b.p.Share(secure.PartyID(owner), data, shape))
+	return b.wrap(b.p.Share(secure.PartyID(owner), data, shape))
 }
 
 // Reveal opens t to party to (-1: every party).
-func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
-	b.p.Begin("Reveal", tensorShape(t))
+func (b *engine[S, B, U]) Reveal(t backend.Tensor, to int) ([]float64, error) {
+	b.p.Begin("Reveal", b.shape(t))
 	x, err := b.get("Reveal", t)
 	if err != nil {
 		return nil, err
@@ -114,63 +145,63 @@ func (b *Backend) Reveal(t backend.Tensor, to int) ([]float64, error) {
 }
 
 // Const makes a sharing of public values (no communication).
-func (b *Backend) Const(data []float64, shape []int) (backend.Tensor, error) {
+func (b *engine[S, B, U]) Const(data []float64, shape []int) (backend.Tensor, error) {
 	b.p.Begin("Const", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
-		return nil, fmt.Errorf("aby3: Const: %w", err)
+		return nil, fmt.Errorf("%s: Const: %w", b.p.Name(), err)
 	}
 	if len(data) != n {
-		return nil, fmt.Errorf("aby3: Const: %d values for shape %v", len(data), shape)
+		return nil, fmt.Errorf("%s: Const: %d values for shape %v", b.p.Name(), len(data), shape)
 	}
-	return wrap(b.p.Public(data, shape))
+	return b.wrap(b.p.Public(data, shape))
 }
 
 // Fill makes a sharing of the public value v repeated.
-func (b *Backend) Fill(shape []int, v float64) (backend.Tensor, error) {
+func (b *engine[S, B, U]) Fill(shape []int, v float64) (backend.Tensor, error) {
 	b.p.Begin("Fill", shape)
-	return wrap(b.p.Public([]float64{v}, shape))
+	return b.wrap(b.p.Public([]float64{v}, shape))
 }
 
 // Zeros makes a sharing of zeros.
-func (b *Backend) Zeros(shape []int) (backend.Tensor, error) {
+func (b *engine[S, B, U]) Zeros(shape []int) (backend.Tensor, error) {
 	b.p.Begin("Zeros", shape)
 	return b.Fill(shape, 0)
 }
 
 // RandomUniform secret-shares backend.UniformValues from party 0, so that a model starts from
 // the same weights as on the plain engine with the same seed.
-func (b *Backend) RandomUniform(shape []int, low, high float64, seed uint64) (backend.Tensor, error) {
+func (b *engine[S, B, U]) RandomUniform(shape []int, low, high float64, seed uint64) (backend.Tensor, error) {
 	b.p.Begin("RandomUniform", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
-		return nil, fmt.Errorf("aby3: RandomUniform: %w", err)
+		return nil, fmt.Errorf("%s: RandomUniform: %w", b.p.Name(), err)
 	}
 	var v []float64
 	if b.Party() == 0 {
 		v = backend.UniformValues(n, low, high, seed)
 	}
-	return wrap(b.p.Share(0, v, shape))
+	return b.wrap(b.p.Share(0, v, shape))
 }
 
 // DropoutMask returns the public mask backend.DropoutValues as a sharing: the mask depends on
 // no data, only on the public seed.
-func (b *Backend) DropoutMask(shape []int, rate float64, seed uint64) (backend.Tensor, error) {
+func (b *engine[S, B, U]) DropoutMask(shape []int, rate float64, seed uint64) (backend.Tensor, error) {
 	b.p.Begin("DropoutMask", shape)
 	n, err := backend.NumElements(shape)
 	if err != nil {
-		return nil, fmt.Errorf("aby3: DropoutMask: %w", err)
+		return nil, fmt.Errorf("%s: DropoutMask: %w", b.p.Name(), err)
 	}
 	if !(rate >= 0 && rate < 1) {
-		return nil, fmt.Errorf("aby3: DropoutMask: rate %v not in [0, 1)", rate)
+		return nil, fmt.Errorf("%s: DropoutMask: rate %v not in [0, 1)", b.p.Name(), rate)
 	}
-	return wrap(b.p.Public(backend.DropoutValues(n, rate, seed), shape))
+	return b.wrap(b.p.Public(backend.DropoutValues(n, rate, seed), shape))
 }
 
 // Reshape returns x with a new shape (local, no copy).
-func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error) {
-	b.p.Begin("Reshape", tensorShape(x))
-	t, err := tensor("Reshape", x)
+func (b *engine[S, B, U]) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	b.p.Begin("Reshape", b.shape(x))
+	t, err := b.tensor("Reshape", x)
 	if err != nil {
 		return nil, err
 	}
@@ -181,12 +212,12 @@ func (b *Backend) Reshape(x backend.Tensor, shape []int) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{s: r, bounds: t.bounds}, nil
+	return &tensor[S, U]{s: r, bounds: t.bounds}, nil
 }
 
 // Transpose permutes the axes of x (nil perm reverses them); local.
-func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error) {
-	b.p.Begin("Transpose", tensorShape(x))
+func (b *engine[S, B, U]) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error) {
+	b.p.Begin("Transpose", b.shape(x))
 	s, err := b.get("Transpose", x)
 	if err != nil {
 		return nil, err
@@ -198,28 +229,28 @@ func (b *Backend) Transpose(x backend.Tensor, perm []int) (backend.Tensor, error
 			perm[i] = r - 1 - i
 		}
 	}
-	return wrap(b.p.Permute(s, perm...))
+	return b.wrap(b.p.Permute(s, perm...))
 }
 
 // BroadcastTo repeats x to shape by the NumPy rule (local).
-func (b *Backend) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, error) {
-	b.p.Begin("BroadcastTo", tensorShape(x))
+func (b *engine[S, B, U]) BroadcastTo(x backend.Tensor, shape []int) (backend.Tensor, error) {
+	b.p.Begin("BroadcastTo", b.shape(x))
 	s, err := b.get("BroadcastTo", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
+	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return broadcast(t, shape) }))
 }
 
 // Concat joins tensors of the same shape but along axis (local). When one of them is a
 // pending product the result is pending too (the others join it).
-func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
+func (b *engine[S, B, U]) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error) {
 	b.p.Begin("Concat", nil)
-	ts := make([]*Tensor, len(xs))
+	ts := make([]*tensor[S, U], len(xs))
 	anyPending, flat := false, axis == 0
 	total := 0
 	for i, x := range xs {
-		t, err := tensor("Concat", x)
+		t, err := b.tensor("Concat", x)
 		if err != nil {
 			return nil, err
 		}
@@ -230,23 +261,23 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 		}
 	}
 	if anyPending && flat {
-		return &Tensor{p: &pending{shape: []int{total}, parts: ts}}, nil
+		return &tensor[S, U]{p: &pending[S, U]{shape: []int{total}, parts: ts}}, nil
 	}
 	if anyPending {
-		us := make([]*aby3.Unreduced, len(ts))
+		us := make([]U, len(ts))
 		for i, t := range ts {
 			var err error
 			if us[i], err = b.terms(t); err != nil {
 				return nil, err
 			}
 		}
-		u, err := aby3.ConcatUnreduced(axis, us...)
+		u, err := b.p.ConcatUnreduced(axis, us...)
 		if err != nil {
 			return nil, err
 		}
-		return &Tensor{p: &pending{shape: u.Shape(), u: u}}, nil
+		return &tensor[S, U]{p: &pending[S, U]{shape: u.Shape(), u: u, formed: true}}, nil
 	}
-	ss := make([]*aby3.Shared, len(ts))
+	ss := make([]S, len(ts))
 	bd := &[2]float64{math.Inf(1), math.Inf(-1)} // the union of the parts' bounds
 	for i, t := range ts {
 		ss[i] = t.s
@@ -263,13 +294,13 @@ func (b *Backend) Concat(axis int, xs ...backend.Tensor) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{s: c, bounds: bd}, nil
+	return &tensor[S, U]{s: c, bounds: bd}, nil
 }
 
 // Split cuts a 1-D tensor into consecutive pieces of the given sizes, which must add up to its
 // length (local).
-func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
-	b.p.Begin("Split", tensorShape(x))
+func (b *engine[S, B, U]) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error) {
+	b.p.Begin("Split", b.shape(x))
 	s, err := b.get("Split", x)
 	if err != nil {
 		return nil, err
@@ -277,17 +308,17 @@ func (b *Backend) Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error)
 	total := 0
 	for _, n := range sizes {
 		if n < 0 {
-			return nil, fmt.Errorf("aby3: Split: negative size %d", n)
+			return nil, fmt.Errorf("%s: Split: negative size %d", b.p.Name(), n)
 		}
 		total += n
 	}
 	if len(s.Shape()) != 1 || total != s.Len() {
-		return nil, fmt.Errorf("aby3: Split of shape %v into pieces of %v: %w", s.Shape(), sizes, ring.ErrShape)
+		return nil, fmt.Errorf("%s: Split of shape %v into pieces of %v: %w", b.p.Name(), s.Shape(), sizes, ring.ErrShape)
 	}
 	out := make([]backend.Tensor, len(sizes))
 	off := 0
 	for i, n := range sizes {
-		if out[i], err = wrap(b.p.Slice(s, 0, off, off+n)); err != nil {
+		if out[i], err = b.wrap(b.p.Slice(s, 0, off, off+n)); err != nil {
 			return nil, err
 		}
 		off += n
@@ -303,7 +334,7 @@ func matMulShape(x, y []int) ([]int, error) {
 	case len(x) == 3 && len(y) == 3 && x[0] == y[0] && x[2] == y[1]:
 		return []int{x[0], x[1], y[2]}, nil
 	}
-	return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x, y, ring.ErrShape)
+	return nil, fmt.Errorf("matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x, y, ring.ErrShape)
 }
 
 // broadcast repeats t to shape by the NumPy rule.
@@ -357,40 +388,40 @@ func broadcast(t *ring.Tensor, shape []int) (*ring.Tensor, error) {
 }
 
 // Add returns a + b (local).
-func (b *Backend) Add(x, y backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Add", tensorShape(x))
+func (b *engine[S, B, U]) Add(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Add", b.shape(x))
 	sx, sy, err := b.get2("Add", x, y)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Add(sx, sy))
+	return b.wrap(b.p.Add(sx, sy))
 }
 
 // Sub returns a - b (local).
-func (b *Backend) Sub(x, y backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Sub", tensorShape(x))
+func (b *engine[S, B, U]) Sub(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Sub", b.shape(x))
 	sx, sy, err := b.get2("Sub", x, y)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Sub(sx, sy))
+	return b.wrap(b.p.Sub(sx, sy))
 }
 
 // Mul returns the elementwise fixed-point product (two rounds).
-func (b *Backend) Mul(x, y backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Mul", tensorShape(x))
+func (b *engine[S, B, U]) Mul(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Mul", b.shape(x))
 	sx, sy, err := b.get2("Mul", x, y)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Mul(sx, sy))
+	return b.wrap(b.p.Mul(sx, sy))
 }
 
 // AddBias adds bias over the last axis (local).
 // An unreduced product stays unreduced (a dense layer's pre-activations, for a following ReLU).
-func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("AddBias", tensorShape(x))
-	t, err := tensor("AddBias", x)
+func (b *engine[S, B, U]) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("AddBias", b.shape(x))
+	t, err := b.tensor("AddBias", x)
 	if err != nil {
 		return nil, err
 	}
@@ -407,24 +438,24 @@ func (b *Backend) AddBias(x, bias backend.Tensor) (backend.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Tensor{p: &pending{shape: u.Shape(), u: u}}, nil
+		return &tensor[S, U]{p: &pending[S, U]{shape: u.Shape(), u: u, formed: true}}, nil
 	}
 	sx, sb, err := b.get2("AddBias", x, bias)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.AddBias(sx, sb))
+	return b.wrap(b.p.AddBias(sx, sb))
 }
 
 // Neg returns -x (local).
-func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Neg", tensorShape(x))
+func (b *engine[S, B, U]) Neg(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Neg", b.shape(x))
 	s, err := b.get("Neg", x)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tensor{s: b.p.Neg(s)}
-	if bd := x.(*Tensor).bounds; bd != nil {
+	t := &tensor[S, U]{s: b.p.Neg(s)}
+	if bd := x.(*tensor[S, U]).bounds; bd != nil {
 		t.bounds = &[2]float64{-bd[1], -bd[0]}
 	}
 	return t, nil
@@ -435,9 +466,9 @@ func (b *Backend) Neg(x backend.Tensor) (backend.Tensor, error) {
 // product's one truncation: to the product's smaller operand when that is much smaller (one
 // round more, the weight gradients' case), else folded into the truncation
 // ([aby3.Party.Reduce]: two rounds, one rounding).
-func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
-	b.p.Begin("Scale", tensorShape(x))
-	t, err := tensor("Scale", x)
+func (b *engine[S, B, U]) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
+	b.p.Begin("Scale", b.shape(x))
+	t, err := b.tensor("Scale", x)
 	if err != nil {
 		return nil, err
 	}
@@ -448,17 +479,17 @@ func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &Tensor{p: &pending{shape: u.Shape(), u: aby3.ScaleUnreduced(u, int64(v))}}, nil
+			return &tensor[S, U]{p: &pending[S, U]{shape: u.Shape(), u: b.p.ScaleUnreduced(u, int64(v)), formed: true}}, nil
 		}
 		if math.Abs(v) >= b.p.Encoding().Ulp() && math.Abs(v) < 1<<12 {
 			if ops, ok := prescalable(t); ok {
-				return wrap(b.scaleByOperands(t, ops, v))
+				return b.wrap(b.scaleByOperands(t, ops, v))
 			}
 			u, err := b.terms(t)
 			if err != nil {
 				return nil, err
 			}
-			return wrap(b.p.Reduce(u, v))
+			return b.wrap(b.p.Reduce(u, v))
 		}
 	}
 	s, err := b.get("Scale", x)
@@ -466,14 +497,14 @@ func (b *Backend) Scale(x backend.Tensor, v float64) (backend.Tensor, error) {
 		return nil, err
 	}
 	if integer {
-		return &Tensor{s: b.p.MulPublicRing(s, uint64(int64(v)))}, nil
+		return &tensor[S, U]{s: b.p.MulPublicRing(s, uint64(int64(v)))}, nil
 	}
-	return wrap(b.p.MulPublic(s, v))
+	return b.wrap(b.p.MulPublic(s, v))
 }
 
 // AddScalar returns x + v for a public v (local).
-func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error) {
-	b.p.Begin("AddScalar", tensorShape(x))
+func (b *engine[S, B, U]) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error) {
+	b.p.Begin("AddScalar", b.shape(x))
 	s, err := b.get("AddScalar", x)
 	if err != nil {
 		return nil, err
@@ -482,8 +513,8 @@ func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tensor{s: y}
-	if bd := x.(*Tensor).bounds; bd != nil {
+	t := &tensor[S, U]{s: y}
+	if bd := x.(*tensor[S, U]).bounds; bd != nil {
 		e, _ := b.p.Encoding().Encode(v) // AddPublic adds this encoding: the bounds shift exactly
 		c := b.p.Encoding().Decode(e)
 		t.bounds = &[2]float64{bd[0] + c, bd[1] + c}
@@ -492,35 +523,35 @@ func (b *Backend) AddScalar(x backend.Tensor, v float64) (backend.Tensor, error)
 }
 
 // Sum adds along axis (local, exact).
-func (b *Backend) Sum(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
-	b.p.Begin("Sum", tensorShape(x))
+func (b *engine[S, B, U]) Sum(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	b.p.Begin("Sum", b.shape(x))
 	s, err := b.get("Sum", x)
 	if err != nil {
 		return nil, err
 	}
 	a, err := backend.NormAxis(axis, len(s.Shape()))
 	if err != nil {
-		return nil, fmt.Errorf("aby3: Sum of %v: %w", s.Shape(), err)
+		return nil, fmt.Errorf("%s: Sum of %v: %w", b.p.Name(), s.Shape(), err)
 	}
 	out, err := b.p.Sum(s, a)
 	if err != nil {
 		return nil, err
 	}
-	return keep(b, out, s.Shape(), a, keepDims)
+	return b.keep(out, s.Shape(), a, keepDims)
 }
 
-func keep(b *Backend, out *aby3.Shared, in []int, axis int, keepDims bool) (backend.Tensor, error) {
+func (b *engine[S, B, U]) keep(out S, in []int, axis int, keepDims bool) (backend.Tensor, error) {
 	if !keepDims {
-		return &Tensor{s: out}, nil
+		return &tensor[S, U]{s: out}, nil
 	}
 	shape := slices.Clone(in)
 	shape[axis] = 1
-	return wrap(b.p.Reshape(out, shape...))
+	return b.wrap(b.p.Reshape(out, shape...))
 }
 
 // SumAll adds every element into a scalar (local).
-func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("SumAll", tensorShape(x))
+func (b *engine[S, B, U]) SumAll(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("SumAll", b.shape(x))
 	s, err := b.get("SumAll", x)
 	if err != nil {
 		return nil, err
@@ -529,37 +560,37 @@ func (b *Backend) SumAll(x backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Sum(flat, 0))
+	return b.wrap(b.p.Sum(flat, 0))
 }
 
 // Mean averages along axis (one round for the product with 1/n).
-func (b *Backend) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
-	b.p.Begin("Mean", tensorShape(x))
+func (b *engine[S, B, U]) Mean(x backend.Tensor, axis int, keepDims bool) (backend.Tensor, error) {
+	b.p.Begin("Mean", b.shape(x))
 	s, err := b.get("Mean", x)
 	if err != nil {
 		return nil, err
 	}
 	a, err := backend.NormAxis(axis, len(s.Shape()))
 	if err != nil {
-		return nil, fmt.Errorf("aby3: Mean of %v: %w", s.Shape(), err)
+		return nil, fmt.Errorf("%s: Mean of %v: %w", b.p.Name(), s.Shape(), err)
 	}
 	out, err := b.p.Mean(s, a)
 	if err != nil {
 		return nil, err
 	}
-	return keep(b, out, s.Shape(), a, keepDims)
+	return b.keep(out, s.Shape(), a, keepDims)
 }
 
 // MatMul returns op(a)·op(b) for matrices or rank-3 stacks: local, an unreduced product that
 // the first operation needing its shares truncates (two rounds for the whole product), or a
 // scaling folds into its truncation.
-func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tensor, error) {
-	b.p.Begin("MatMul", tensorShape(x))
+func (b *engine[S, B, U]) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tensor, error) {
+	b.p.Begin("MatMul", b.shape(x))
 	sx, sy, err := b.get2("MatMul", x, y)
 	if err != nil {
 		return nil, err
 	}
-	tr := func(s *aby3.Shared, t bool) (*aby3.Shared, error) {
+	tr := func(s S, t bool) (S, error) {
 		if !t {
 			return s, nil
 		}
@@ -569,7 +600,7 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 		case 3:
 			return b.p.Permute(s, 0, 2, 1)
 		}
-		return nil, fmt.Errorf("aby3: MatMul: operand of shape %v is not a matrix or a stack of matrices", s.Shape())
+		return s, fmt.Errorf("%s: MatMul: operand of shape %v is not a matrix or a stack of matrices", b.p.Name(), s.Shape())
 	}
 	if sx, err = tr(sx, transA); err != nil {
 		return nil, err
@@ -581,22 +612,22 @@ func (b *Backend) MatMul(x, y backend.Tensor, transA, transB bool) (backend.Tens
 	if err != nil {
 		return nil, err
 	}
-	return &Tensor{p: &pending{shape: shape, x: sx, y: sy}}, nil
+	return &tensor[S, U]{p: &pending[S, U]{shape: shape, x: sx, y: sy, product: true}}, nil
 }
 
-// tensorShape returns t's shape for the party's operation log, or nil for an operand that is
-// not a tensor (the operation then reports the error).
-func tensorShape(t backend.Tensor) []int {
-	if x, ok := t.(*Tensor); ok && x != nil && (x.s != nil || x.p != nil) {
+// shape returns t's shape for the party's operation log, or nil for an operand that is not a
+// tensor (the operation then reports the error).
+func (b *engine[S, B, U]) shape(t backend.Tensor) []int {
+	if x, ok := t.(*tensor[S, U]); ok && x != nil {
 		return x.Shape()
 	}
 	return nil
 }
 
 // BroadcastBytes makes public bytes that party from holds known to every party (one round):
-// from returns data, the others what they receive from it (see aby3.Party.BroadcastBytes).
+// from returns data, the others what they receive from it (see [session.Session.BroadcastBytes]).
 // A model's architecture travels so from the party holding the model file to the others.
-func (b *Backend) BroadcastBytes(data []byte, from int) ([]byte, error) {
+func (b *engine[S, B, U]) BroadcastBytes(data []byte, from int) ([]byte, error) {
 	b.p.Begin("BroadcastBytes", nil)
 	return b.p.BroadcastBytes(data, secure.PartyID(from))
 }
@@ -605,13 +636,13 @@ var _ backend.Padder = (*Backend)(nil)
 
 // Pad2D pads the images of x [N, H, W, C] with zeros, or crops them (negative pads): local
 // and exact, zeros being a valid sharing of zero.
-func (b *Backend) Pad2D(x backend.Tensor, pads [4]int) (backend.Tensor, error) {
-	b.p.Begin("Pad2D", tensorShape(x))
+func (b *engine[S, B, U]) Pad2D(x backend.Tensor, pads [4]int) (backend.Tensor, error) {
+	b.p.Begin("Pad2D", b.shape(x))
 	s, err := b.get("Pad2D", x)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
+	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
 		data, shape, err := backend.PadImages(t.Data, t.Shape, pads)
 		if err != nil {
 			return nil, err

@@ -6,57 +6,58 @@ import (
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/secure"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
-// Mask is a secret 0/1 mask returned by ReLU and MaxPool2D for their backward passes: a
+// mask is a secret 0/1 mask returned by ReLU and MaxPool2D for their backward passes: a
 // boolean sharing, or for ReLU on large tensors an arithmetic sharing of the integers 0 and 1.
-type Mask struct {
-	b *aby3.BoolShared
-	a *aby3.Shared
+type mask[S, B Sharing] struct {
+	b     B
+	a     S
+	arith bool // a holds the mask, else b
 }
 
 // Shape returns the mask's dimensions.
-func (m *Mask) Shape() []int {
-	if m.a != nil {
+func (m *mask[S, B]) Shape() []int {
+	if m.arith {
 		return m.a.Shape()
 	}
 	return m.b.Shape()
 }
 
-func getMask(op string, t backend.Tensor) (*Mask, error) {
-	m, ok := t.(*Mask)
-	if !ok || m == nil || (m.b == nil && m.a == nil) {
-		return nil, fmt.Errorf("aby3: %s: operand %T is not a mask of the secure backend", op, t)
+func (b *engine[S, B, U]) mask(op string, t backend.Tensor) (*mask[S, B], error) {
+	m, ok := t.(*mask[S, B])
+	if !ok || m == nil {
+		return nil, fmt.Errorf("%s: %s: operand %T is not a mask of the secure backend", b.p.Name(), op, t)
 	}
 	return m, nil
 }
 
-func getBoolMask(op string, t backend.Tensor) (*aby3.BoolShared, error) {
-	m, err := getMask(op, t)
+func (b *engine[S, B, U]) boolMask(op string, t backend.Tensor) (B, error) {
+	m, err := b.mask(op, t)
 	if err != nil {
-		return nil, err
+		var zero B
+		return zero, err
 	}
-	if m.b == nil {
-		return nil, fmt.Errorf("aby3: %s: the mask of a ReLU is not a pooling mask", op)
+	if m.arith {
+		return m.b, fmt.Errorf("%s: %s: the mask of a ReLU is not a pooling mask", b.p.Name(), op)
 	}
 	return m.b, nil
 }
 
 // arithMaskMin is the number of elements from which ReLU keeps its mask as an arithmetic
-// sharing ([aby3.Party.ReLUArith]: two rounds more, 5 words per element fewer, and 9 fewer in
+// sharing ([Protocol].ReLUArith: two rounds more, 5 words per element fewer, and 9 fewer in
 // the backward pass): below it the rounds cost more than the bytes.
 const arithMaskMin = 1024
 
 // ReLU returns max(x, 0) exactly and the mask [x > 0] for the backward pass: eight rounds
-// ([aby3.Party.ReLU]) for tensors of fewer than 1024 elements, whose cost is latency; ten
-// rounds with fewer bytes in both passes for larger ones ([aby3.Party.ReLUArith]).
+// ([Protocol].ReLU) for tensors of fewer than 1024 elements, whose cost is latency; ten
+// rounds with fewer bytes in both passes for larger ones ([Protocol].ReLUArith).
 //
 // On an unreduced product (a dense layer's pre-activations) the reduction and the ReLU share a
-// round ([aby3.Party.ReduceReLU]).
-func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
-	b.p.Begin("ReLU", tensorShape(x))
-	t, err := tensor("ReLU", x)
+// round ([Protocol].ReduceReLU).
+func (b *engine[S, B, U]) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error) {
+	b.p.Begin("ReLU", b.shape(x))
+	t, err := b.tensor("ReLU", x)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,15 +66,13 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		z, y, mb, ma, err := b.p.ReduceReLU(u, u.Len() >= arithMaskMin)
+		arith := u.Len() >= arithMaskMin
+		z, y, mb, ma, err := b.p.ReduceReLU(u, arith)
 		if err != nil {
 			return nil, nil, err
 		}
 		t.s, t.p = z, nil // the tensor keeps its reduction
-		if ma != nil {
-			return &Tensor{s: y}, &Mask{a: ma}, nil
-		}
-		return &Tensor{s: y}, &Mask{b: mb}, nil
+		return &tensor[S, U]{s: y}, &mask[S, B]{a: ma, b: mb, arith: arith}, nil
 	}
 	s := t.s
 	if s.Len() >= arithMaskMin {
@@ -81,53 +80,53 @@ func (b *Backend) ReLU(x backend.Tensor) (backend.Tensor, backend.Tensor, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		return &Tensor{s: y}, &Mask{a: m}, nil
+		return &tensor[S, U]{s: y}, &mask[S, B]{a: m, arith: true}, nil
 	}
 	y, m, err := b.p.ReLU(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Tensor{s: y}, &Mask{b: m}, nil
+	return &tensor[S, U]{s: y}, &mask[S, B]{b: m}, nil
 }
 
 // MulMask keeps x where the ReLU mask is set (one round, exact, no comparison).
-func (b *Backend) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("MulMask", tensorShape(x))
+func (b *engine[S, B, U]) MulMask(x, mask backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("MulMask", b.shape(x))
 	s, err := b.get("MulMask", x)
 	if err != nil {
 		return nil, err
 	}
-	m, err := getMask("MulMask", mask)
+	m, err := b.mask("MulMask", mask)
 	if err != nil {
 		return nil, err
 	}
-	if m.a != nil {
-		return wrap(b.p.MulRing(s, m.a))
+	if m.arith {
+		return b.wrap(b.p.MulRing(s, m.a))
 	}
-	return wrap(b.p.MulMask(s, m.b))
+	return b.wrap(b.p.MulMask(s, m.b))
 }
 
 // Maximum returns the elementwise maximum (an exact comparison and a selection).
-func (b *Backend) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("Maximum", tensorShape(x))
+func (b *engine[S, B, U]) Maximum(x, y backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("Maximum", b.shape(x))
 	sx, sy, err := b.get2("Maximum", x, y)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Maximum(sx, sy))
+	return b.wrap(b.p.Maximum(sx, sy))
 }
 
 // Clip limits x to [lo, hi] with exact comparisons (on narrower values when x carries bounds,
 // as a softmax's probabilities do). The result carries the bounds (the encodings of lo and
 // hi), which spare a following Log its upper clamp and narrow its comparisons.
-func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
-	b.p.Begin("Clip", tensorShape(x))
+func (b *engine[S, B, U]) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error) {
+	b.p.Begin("Clip", b.shape(x))
 	s, err := b.get("Clip", x)
 	if err != nil {
 		return nil, err
 	}
-	var y *aby3.Shared
-	if bd := x.(*Tensor).bounds; bd != nil {
+	var y S
+	if bd := x.(*tensor[S, U]).bounds; bd != nil {
 		y, err = b.p.ClipWithin(s, lo, hi, bd[0], bd[1])
 	} else {
 		y, err = b.p.Clip(s, lo, hi)
@@ -138,13 +137,13 @@ func (b *Backend) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor, error)
 	enc := b.p.Encoding()
 	elo, _ := enc.Encode(lo) // Clip succeeded: both encode
 	ehi, _ := enc.Encode(hi)
-	return &Tensor{s: y, bounds: &[2]float64{enc.Decode(elo), enc.Decode(ehi)}}, nil
+	return &tensor[S, U]{s: y, bounds: &[2]float64{enc.Decode(elo), enc.Decode(ehi)}}, nil
 }
 
 // MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
 // one-hot mask of the winners for the backward pass.
-func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
-	b.p.Begin("MaxPool2D", tensorShape(x))
+func (b *engine[S, B, U]) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
+	b.p.Begin("MaxPool2D", b.shape(x))
 	s, err := b.get("MaxPool2D", x)
 	if err != nil {
 		return nil, nil, err
@@ -157,17 +156,17 @@ func (b *Backend) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Tensor{s: out}, &Mask{b: m}, nil
+	return &tensor[S, U]{s: out}, &mask[S, B]{b: m}, nil
 }
 
 // MaxPool2DBackward routes dy to the winners of each window (one round).
-func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
-	b.p.Begin("MaxPool2DBackward", tensorShape(dy))
+func (b *engine[S, B, U]) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("MaxPool2DBackward", b.shape(dy))
 	s, err := b.get("MaxPool2DBackward", dy)
 	if err != nil {
 		return nil, err
 	}
-	m, err := getBoolMask("MaxPool2DBackward", argmax)
+	m, err := b.boolMask("MaxPool2DBackward", argmax)
 	if err != nil {
 		return nil, err
 	}
@@ -175,37 +174,37 @@ func (b *Backend) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window,
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.MaxPool2DBackward(s, m, g))
+	return b.wrap(b.p.MaxPool2DBackward(s, m, g))
 }
 
 // ArgMaxMask returns the one-hot mask (as fixed-point 0/1) of the first maximum of each row
 // along the last axis.
-func (b *Backend) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
-	b.p.Begin("ArgMaxMask", tensorShape(x))
+func (b *engine[S, B, U]) ArgMaxMask(x backend.Tensor) (backend.Tensor, error) {
+	b.p.Begin("ArgMaxMask", b.shape(x))
 	s, err := b.get("ArgMaxMask", x)
 	if err != nil {
 		return nil, err
 	}
 	if len(s.Shape()) == 0 {
-		return nil, fmt.Errorf("aby3: ArgMaxMask of a scalar")
+		return nil, fmt.Errorf("%s: ArgMaxMask of a scalar", b.p.Name())
 	}
 	_, m, err := b.p.MaxWithMask(s, len(s.Shape())-1)
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.BitToFixed(m))
+	return b.wrap(b.p.BitToFixed(m))
 }
 
 // ArgMax reveals the index of the first maximum of each row along the last axis to party to
 // (-1: every party).
-func (b *Backend) ArgMax(x backend.Tensor, to int) ([]int, error) {
-	b.p.Begin("ArgMax", tensorShape(x))
+func (b *engine[S, B, U]) ArgMax(x backend.Tensor, to int) ([]int, error) {
+	b.p.Begin("ArgMax", b.shape(x))
 	s, err := b.get("ArgMax", x)
 	if err != nil {
 		return nil, err
 	}
 	if len(s.Shape()) == 0 {
-		return nil, fmt.Errorf("aby3: ArgMax of a scalar")
+		return nil, fmt.Errorf("%s: ArgMax of a scalar", b.p.Name())
 	}
 	idx, err := b.p.ArgMax(s, len(s.Shape())-1)
 	if err != nil {

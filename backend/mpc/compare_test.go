@@ -9,7 +9,6 @@ import (
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // Comparisons are exact on the fixed-point values: the secure results equal the plain ones up
@@ -72,20 +71,22 @@ func TestArgMaxAgrees(t *testing.T) {
 	x := []float64{0.1, 0.9, -3, 2, 2, 1, -1, -2, -0.5, 5, 4.99, 5}
 	want, err := plain.New().ArgMax(must(plain.NewTensor(x, []int{4, 3})), -1)
 	require.NoError(t, err)
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	var got [3][]int
-	require.NoError(t, runner.Run(func(b backend.Backend) error {
-		in, err := b.Input(x, []int{4, 3}, 2)
-		if err != nil {
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		var got [3][]int
+		require.NoError(t, runner.Run(func(b backend.Backend) error {
+			in, err := b.Input(x, []int{4, 3}, 2)
+			if err != nil {
+				return err
+			}
+			got[b.Party()], err = b.ArgMax(in, 1)
 			return err
-		}
-		got[b.Party()], err = b.ArgMax(in, 1)
-		return err
-	}))
-	require.Equal(t, want, got[1])
-	require.Nil(t, got[0])
-	require.Nil(t, got[2])
+		}))
+		require.Equal(t, want, got[1])
+		require.Nil(t, got[0])
+		require.Nil(t, got[2])
+	})
 }
 
 func must(t *plain.Tensor, err error) *plain.Tensor {
@@ -135,7 +136,7 @@ func TestSigmoidIsProbability(t *testing.T) {
 	for i := range xs {
 		xs[i] = -30 + 60*float64(i)/(n-1)
 	}
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	var got [3][]float64
 	require.NoError(t, runner.Run(func(b backend.Backend) error {

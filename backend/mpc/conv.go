@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gotfe/gotfe/backend"
-	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/secure/ring"
 )
 
@@ -12,7 +11,7 @@ import (
 func geom(op string, in []int, w backend.Window) (ring.ConvGeom, []int, error) {
 	out, err := w.ImageShapes(in)
 	if err != nil {
-		return ring.ConvGeom{}, nil, fmt.Errorf("aby3: %s: %w", op, err)
+		return ring.ConvGeom{}, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	g := ring.ConvGeom{
 		N: in[0], H: in[1], W: in[2], C: in[3], KH: w.KernelH, KW: w.KernelW,
@@ -24,8 +23,8 @@ func geom(op string, in []int, w backend.Window) (ring.ConvGeom, []int, error) {
 }
 
 // Im2Col unfolds image patches into rows (local).
-func (b *Backend) Im2Col(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
-	b.p.Begin("Im2Col", tensorShape(x))
+func (b *engine[S, B, U]) Im2Col(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
+	b.p.Begin("Im2Col", b.shape(x))
 	s, err := b.get("Im2Col", x)
 	if err != nil {
 		return nil, err
@@ -34,12 +33,12 @@ func (b *Backend) Im2Col(x backend.Tensor, w backend.Window) (backend.Tensor, er
 	if err != nil {
 		return nil, err
 	}
-	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Im2Col(t, g) }))
+	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Im2Col(t, g) }))
 }
 
 // Col2Im adds rows back into image positions, the adjoint of Im2Col (local).
-func (b *Backend) Col2Im(cols backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
-	b.p.Begin("Col2Im", tensorShape(cols))
+func (b *engine[S, B, U]) Col2Im(cols backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("Col2Im", b.shape(cols))
 	s, err := b.get("Col2Im", cols)
 	if err != nil {
 		return nil, err
@@ -48,7 +47,7 @@ func (b *Backend) Col2Im(cols backend.Tensor, w backend.Window, inShape []int) (
 	if err != nil {
 		return nil, err
 	}
-	return wrap(aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Col2Im(t, g) }))
+	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Col2Im(t, g) }))
 }
 
 // poolCounts returns, per output position of a window over images of shape in, 1 over the
@@ -78,8 +77,8 @@ func poolCounts(g ring.ConvGeom) []float64 {
 
 // AvgPool2D averages each channel over each window's in-image positions: a local sum of the
 // im2col rows and one product with the public 1/count (one round).
-func (b *Backend) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
-	b.p.Begin("AvgPool2D", tensorShape(x))
+func (b *engine[S, B, U]) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, error) {
+	b.p.Begin("AvgPool2D", b.shape(x))
 	s, err := b.get("AvgPool2D", x)
 	if err != nil {
 		return nil, err
@@ -88,7 +87,7 @@ func (b *Backend) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 	if err != nil {
 		return nil, err
 	}
-	sums, err := aby3.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
+	sums, err := b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) {
 		cols, err := ring.Im2Col(t, g)
 		if err != nil {
 			return nil, err
@@ -106,12 +105,12 @@ func (b *Backend) AvgPool2D(x backend.Tensor, w backend.Window) (backend.Tensor,
 	if err != nil {
 		return nil, err
 	}
-	return wrap(b.p.Reshape(avg, out...))
+	return b.wrap(b.p.Reshape(avg, out...))
 }
 
 // AvgPool2DBackward spreads dy evenly over each window's in-image positions (one round).
-func (b *Backend) AvgPool2DBackward(dy backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
-	b.p.Begin("AvgPool2DBackward", tensorShape(dy))
+func (b *engine[S, B, U]) AvgPool2DBackward(dy backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
+	b.p.Begin("AvgPool2DBackward", b.shape(dy))
 	s, err := b.get("AvgPool2DBackward", dy)
 	if err != nil {
 		return nil, err
@@ -121,13 +120,13 @@ func (b *Backend) AvgPool2DBackward(dy backend.Tensor, w backend.Window, inShape
 		return nil, err
 	}
 	if !ring.SameShape(s.Shape(), out) {
-		return nil, fmt.Errorf("aby3: AvgPool2DBackward: gradient %v for output %v: %w", s.Shape(), out, ring.ErrShape)
+		return nil, fmt.Errorf("%s: AvgPool2DBackward: gradient %v for output %v: %w", b.p.Name(), s.Shape(), out, ring.ErrShape)
 	}
 	scaled, err := b.p.MulPublicTensor(s, poolCounts(g))
 	if err != nil {
 		return nil, err
 	}
-	return wrap(aby3.MapLinear(scaled, func(t *ring.Tensor) (*ring.Tensor, error) {
+	return b.wrap(b.p.MapLinear(scaled, func(t *ring.Tensor) (*ring.Tensor, error) {
 		win := g.KH * g.KW
 		cols, err := ring.New(g.Rows(), win*g.C)
 		if err != nil {

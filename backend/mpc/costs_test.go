@@ -14,7 +14,6 @@ import (
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/optimizers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // costCase is a layer of a typical size, run on a batch of costBatch samples.
@@ -158,7 +157,7 @@ func formatBytes(n int64) string {
 }
 
 func TestLayerCosts(t *testing.T) {
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	var sb strings.Builder
 	for _, c := range costCases {
@@ -198,7 +197,7 @@ func modelCostCases() []struct {
 }
 
 func TestModelStepCosts(t *testing.T) {
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	x := nd.Zeros(costBatch, 28, 28, 1)
 	for i := range x.Data() {

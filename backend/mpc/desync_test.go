@@ -10,8 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotfe/gotfe/backend"
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/keras"
-	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // desyncProgram is a program of backend operations on a register file of 4x4 tensors, every
@@ -79,92 +80,96 @@ func registers(b backend.Backend) ([]backend.Tensor, error) {
 // operation, chosen at random: every party returns an error, none a result, and none waits for
 // its deadline to find out.
 func TestDesynchronisationIsAnErrorOnEveryParty(t *testing.T) {
-	runs := 60
-	if testing.Short() {
-		runs = 20
-	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	kinds := []string{"skip", "repeat", "reorder"}
-	for run := range runs {
-		faulty := rng.IntN(3)
-		kind := kinds[rng.IntN(len(kinds))]
-		n := len(desyncProgram(0))
-		at := rng.IntN(n)
-		if kind == "reorder" {
-			at = rng.IntN(n - 1)
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runs := 60
+		if testing.Short() {
+			runs = 20
 		}
-		t.Run(fmt.Sprintf("%d/P%d %s op %d", run, faulty, kind, at), func(t *testing.T) {
-			var results [3][]float64
-			errs, took := threeProcesses(t, func(party int, r keras.Runner) error {
-				prog := desyncProgram(party)
-				if party == faulty {
-					switch kind {
-					case "skip":
-						prog = append(prog[:at:at], prog[at+1:]...)
-					case "repeat":
-						prog = append(prog[:at+1:at+1], prog[at:]...)
-					case "reorder":
-						prog[at], prog[at+1] = prog[at+1], prog[at]
-					}
-				}
-				var out []float64
-				err := r.Run(func(b backend.Backend) error {
-					return b.(backend.Stepper).Step("program", nil, nil, func() error {
-						v, err := registers(b)
-						if err != nil {
-							return err
+		rng := rand.New(rand.NewPCG(9, 9))
+		kinds := []string{"skip", "repeat", "reorder"}
+		for run := range runs {
+			faulty := rng.IntN(3)
+			kind := kinds[rng.IntN(len(kinds))]
+			n := len(desyncProgram(0))
+			at := rng.IntN(n)
+			if kind == "reorder" {
+				at = rng.IntN(n - 1)
+			}
+			t.Run(fmt.Sprintf("%d/P%d %s op %d", run, faulty, kind, at), func(t *testing.T) {
+				var results [3][]float64
+				errs, took := threeProcesses(t, cfg, func(party int, r keras.Runner) error {
+					prog := desyncProgram(party)
+					if party == faulty {
+						switch kind {
+						case "skip":
+							prog = append(prog[:at:at], prog[at+1:]...)
+						case "repeat":
+							prog = append(prog[:at+1:at+1], prog[at:]...)
+						case "reorder":
+							prog[at], prog[at+1] = prog[at+1], prog[at]
 						}
-						for _, op := range prog {
-							if err := op(b, v); err != nil {
+					}
+					var out []float64
+					err := r.Run(func(b backend.Backend) error {
+						return b.(backend.Stepper).Step("program", nil, nil, func() error {
+							v, err := registers(b)
+							if err != nil {
 								return err
 							}
-						}
-						out, err = b.Reveal(v[6], -1)
-						return err
+							for _, op := range prog {
+								if err := op(b, v); err != nil {
+									return err
+								}
+							}
+							out, err = b.Reveal(v[6], -1)
+							return err
+						})
 					})
+					if err == nil {
+						results[party] = out // what a successful run hands its caller
+					}
+					return err
 				})
-				if err == nil {
-					results[party] = out // what a successful run hands its caller
+				desync := 0
+				for i, err := range errs {
+					require.Error(t, err, "party %d returned a result", i)
+					assert.Nil(t, results[i], "party %d", i)
+					var de *session.DesyncError
+					if errors.As(err, &de) {
+						desync++
+					}
+					// A party that did not see the desynchronisation itself quotes the party that
+					// did (through its failure notice, or the cause its links were aborted with).
+					assert.Contains(t, err.Error(), "desynchronised", "party %d says what went wrong", i)
 				}
-				return err
+				assert.Positive(t, desync, "a party finds the desynchronisation itself: %v", errs)
+				assert.Less(t, took, partyTimeout/4, "the parties fail at once")
 			})
-			desync := 0
-			for i, err := range errs {
-				require.Error(t, err, "party %d returned a result", i)
-				assert.Nil(t, results[i], "party %d", i)
-				var de *aby3.DesyncError
-				if errors.As(err, &de) {
-					desync++
-				}
-				// A party that did not see the desynchronisation itself quotes the party that
-				// did (through its failure notice, or the cause its links were aborted with).
-				assert.Contains(t, err.Error(), "desynchronised", "party %d says what went wrong", i)
-			}
-			assert.Positive(t, desync, "a party finds the desynchronisation itself: %v", errs)
-			assert.Less(t, took, partyTimeout/4, "the parties fail at once")
-		})
-	}
+		}
+	})
 }
 
 // The same program on three parties in step runs to the end on every party.
 func TestDesyncProgramRunsInStep(t *testing.T) {
-	errs, _ := threeProcesses(t, func(party int, r keras.Runner) error {
-		prog := desyncProgram(party)
-		return r.Run(func(b backend.Backend) error {
-			return b.(backend.Stepper).Step("program", nil, nil, func() error {
-				v, err := registers(b)
-				if err != nil {
-					return err
-				}
-				for _, op := range prog {
-					if err := op(b, v); err != nil {
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		errs, _ := threeProcesses(t, cfg, func(party int, r keras.Runner) error {
+			prog := desyncProgram(party)
+			return r.Run(func(b backend.Backend) error {
+				return b.(backend.Stepper).Step("program", nil, nil, func() error {
+					v, err := registers(b)
+					if err != nil {
 						return err
 					}
-				}
-				_, err = b.Reveal(v[6], -1)
-				return err
+					for _, op := range prog {
+						if err := op(b, v); err != nil {
+							return err
+						}
+					}
+					_, err = b.Reveal(v[6], -1)
+					return err
+				})
 			})
 		})
+		assertNoErrors(t, errs)
 	})
-	assertNoErrors(t, errs)
 }

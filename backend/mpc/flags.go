@@ -4,12 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/deploy"
 	"github.com/gotfe/gotfe/secure"
-	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/transport/quic"
 )
 
@@ -28,6 +29,7 @@ type Flags struct {
 	Party     int           // this party's index with Config
 	Key       string        // this party's key file; empty: party<i>.key beside parties.json
 	Transport string        // local runs: "quic" (loopback sockets) or "mem"
+	Protocol  string        // "aby3" or "pond"; empty: aby3
 	FracBits  int           // fixed-point fractional bits; 0: the engine's default
 	Session   string        // session name all parties must agree on
 	Timeout   time.Duration // bound on every wait for a peer
@@ -39,6 +41,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultTransport string) {
 	fs.IntVar(&f.Party, "party", -1, "this process's party index (0, 1 or 2) in a distributed run")
 	fs.StringVar(&f.Key, "key", "", "this party's key file (default party<N>.key beside parties.json)")
 	fs.StringVar(&f.Transport, "transport", defaultTransport, "links of a local run: quic (loopback) or mem")
+	fs.StringVar(&f.Protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(Protocols(), " or "))
 	fs.IntVar(&f.FracBits, "frac-bits", 0, "fixed-point fractional bits (0: 16)")
 	fs.StringVar(&f.Session, "session", "", "session name the parties agree on")
 	fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "longest wait for a peer's message")
@@ -55,6 +58,9 @@ func (f *Flags) Validate() error {
 	if f.Config != "" && !secure.PartyID(f.Party).Valid() {
 		return fmt.Errorf("--party %d: want 0, 1 or 2", f.Party)
 	}
+	if f.Protocol != "" && !slices.Contains(Protocols(), f.Protocol) {
+		return fmt.Errorf("--protocol %q: want %s", f.Protocol, strings.Join(Protocols(), " or "))
+	}
 	if f.Config == "" && f.Transport != "quic" && f.Transport != "mem" {
 		return fmt.Errorf("--transport %q: want quic or mem", f.Transport)
 	}
@@ -62,8 +68,8 @@ func (f *Flags) Validate() error {
 }
 
 // EngineConfig is the party configuration the flags describe.
-func (f *Flags) EngineConfig() aby3.Config {
-	return aby3.Config{Params: secure.Params{FracBits: f.FracBits}, Session: f.Session, Timeout: f.Timeout}
+func (f *Flags) EngineConfig() Config {
+	return Config{Params: secure.Params{Protocol: f.Protocol, FracBits: f.FracBits}, Session: f.Session, Timeout: f.Timeout}
 }
 
 // Runner returns the runner the flags describe: one party linked to its peers over QUIC as
@@ -85,12 +91,12 @@ func (f *Flags) Runner(ctx context.Context) (Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := aby3.NewParty(ctx, secure.PartyID(f.Party), ep, cfg)
+	b, err := NewBackend(ctx, secure.PartyID(f.Party), ep, cfg)
 	if err != nil {
 		_ = ep.Close()
 		return nil, err
 	}
-	return &closingPartyRunner{PartyRunner: NewPartyRunner(p), ep: ep}, nil
+	return &closingPartyRunner{PartyRunner: &PartyRunner{b: b}, ep: ep}, nil
 }
 
 type closingPartyRunner struct {

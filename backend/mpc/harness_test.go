@@ -13,6 +13,7 @@ import (
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
+	"github.com/gotfe/gotfe/secure"
 )
 
 // Error model of the agreement tests of layers, losses and optimizers (f = 16 fractional bits).
@@ -149,4 +150,15 @@ func numel(t *testing.T, shape []int) int {
 	n, err := backend.NumElements(shape)
 	require.NoError(t, err)
 	return n
+}
+
+// forEachProtocol runs fn as a subtest per protocol of the secure backend, with the
+// configuration that selects it: every agreement test holds for each of them.
+func forEachProtocol(t *testing.T, fn func(t *testing.T, cfg mpc.Config)) {
+	t.Helper()
+	for _, name := range mpc.Protocols() {
+		t.Run(name, func(t *testing.T) {
+			fn(t, mpc.Config{Params: secure.Params{Protocol: name}})
+		})
+	}
 }

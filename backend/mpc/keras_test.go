@@ -17,7 +17,6 @@ import (
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 func mnistSubset(t *testing.T, n int) (x, y []float64) {
@@ -48,7 +47,7 @@ func TestCNNTrainsOnBothEngines(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")))
 		if engine == "secure" {
-			r := mpc.NewLocalRunner(aby3.Config{}, nil)
+			r := mpc.NewLocalRunner(mpc.Config{}, nil)
 			defer r.Close()
 			require.NoError(t, m.SetRunner(r))
 		}
@@ -67,50 +66,52 @@ func TestCNNTrainsOnBothEngines(t *testing.T) {
 // crash and restart) loads them and resumes training from the next epoch with the very same
 // weights.
 func TestCheckpointSharesAndResume(t *testing.T) {
-	x, y := mnistSubset(t, 256)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "ckpt-{epoch:02d}.gotfe")
-	build := func() *keras.Sequential {
-		m, err := keras.NewSequential(layers.Input(784), layers.Dense(16, layers.Activation("relu")),
-			layers.Dense(10, layers.Activation("softmax")))
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		x, y := mnistSubset(t, 256)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ckpt-{epoch:02d}.gotfe")
+		build := func() *keras.Sequential {
+			m, err := keras.NewSequential(layers.Input(784), layers.Dense(16, layers.Activation("relu")),
+				layers.Dense(10, layers.Activation("softmax")))
+			require.NoError(t, err)
+			require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")))
+			return m
+		}
+		m := build()
+		r := mpc.NewLocalRunner(cfg, nil)
+		require.NoError(t, m.SetRunner(r))
+		h1, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0),
+			keras.Callbacks(keras.ModelCheckpoint(path, keras.SaveShares(true))))
 		require.NoError(t, err)
-		require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")))
-		return m
-	}
-	m := build()
-	r := mpc.NewLocalRunner(aby3.Config{}, nil)
-	require.NoError(t, m.SetRunner(r))
-	h1, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(32), keras.Verbose(0),
-		keras.Callbacks(keras.ModelCheckpoint(path, keras.SaveShares(true))))
-	require.NoError(t, err)
-	want, err := m.GetWeights()
-	require.NoError(t, err)
-	require.NoError(t, r.Close())
+		want, err := m.GetWeights()
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
 
-	saved := filepath.Join(dir, "ckpt-01.gotfe")
-	for p := 0; p < 3; p++ {
-		_, err := os.Stat(keras.SharesPath(saved, p))
-		require.NoError(t, err, "party %d's shares", p)
-	}
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Len(t, entries, 3, "no temporary files are left behind")
+		saved := filepath.Join(dir, "ckpt-01.gotfe")
+		for p := 0; p < 3; p++ {
+			_, err := os.Stat(keras.SharesPath(saved, p))
+			require.NoError(t, err, "party %d's shares", p)
+		}
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, entries, 3, "no temporary files are left behind")
 
-	resumed := build()
-	r2 := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer r2.Close()
-	require.NoError(t, resumed.SetRunner(r2))
-	require.NoError(t, resumed.LoadShares(saved))
-	got, err := resumed.GetWeights()
-	require.NoError(t, err)
-	require.Equal(t, len(want), len(got))
-	for i := range want {
-		assert.Equal(t, want[i], got[i], "weight %d is restored exactly", i)
-	}
-	h2, err := resumed.Fit(xsOf(resumed, x), ysOf(resumed, y), keras.Epochs(2), keras.InitialEpoch(1), keras.BatchSize(32), keras.Verbose(0))
-	require.NoError(t, err)
-	assert.Equal(t, []int{1}, h2.Epoch)
-	assert.Less(t, h2.History["loss"][0], h1.History["loss"][0])
+		resumed := build()
+		r2 := mpc.NewLocalRunner(cfg, nil)
+		defer r2.Close()
+		require.NoError(t, resumed.SetRunner(r2))
+		require.NoError(t, resumed.LoadShares(saved))
+		got, err := resumed.GetWeights()
+		require.NoError(t, err)
+		require.Equal(t, len(want), len(got))
+		for i := range want {
+			assert.Equal(t, want[i], got[i], "weight %d is restored exactly", i)
+		}
+		h2, err := resumed.Fit(xsOf(resumed, x), ysOf(resumed, y), keras.Epochs(2), keras.InitialEpoch(1), keras.BatchSize(32), keras.Verbose(0))
+		require.NoError(t, err)
+		assert.Equal(t, []int{1}, h2.Epoch)
+		assert.Less(t, h2.History["loss"][0], h1.History["loss"][0])
+	})
 }
 
 // One epoch of SGD (four steps of 32 images, lr 0.1) on a 784-32-10 MLP gives the same
@@ -144,7 +145,7 @@ func TestMLPAgreesWithPlain(t *testing.T) {
 			require.NoError(t, err)
 		}
 		if i > 0 {
-			r := mpc.NewLocalRunner(aby3.Config{}, nil)
+			r := mpc.NewLocalRunner(mpc.Config{}, nil)
 			defer r.Close()
 			require.NoError(t, m.SetRunner(r))
 		} else {

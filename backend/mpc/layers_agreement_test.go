@@ -12,7 +12,6 @@ import (
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/layers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // layerTol holds the absolute tolerances of a layer's forward output, input gradient, weight
@@ -274,13 +273,15 @@ func TestLayersAgree(t *testing.T) {
 			in: []int{2, 2, 3}, batch: 2, training: true, tol: bnTrainingTol(8, bnVarMin)},
 	)
 
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	for ci, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			runLayerCase(t, runner, c, uint64(ci))
-		})
-	}
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		for ci, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				runLayerCase(t, runner, c, uint64(ci))
+			})
+		}
+	})
 }
 
 // bnVarMin is the variance floor bnTrainingTol assumes.
@@ -422,7 +423,7 @@ func TestLayersTypicalErrors(t *testing.T) {
 			// Measured: y 4.6e-4, dx 2.5e-4, dkernel 2.3e-4.
 			map[string]float64{"y": 1.4e-3, "dx": 7.5e-4, "dkernel": 7e-4}},
 	}
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	for _, tc := range cases {
 		t.Run(tc.c.name, func(t *testing.T) {

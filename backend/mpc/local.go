@@ -33,14 +33,18 @@ func (r *LocalRunner) Engine() string {
 	case reflect.ValueOf(QUICNetworks).Pointer():
 		links = "QUIC links on loopback"
 	}
-	return fmt.Sprintf("secure (%s, %d fractional bits): 3 parties in this process, %s", aby3.ProtocolName, fracBits(r.cfg), links)
+	proto := r.cfg.Params.Protocol
+	if proto == "" {
+		proto = aby3.ProtocolName
+	}
+	return fmt.Sprintf("secure (%s, %d fractional bits): 3 parties in this process, %s", proto, fracBits(r.cfg), links)
 }
 
 // Engine describes what the runner computes on: one party of a distributed secure
 // computation.
 func (r *PartyRunner) Engine() string {
-	return fmt.Sprintf("secure (%s, %d fractional bits): party %d of 3, distributed", aby3.ProtocolName,
-		r.b.p.Encoding().FracBits, r.b.Party())
+	return fmt.Sprintf("secure (%s, %d fractional bits): party %d of 3, distributed", r.b.Name(),
+		r.b.fracBits(), r.b.Party())
 }
 
 func fracBits(cfg aby3.Config) int {

@@ -12,7 +12,6 @@ import (
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
 	"github.com/gotfe/gotfe/losses"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // lossCase is one loss evaluated on both engines: its value, its gradient with respect to the
@@ -152,47 +151,49 @@ func TestLossesAgree(t *testing.T) {
 		pred: probsIn(-1.5, 1.5), target: classes},
 		cceLogits, softmaxErr/lossRows+lin(0), 0)
 
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	shape := []int{lossRows, lossK}
-	for ci, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(ci), 0x1055))
-			pred := c.pred(r)
-			y, err := c.loss.EncodeTargets(c.target(r), shape[1:])
-			require.NoError(t, err)
-			agree(t, runner, func(b backend.Backend) ([]output, error) {
-				p, err := b.Input(pred, shape, 0)
-				if err != nil {
-					return nil, err
-				}
-				yt, err := b.Input(y, shape, 0)
-				if err != nil {
-					return nil, err
-				}
-				v, err := c.loss.Forward(b, p, yt)
-				if err != nil {
-					return nil, err
-				}
-				g, err := c.loss.Backward(b, p, yt)
-				if err != nil {
-					return nil, err
-				}
-				outs := []output{{"loss", v, c.tol.value}, {"grad", g, c.tol.grad}}
-				if c.activation != "" {
-					dz, ok, err := c.loss.BackwardLogits(b, c.activation, p, yt)
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		shape := []int{lossRows, lossK}
+		for ci, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(ci), 0x1055))
+				pred := c.pred(r)
+				y, err := c.loss.EncodeTargets(c.target(r), shape[1:])
+				require.NoError(t, err)
+				agree(t, runner, func(b backend.Backend) ([]output, error) {
+					p, err := b.Input(pred, shape, 0)
 					if err != nil {
 						return nil, err
 					}
-					if !ok {
-						return nil, fmt.Errorf("%s does not fuse with %s", c.loss.Name(), c.activation)
+					yt, err := b.Input(y, shape, 0)
+					if err != nil {
+						return nil, err
 					}
-					outs = append(outs, output{"fused", dz, c.tol.fused})
-				}
-				return outs, nil
+					v, err := c.loss.Forward(b, p, yt)
+					if err != nil {
+						return nil, err
+					}
+					g, err := c.loss.Backward(b, p, yt)
+					if err != nil {
+						return nil, err
+					}
+					outs := []output{{"loss", v, c.tol.value}, {"grad", g, c.tol.grad}}
+					if c.activation != "" {
+						dz, ok, err := c.loss.BackwardLogits(b, c.activation, p, yt)
+						if err != nil {
+							return nil, err
+						}
+						if !ok {
+							return nil, fmt.Errorf("%s does not fuse with %s", c.loss.Name(), c.activation)
+						}
+						outs = append(outs, output{"fused", dz, c.tol.fused})
+					}
+					return outs, nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // At saturation both engines clip probabilities to [2^-16, 1 - 2^-16] (losses.Epsilon): a
@@ -201,7 +202,7 @@ func TestLossesAgree(t *testing.T) {
 // (p - y)(1/p + 1/(1 - p))/n). Tolerances: the log's 2e-4 and the rounding of the mean; the
 // reciprocal of 2^-16 (65536) within 1e-3 relative, over the rows or terms.
 func TestLossesAgreeAtSaturation(t *testing.T) {
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	for _, c := range []struct {
 		name      string

@@ -15,7 +15,6 @@ import (
 	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/losses"
 	"github.com/gotfe/gotfe/optimizers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // The data of the model-level cases: samples of mlpIn features in [-1, 1), labelled by the
@@ -55,16 +54,19 @@ func mlpData() (x, y []float64) {
 // 1 + 1.9 + 2.71 + 3.44 = 9.05 steps' worth (Nesterov one more factor m: 12.2). Adam: see
 // adamModelTol. The loss is an average of logs of probabilities (2e-3 relative each, 2e-4 for
 // the log) at weights off by the tolerance: 1e-2.
+// optimizerModelCase is an optimizer and the tolerance of the weights it trains.
+type optimizerModelCase struct {
+	name string
+	opt  optimizers.Optimizer
+	tol  float64
+}
+
 func TestOptimizersTrainModelsAlike(t *testing.T) {
 	const lr, mom = 0.1, 0.9
 	const g = 4 * softmaxErr
 	adam := optimizers.Adam(0.01, optimizers.Epsilon(0x1p-5))
 	adamTol := adamModelTol(adam.Config().(optimizers.AdamConfig), 4, g, 0.5)
-	cases := []struct {
-		name string
-		opt  optimizers.Optimizer
-		tol  float64
-	}{
+	cases := []optimizerModelCase{
 		{"sgd", optimizers.SGD(lr), 4 * lr * g},
 		{"sgd momentum", optimizers.SGD(lr, optimizers.Momentum(mom)), 9.05 * lr * g},
 		{"sgd nesterov", optimizers.SGD(lr, optimizers.Momentum(mom), optimizers.Nesterov(true)), 12.2 * lr * g},
@@ -72,6 +74,11 @@ func TestOptimizersTrainModelsAlike(t *testing.T) {
 		{"amsgrad", optimizers.Adam(0.01, optimizers.Epsilon(0x1p-5), optimizers.AMSGrad(true)), adamTol},
 	}
 	x, y := mlpData()
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) { trainModelsAlike(t, cfg, cases, x, y) })
+}
+
+// trainModelsAlike is TestOptimizersTrainModelsAlike on one protocol.
+func trainModelsAlike(t *testing.T, cfg mpc.Config, cases []optimizerModelCase, x, y []float64) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var weights [2][][]float64
@@ -84,7 +91,7 @@ func TestOptimizersTrainModelsAlike(t *testing.T) {
 				if i == 0 {
 					require.NoError(t, m.SetRunner(plain.NewRunner()))
 				} else {
-					r := mpc.NewLocalRunner(aby3.Config{}, nil)
+					r := mpc.NewLocalRunner(cfg, nil)
 					defer r.Close()
 					require.NoError(t, m.SetRunner(r))
 				}
@@ -144,32 +151,34 @@ func TestInvSqrtSmallInputs(t *testing.T) {
 	}
 	xs = append(xs, 1e-3, 0.5, 3, 100)
 	below := []float64{0, 0.3 * ulp, -1}
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	var got []float64
-	require.NoError(t, runner.Run(func(b backend.Backend) error {
-		in, err := b.Input(append(slices.Clone(xs), below...), []int{len(xs) + len(below)}, 0)
-		if err != nil {
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		var got []float64
+		require.NoError(t, runner.Run(func(b backend.Backend) error {
+			in, err := b.Input(append(slices.Clone(xs), below...), []int{len(xs) + len(below)}, 0)
+			if err != nil {
+				return err
+			}
+			y, err := b.InvSqrt(in)
+			if err != nil {
+				return err
+			}
+			v, err := b.Reveal(y, 0)
+			if v != nil {
+				got = v
+			}
 			return err
+		}))
+		for i, x := range xs {
+			enc := math.Round(x/ulp) * ulp
+			want := 1 / math.Sqrt(enc)
+			require.InDelta(t, 1, got[i]/want, invSqrtRel, "1/sqrt(%v) = %v, got %v", x, want, got[i])
 		}
-		y, err := b.InvSqrt(in)
-		if err != nil {
-			return err
+		for i := range below {
+			require.InDelta(t, 256, got[len(xs)+i], 256*invSqrtRel, "saturation of 1/sqrt(%v)", below[i])
 		}
-		v, err := b.Reveal(y, 0)
-		if v != nil {
-			got = v
-		}
-		return err
-	}))
-	for i, x := range xs {
-		enc := math.Round(x/ulp) * ulp
-		want := 1 / math.Sqrt(enc)
-		require.InDelta(t, 1, got[i]/want, invSqrtRel, "1/sqrt(%v) = %v, got %v", x, want, got[i])
-	}
-	for i := range below {
-		require.InDelta(t, 256, got[len(xs)+i], 256*invSqrtRel, "saturation of 1/sqrt(%v)", below[i])
-	}
+	})
 }
 
 // AMSGrad differs from Adam only once the second moment falls: the first batch of each epoch
@@ -200,7 +209,7 @@ func TestAMSGradMaximumMatters(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, m.Compile(opt, losses.CategoricalCrossentropy()))
 		if secure {
-			r := mpc.NewLocalRunner(aby3.Config{}, nil)
+			r := mpc.NewLocalRunner(mpc.Config{}, nil)
 			defer r.Close()
 			require.NoError(t, m.SetRunner(r))
 		} else {

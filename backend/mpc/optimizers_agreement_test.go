@@ -14,7 +14,6 @@ import (
 	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/backend/plain"
 	"github.com/gotfe/gotfe/optimizers"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // optSteps is the number of update steps each optimizer case takes.
@@ -60,53 +59,55 @@ func TestOptimizersAgree(t *testing.T) {
 		grads[s] = [][]float64{uniform(r, 12, -1, 1), uniform(r, 3, -1, 1)}
 	}
 
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
-	defer runner.Close()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			tols := slices.Repeat([]float64{c.tol}, optSteps)
-			if cfg, ok := c.opt.Config().(optimizers.AdamConfig); ok {
-				tols = maxBounds(adamBounds(cfg, init, grads))
-			}
-			agree(t, runner, func(b backend.Backend) ([]output, error) {
-				vars := make([]*backend.Variable, 0, 3)
-				for i, s := range shapes {
-					v, err := b.Input(init[i], s, 0)
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				tols := slices.Repeat([]float64{c.tol}, optSteps)
+				if cfg, ok := c.opt.Config().(optimizers.AdamConfig); ok {
+					tols = maxBounds(adamBounds(cfg, init, grads))
+				}
+				agree(t, runner, func(b backend.Backend) ([]output, error) {
+					vars := make([]*backend.Variable, 0, 3)
+					for i, s := range shapes {
+						v, err := b.Input(init[i], s, 0)
+						if err != nil {
+							return nil, err
+						}
+						vars = append(vars, &backend.Variable{Name: fmt.Sprint("w", i), Value: v, Trainable: true})
+					}
+					fv, err := b.Input(frozen, []int{2}, 0)
 					if err != nil {
 						return nil, err
 					}
-					vars = append(vars, &backend.Variable{Name: fmt.Sprint("w", i), Value: v, Trainable: true})
-				}
-				fv, err := b.Input(frozen, []int{2}, 0)
-				if err != nil {
-					return nil, err
-				}
-				vars = append(vars, &backend.Variable{Name: "frozen", Value: fv})
-				u, err := c.opt.Build(b, vars)
-				if err != nil {
-					return nil, err
-				}
-				var outs []output
-				for s := range optSteps {
-					for i := range shapes {
-						if vars[i].Grad, err = b.Input(grads[s][i], shapes[i], 0); err != nil {
-							return nil, err
-						}
-					}
-					if err := u.Update(); err != nil {
+					vars = append(vars, &backend.Variable{Name: "frozen", Value: fv})
+					u, err := c.opt.Build(b, vars)
+					if err != nil {
 						return nil, err
 					}
-					for _, v := range vars[:len(shapes)] {
-						outs = append(outs, output{fmt.Sprintf("step %d %s", s+1, v.Name), v.Value, tols[s]})
+					var outs []output
+					for s := range optSteps {
+						for i := range shapes {
+							if vars[i].Grad, err = b.Input(grads[s][i], shapes[i], 0); err != nil {
+								return nil, err
+							}
+						}
+						if err := u.Update(); err != nil {
+							return nil, err
+						}
+						for _, v := range vars[:len(shapes)] {
+							outs = append(outs, output{fmt.Sprintf("step %d %s", s+1, v.Name), v.Value, tols[s]})
+						}
 					}
-				}
-				if u.Iterations() != optSteps {
-					return nil, fmt.Errorf("%d iterations, want %d", u.Iterations(), optSteps)
-				}
-				return append(outs, output{"frozen", vars[2].Value, ulp / 2}), nil
+					if u.Iterations() != optSteps {
+						return nil, fmt.Errorf("%d iterations, want %d", u.Iterations(), optSteps)
+					}
+					return append(outs, output{"frozen", vars[2].Value, ulp / 2}), nil
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // adamBounds returns, for each step of Adam with cfg from the weights init and the gradients
@@ -246,7 +247,7 @@ func TestAdamDefaultsAgree(t *testing.T) {
 	for i := range init[0] {
 		init[0][i] = enc(r.Float64()*2 - 1)
 	}
-	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
+	runner := mpc.NewLocalRunner(mpc.Config{}, nil)
 	defer runner.Close()
 	for _, c := range []struct {
 		name string

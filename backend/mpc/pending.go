@@ -3,69 +3,71 @@ package mpc
 import (
 	"fmt"
 
-	"github.com/gotfe/gotfe/secure/aby3"
 	"github.com/gotfe/gotfe/secure/ring"
 )
 
 // pending is a value not yet reduced to a sharing: the terms of a product before its
-// truncation ([aby3.Unreduced]), a product known by its operands (whose terms are formed when
-// needed), or a concatenation along axis 0 of 1-D such values and sharings (the gradients an
-// optimizer joins). The first operation that needs the shares reduces it; Reshape, Concat,
-// AddBias, integer scalings and a real Scale, which folds its factor into the truncation, keep
-// or complete it.
-type pending struct {
-	shape []int
-	u     *aby3.Unreduced // the terms, once formed
-	x, y  *aby3.Shared    // the operands of the product x·y, reshaped to shape (u nil)
-	parts []*Tensor       // the parts of a concatenation (u nil)
+// truncation (U, the protocol's unreduced value), a product known by its operands (whose terms
+// are formed when needed), or a concatenation along axis 0 of 1-D such values and sharings
+// (the gradients an optimizer joins). The first operation that needs the shares reduces it;
+// Reshape, Concat, AddBias, integer scalings and a real Scale, which folds its factor into the
+// truncation, keep or complete it. Exactly one of formed, product and parts holds.
+type pending[S, U Sharing] struct {
+	shape   []int
+	u       U    // the terms, once formed
+	formed  bool // u holds the terms
+	x, y    S    // the operands of the product x·y, reshaped to shape
+	product bool // x and y hold the operands
+	parts   []*tensor[S, U]
 }
 
 // terms returns t's value as unreduced terms: formed from the operands or the parts when
 // needed (and kept), or a sharing lifted.
-func (b *Backend) terms(t *Tensor) (*aby3.Unreduced, error) {
+func (b *engine[S, B, U]) terms(t *tensor[S, U]) (U, error) {
 	if t.p == nil {
 		return b.p.Lift(t.s), nil
 	}
 	pd := t.p
-	if pd.u != nil {
+	if pd.formed {
 		return pd.u, nil
 	}
-	var u *aby3.Unreduced
+	var u U
 	var err error
 	switch {
-	case pd.x != nil:
+	case pd.product:
 		u, err = b.p.MatMulUnreduced(pd.x, pd.y)
 	default:
-		us := make([]*aby3.Unreduced, len(pd.parts))
+		us := make([]U, len(pd.parts))
 		for i, part := range pd.parts {
 			if us[i], err = b.terms(part); err != nil {
-				return nil, err
+				return u, err
 			}
 		}
-		u, err = aby3.ConcatUnreduced(0, us...)
+		u, err = b.p.ConcatUnreduced(0, us...)
 	}
 	if err != nil {
-		return nil, err
+		return u, err
 	}
-	if u, err = aby3.ReshapeUnreduced(u, pd.shape...); err != nil {
-		return nil, err
+	if u, err = b.p.ReshapeUnreduced(u, pd.shape...); err != nil {
+		return u, err
 	}
-	pd.u, pd.x, pd.y, pd.parts = u, nil, nil, nil
+	var zero S
+	pd.u, pd.formed, pd.x, pd.y, pd.product, pd.parts = u, true, zero, zero, false, nil
 	return u, nil
 }
 
-// reduce completes t into a sharing (Reduce by 1: two rounds), which t keeps.
-func (b *Backend) reduce(t *Tensor) (*aby3.Shared, error) {
+// reduce completes t into a sharing (Reduce by 1), which t keeps.
+func (b *engine[S, B, U]) reduce(t *tensor[S, U]) (S, error) {
 	if t.p == nil {
 		return t.s, nil
 	}
 	u, err := b.terms(t)
 	if err != nil {
-		return nil, err
+		return t.s, err
 	}
 	s, err := b.p.Reduce(u, 1)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	t.s, t.p = s, nil
 	return s, nil
@@ -76,20 +78,20 @@ func (b *Backend) reduce(t *Tensor) (*aby3.Shared, error) {
 // sharing part. ok is false when some part is already formed terms, or when the operands hold
 // more than 3/5 of the values the products have (truncating them would cost more than folding
 // the factor into the products' wider truncation).
-func prescalable(t *Tensor) (ops []*aby3.Shared, ok bool) {
+func prescalable[S, U Sharing](t *tensor[S, U]) (ops []S, ok bool) {
 	pd := t.p
-	if pd == nil || pd.u != nil {
+	if pd == nil || pd.formed {
 		return nil, false
 	}
-	smaller := func(x, y *aby3.Shared) *aby3.Shared {
+	smaller := func(x, y S) S {
 		if x.Len() < y.Len() {
 			return x
 		}
 		return y
 	}
-	if pd.x != nil {
+	if pd.product {
 		o := smaller(pd.x, pd.y)
-		return []*aby3.Shared{o}, 5*o.Len() < 3*numel(pd.shape)
+		return []S{o}, 5*o.Len() < 3*numel(pd.shape)
 	}
 	total, outs := 0, 0
 	for _, part := range pd.parts {
@@ -97,7 +99,7 @@ func prescalable(t *Tensor) (ops []*aby3.Shared, ok bool) {
 		case part.p == nil:
 			ops = append(ops, part.s)
 			total += part.s.Len()
-		case part.p.x != nil:
+		case part.p.product:
 			o := smaller(part.p.x, part.p.y)
 			ops = append(ops, o)
 			total += o.Len()
@@ -119,110 +121,112 @@ func numel(shape []int) int {
 
 // scaleByOperands returns c·t for a product or a concatenation of products and sharings whose
 // operands prescalable returned: the operands (and sharing parts) are multiplied by c and
-// truncated together (one round), the products formed from them and the whole reduced once
-// by f bits (two rounds): fewer bytes than folding c into the products' truncation, which then
-// drops 2f bits with wider lanes, when the operands are much smaller than the products (a
-// batch's output gradient against a layer's weight gradient). Each product's rounding error
-// grows by the truncation of its operand times its fan-in, as for a product of encoded values.
-func (b *Backend) scaleByOperands(t *Tensor, ops []*aby3.Shared, c float64) (*aby3.Shared, error) {
-	flat := make([]*aby3.Shared, len(ops))
+// truncated together (one truncation), the products formed from them and the whole reduced
+// once by f bits: fewer bytes than folding c into the products' truncation, which then drops
+// 2f bits with wider lanes, when the operands are much smaller than the products (a batch's
+// output gradient against a layer's weight gradient). Each product's rounding error grows by
+// the truncation of its operand times its fan-in, as for a product of encoded values.
+func (b *engine[S, B, U]) scaleByOperands(t *tensor[S, U], ops []S, c float64) (S, error) {
+	var zero S
+	flat := make([]S, len(ops))
 	for i, o := range ops {
 		var err error
 		if flat[i], err = b.p.Reshape(o, o.Len()); err != nil {
-			return nil, err
+			return zero, err
 		}
 	}
 	joined, err := b.p.Concat(0, flat...)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	scaled, err := b.p.MulPublic(joined, c)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	off := 0
-	next := func(o *aby3.Shared) (*aby3.Shared, error) {
+	next := func(o S) (S, error) {
 		part, err := b.p.Slice(scaled, 0, off, off+o.Len())
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
 		off += o.Len()
 		return b.p.Reshape(part, o.Shape()...)
 	}
 	// The product with its smaller operand scaled, or a sharing part scaled and lifted.
-	product := func(pd *pending, o *aby3.Shared) (*aby3.Unreduced, error) {
+	product := func(pd *pending[S, U], o S) (U, error) {
+		var none U
 		so, err := next(o)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		x, y := pd.x, pd.y
-		if o == x {
+		if x.Len() < y.Len() { // the operand prescalable chose
 			x = so
 		} else {
 			y = so
 		}
 		u, err := b.p.MatMulUnreduced(x, y)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
-		return aby3.ReshapeUnreduced(u, pd.shape...)
+		return b.p.ReshapeUnreduced(u, pd.shape...)
 	}
-	var u *aby3.Unreduced
-	if t.p.x != nil {
+	var u U
+	if t.p.product {
 		if u, err = product(t.p, ops[0]); err != nil {
-			return nil, err
+			return zero, err
 		}
 	} else {
-		us := make([]*aby3.Unreduced, len(t.p.parts))
+		us := make([]U, len(t.p.parts))
 		for i, part := range t.p.parts {
 			if part.p == nil {
 				s, err := next(ops[i])
 				if err != nil {
-					return nil, err
+					return zero, err
 				}
 				us[i] = b.p.Lift(s)
 			} else if us[i], err = product(part.p, ops[i]); err != nil {
-				return nil, err
+				return zero, err
 			}
-			if us[i], err = aby3.ReshapeUnreduced(us[i], -1); err != nil {
-				return nil, err
+			if us[i], err = b.p.ReshapeUnreduced(us[i], -1); err != nil {
+				return zero, err
 			}
 		}
-		if u, err = aby3.ConcatUnreduced(0, us...); err != nil {
-			return nil, err
+		if u, err = b.p.ConcatUnreduced(0, us...); err != nil {
+			return zero, err
 		}
-		if u, err = aby3.ReshapeUnreduced(u, t.p.shape...); err != nil {
-			return nil, err
+		if u, err = b.p.ReshapeUnreduced(u, t.p.shape...); err != nil {
+			return zero, err
 		}
 	}
 	return b.p.Reduce(u, 1)
 }
 
 // reshapePending returns the pending value t with a new shape.
-func (b *Backend) reshapePending(t *Tensor, shape []int) (*Tensor, error) {
+func (b *engine[S, B, U]) reshapePending(t *tensor[S, U], shape []int) (*tensor[S, U], error) {
 	pd := t.p
 	s, err := ring.ResolveShape(numel(pd.shape), shape)
 	if err != nil {
-		return nil, fmt.Errorf("aby3: %w", err)
+		return nil, fmt.Errorf("%s: %w", b.p.Name(), err)
 	}
 	switch {
-	case pd.u != nil:
-		u, err := aby3.ReshapeUnreduced(pd.u, s...)
+	case pd.formed:
+		u, err := b.p.ReshapeUnreduced(pd.u, s...)
 		if err != nil {
 			return nil, err
 		}
-		return &Tensor{p: &pending{shape: s, u: u}}, nil
-	case pd.x != nil:
-		return &Tensor{p: &pending{shape: s, x: pd.x, y: pd.y}}, nil
+		return &tensor[S, U]{p: &pending[S, U]{shape: s, u: u, formed: true}}, nil
+	case pd.product:
+		return &tensor[S, U]{p: &pending[S, U]{shape: s, x: pd.x, y: pd.y, product: true}}, nil
 	case len(s) == 1:
-		return &Tensor{p: &pending{shape: s, parts: pd.parts}}, nil
+		return &tensor[S, U]{p: &pending[S, U]{shape: s, parts: pd.parts}}, nil
 	}
 	u, err := b.terms(t)
 	if err != nil {
 		return nil, err
 	}
-	if u, err = aby3.ReshapeUnreduced(u, s...); err != nil {
+	if u, err = b.p.ReshapeUnreduced(u, s...); err != nil {
 		return nil, err
 	}
-	return &Tensor{p: &pending{shape: s, u: u}}, nil
+	return &tensor[S, U]{p: &pending[S, U]{shape: s, u: u, formed: true}}, nil
 }

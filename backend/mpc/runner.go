@@ -7,7 +7,7 @@ import (
 
 	"github.com/gotfe/gotfe/backend"
 	"github.com/gotfe/gotfe/secure"
-	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // Networks makes the three links of a local session (in-memory or QUIC on loopback) and a
@@ -20,15 +20,15 @@ type Networks func(ctx context.Context) ([]secure.Network, func(), error)
 // and the next Run sets up a new session with the same backends: shares survive, since each
 // party keeps its index.
 type LocalRunner struct {
-	cfg      aby3.Config
+	cfg      Config
 	networks Networks
 	backends [secure.NumParties]*Backend
 
 	mu      sync.Mutex
-	session *session
+	session *localSession
 }
 
-type session struct {
+type localSession struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	stop   func()
@@ -38,8 +38,9 @@ type session struct {
 }
 
 // NewLocalRunner returns a runner whose sessions use the links networks makes (nil: the
-// in-memory transport) and parties configured by cfg.
-func NewLocalRunner(cfg aby3.Config, networks Networks) *LocalRunner {
+// in-memory transport) and parties configured by cfg, which run the protocol
+// cfg.Params.Protocol names (see [NewBackend]).
+func NewLocalRunner(cfg Config, networks Networks) *LocalRunner {
 	if networks == nil {
 		networks = MemNetworks
 	}
@@ -54,14 +55,14 @@ func NewLocalRunner(cfg aby3.Config, networks Networks) *LocalRunner {
 func (r *LocalRunner) Backends() [secure.NumParties]*Backend { return r.backends }
 
 // start sets up a session: links, the parties' handshake, and one goroutine per party.
-func (r *LocalRunner) start() (*session, error) {
+func (r *LocalRunner) start() (*localSession, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	nets, stop, err := r.networks(ctx)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("aby3: session links: %w", err)
+		return nil, fmt.Errorf("mpc: session links: %w", err)
 	}
-	s := &session{ctx: ctx, cancel: cancel, stop: stop}
+	s := &localSession{ctx: ctx, cancel: cancel, stop: stop}
 	errs := make(chan error, secure.NumParties)
 	for i := range nets {
 		s.jobs[i] = make(chan func(backend.Backend) error)
@@ -69,12 +70,12 @@ func (r *LocalRunner) start() (*session, error) {
 		s.wg.Add(1)
 		go func(id secure.PartyID) {
 			defer s.wg.Done()
-			p, err := aby3.NewParty(ctx, id, nets[id], r.cfg)
+			b, err := NewBackend(ctx, id, nets[id], r.cfg)
 			errs <- err
 			if err != nil {
 				return
 			}
-			r.backends[id].p = p
+			r.backends[id].ops = b.ops
 			for job := range s.jobs[id] {
 				s.done[id] <- runSafely(job, r.backends[id])
 			}
@@ -96,7 +97,7 @@ func (r *LocalRunner) start() (*session, error) {
 }
 
 // close tears the session's links down; parties blocked on a peer fail at once.
-func (s *session) close() {
+func (s *localSession) close() {
 	s.cancel()
 	if s.stop != nil {
 		s.stop()
@@ -107,7 +108,7 @@ func (s *session) close() {
 func runSafely(job func(backend.Backend) error, b *Backend) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("aby3: party %d: panic: %v", b.Party(), r)
+			err = fmt.Errorf("mpc: party %d: panic: %v", b.Party(), r)
 		}
 	}()
 	return job(b)
@@ -184,11 +185,11 @@ func (r *LocalRunner) Close() error {
 }
 
 // Stats returns the three parties' communication counters of the current session.
-func (r *LocalRunner) Stats() [secure.NumParties]aby3.Stats {
-	var out [secure.NumParties]aby3.Stats
+func (r *LocalRunner) Stats() [secure.NumParties]session.Stats {
+	var out [secure.NumParties]session.Stats
 	for i, b := range r.backends {
-		if b.p != nil {
-			out[i] = b.p.Stats()
+		if b.ops != nil {
+			out[i] = b.Stats()
 		}
 	}
 	return out
@@ -200,8 +201,13 @@ type PartyRunner struct {
 	b *Backend
 }
 
-// NewPartyRunner returns the runner of party p.
-func NewPartyRunner(p *aby3.Party) *PartyRunner { return &PartyRunner{b: New(p)} }
+// NewPartyRunner returns the runner of party p, whichever its protocol.
+func NewPartyRunner[S, B, U Sharing](p Protocol[S, B, U]) *PartyRunner {
+	return &PartyRunner{b: New(p)}
+}
+
+// NewBackendRunner returns the runner of a party's backend (see [NewBackend]).
+func NewBackendRunner(b *Backend) *PartyRunner { return &PartyRunner{b: b} }
 
 // Run calls fn with the party's backend.
 func (r *PartyRunner) Run(fn func(b backend.Backend) error) error { return runSafely(fn, r.b) }

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/gotfe/gotfe/backend"
-	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 var (
@@ -16,10 +16,10 @@ var (
 // agreement on what and params before (one round), and a confirmation that fn succeeded
 // everywhere after (one round). A party whose fn fails tells the others at once, without
 // waiting for them.
-func (b *Backend) Step(what string, params []backend.Param, failed error, fn func() error) error {
-	ps := make([]aby3.Param, len(params))
+func (b *engine[S, B, U]) Step(what string, params []backend.Param, failed error, fn func() error) error {
+	ps := make([]session.Param, len(params))
 	for i, p := range params {
-		ps[i] = aby3.Param{Name: p.Name, Value: p.Value}
+		ps[i] = session.Param{Name: p.Name, Value: p.Value}
 	}
 	if err := b.p.Agree(what, ps, failed); err != nil {
 		return err
@@ -32,7 +32,7 @@ func (b *Backend) Step(what string, params []backend.Param, failed error, fn fun
 }
 
 // PublicUint64 draws a value from the randomness the three parties share.
-func (b *Backend) PublicUint64() uint64 {
+func (b *engine[S, B, U]) PublicUint64() uint64 {
 	b.p.Begin("PublicUint64", nil)
 	var v [1]uint64
 	b.p.PublicRandom(v[:])
@@ -48,6 +48,6 @@ var _ backend.InputLimiter = (*Backend)(nil)
 // the order of the inputs times the loss's gradient (at most 1 for cross-entropies), so inputs
 // up to 2^(20-f) keep it there; weights and activations of that order keep their products far
 // below 2^30.
-func (b *Backend) InputLimit() float64 {
+func (b *engine[S, B, U]) InputLimit() float64 {
 	return math.Ldexp(1, 20-b.p.Encoding().FracBits)
 }

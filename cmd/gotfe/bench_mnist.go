@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -17,16 +19,18 @@ import (
 	"github.com/gotfe/gotfe/datasets"
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/models"
-	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 func init() {
-	register("bench mnist", "bench mnist [--model a|b|c|d|lr] [--optimizer sgd|amsgrad|adam] [--json] [--plot FILE.png] [--transport mem|quic] [--iterations N] [--epochs E]: private training and prediction on MNIST", benchMNIST)
+	register("bench mnist", "bench mnist [--protocol aby3|pond] [--model a|b|c|d|lr] [--optimizer sgd|amsgrad|adam] [--json] [--plot FILE.png] [--transport mem|quic] [--iterations N] [--epochs E]: private training and prediction on MNIST", benchMNIST)
 }
 
 // mnistBench is the configuration of one run of the suite.
 type mnistBench struct {
 	model, optimizer, transport, plotPath, data string
+	protocol                                    string
 	iterations, runs, epochs, trainN, testN     int
 	lr                                          float64
 	asJSON                                      bool
@@ -40,6 +44,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.optimizer, "optimizer", "sgd", "optimizer: sgd, adam or amsgrad")
 	fs.Float64Var(&c.lr, "lr", 0, "learning rate (0: the optimizer's default for these networks)")
 	fs.StringVar(&c.transport, "transport", "quic", "links of the three local parties: quic or mem")
+	fs.StringVar(&c.protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols(), " or "))
 	fs.IntVar(&c.iterations, "iterations", 20, "training iterations (batches of 128) per timed run")
 	fs.IntVar(&c.runs, "runs", 3, "timed runs (the median is reported)")
 	fs.IntVar(&c.epochs, "epochs", 0, "epochs of private training before measuring accuracy (0: only the timed iterations)")
@@ -51,6 +56,9 @@ func benchMNIST(ctx context.Context, args []string) error {
 	c.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if !slices.Contains(mpc.Protocols(), c.protocol) {
+		return fmt.Errorf("%w: --protocol %q", errUsage, c.protocol)
 	}
 	if c.transport != "quic" && c.transport != "mem" {
 		return fmt.Errorf("%w: --transport %q", errUsage, c.transport)
@@ -87,17 +95,46 @@ func (c *mnistBench) runner() *mpc.LocalRunner {
 			nets = c.wan.networks()
 		}
 	}
-	return mpc.NewLocalRunner(aby3.Config{}, nets)
+	return mpc.NewLocalRunner(mpc.Config{Params: secure.Params{Protocol: c.protocol}}, nets)
 }
 
-func statsSum(s [3]aby3.Stats) aby3.Stats {
-	var t aby3.Stats
+// statsSum adds the three parties' counters (rounds are the same on every party).
+func statsSum(s [3]session.Stats) session.Stats {
+	var t session.Stats
 	for _, x := range s {
 		t.BytesSent += x.BytesSent
 		t.Messages += x.Messages
+		t.DealerBytes += x.DealerBytes
+		t.DealerMessages += x.DealerMessages
+		t.DealerTime += x.DealerTime
 	}
 	t.Rounds = s[0].Rounds
 	return t
+}
+
+// addProducer adds to r what the crypto producer of a protocol that has one (pond) costs, from
+// the parties' summed counters s over seconds of the measured work, divided by per: the bytes
+// it dealt (with the credits that pace them) and their share of all bytes sent, and the time it
+// spent dealing and its share of the time. bytes_sent counts every byte, the dealt ones
+// included. Protocols without a producer report zeros.
+func addProducer(r benchResult, s session.Stats, seconds float64, per ...int64) {
+	div := int64(1)
+	if len(per) > 0 {
+		div = per[0]
+	}
+	total := s.BytesSent + s.DealerBytes
+	share, tshare := 0.0, 0.0
+	if total > 0 {
+		share = float64(s.DealerBytes) / float64(total)
+	}
+	psec := s.DealerTime.Seconds() / float64(div)
+	if seconds > 0 {
+		tshare = psec / seconds
+	}
+	r["producer_bytes"] = s.DealerBytes / div
+	r["producer_bytes_share"] = share
+	r["producer_seconds"] = psec
+	r["producer_time_share"] = tshare
 }
 
 func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
@@ -133,7 +170,7 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	var per []time.Duration
-	var cost aby3.Stats
+	var cost session.Stats
 	for i := 0; i < c.runs; i++ {
 		before := statsSum(r.Stats())
 		start := time.Now()
@@ -163,12 +200,14 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	}
 	psec := median(plainPer)
 	iters := int64(c.iterations)
-	if err := printResult(out, c.asJSON, c.wan.fields().with(benchResult{
-		"name": "mnist_train_iteration", "model": c.model, "optimizer": c.optimizer, "transport": c.transport,
+	train := c.wan.fields().with(benchResult{
+		"name": "mnist_train_iteration", "protocol": c.protocol, "model": c.model, "optimizer": c.optimizer, "transport": c.transport,
 		"batch": benchBatch, "seconds": sec, "epoch_seconds": sec * float64((d.NumTrain()+benchBatch-1)/benchBatch),
-		"bytes_sent": cost.BytesSent / iters, "rounds": cost.Rounds / iters,
+		"bytes_sent": (cost.BytesSent + cost.DealerBytes) / iters, "rounds": cost.Rounds / iters,
 		"plaintext_seconds": psec, "ratio": sec / psec,
-	})); err != nil {
+	})
+	addProducer(train, cost, sec, iters)
+	if err := printResult(out, c.asJSON, train); err != nil {
 		return err
 	}
 
@@ -179,7 +218,7 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 			return err
 		}
 		var lat []time.Duration
-		var pc aby3.Stats
+		var pc session.Stats
 		for i := 0; i < max(c.runs, 5); i++ {
 			before := statsSum(r.Stats())
 			start := time.Now()
@@ -189,10 +228,12 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 			lat = append(lat, time.Since(start))
 			pc = statsSum(r.Stats()).Sub(before)
 		}
-		if err := printResult(out, c.asJSON, c.wan.fields().with(benchResult{
-			"name": fmt.Sprintf("mnist_predict_%d", bs), "model": c.model, "transport": c.transport,
-			"seconds": median(lat), "bytes_sent": pc.BytesSent, "rounds": pc.Rounds,
-		})); err != nil {
+		pred := c.wan.fields().with(benchResult{
+			"name": fmt.Sprintf("mnist_predict_%d", bs), "protocol": c.protocol, "model": c.model, "transport": c.transport,
+			"seconds": median(lat), "bytes_sent": pc.BytesSent + pc.DealerBytes, "rounds": pc.Rounds,
+		})
+		addProducer(pred, pc, median(lat))
+		if err := printResult(out, c.asJSON, pred); err != nil {
 			return err
 		}
 	}

@@ -7,22 +7,28 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/gotfe/gotfe/backend/mpc"
 	"github.com/gotfe/gotfe/launch"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/pond"
 	"github.com/gotfe/gotfe/secure/ring"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // shareInput shares n values uniform in [-scale, scale) from party 0.
-func shareInput(p *aby3.Party, seed uint64, shape []int, scale float64) (*aby3.Shared, error) {
+func shareInput[S, B, U mpc.Sharing](p mpc.Protocol[S, B, U], seed uint64, shape []int, scale float64) (S, error) {
 	n, err := ring.NumElements(shape)
 	if err != nil {
-		return nil, err
+		var zero S
+		return zero, err
 	}
 	r := rand.New(rand.NewPCG(seed, 1))
 	return p.Share(0, randFloats(r, n, scale), shape)
@@ -30,10 +36,10 @@ func shareInput(p *aby3.Party, seed uint64, shape []int, scale float64) (*aby3.S
 
 // unarySecure is a benchmark of a secure function of one input of the given shape, beside
 // the float64 function over the same number of elements.
-func unarySecure(name string, shape []int, scale float64, f func(p *aby3.Party, x *aby3.Shared) error, plain func(v float64) float64) secureOp {
-	return secureOp{
+func unarySecure[S, B, U mpc.Sharing](name string, shape []int, scale float64, f func(p mpc.Protocol[S, B, U], x S) error, plain func(v float64) float64) secureOp[S, B, U] {
+	return secureOp[S, B, U]{
 		name: name,
-		setup: func(p *aby3.Party) (func() error, error) {
+		setup: func(p mpc.Protocol[S, B, U]) (func() error, error) {
 			x, err := shareInput(p, 11, shape, scale)
 			if err != nil {
 				return nil, err
@@ -54,14 +60,14 @@ func unarySecure(name string, shape []int, scale float64, f func(p *aby3.Party, 
 }
 
 func init() {
-	register("bench ops", "bench ops [--json] [--runs N]: ring and secure kernels, with plaintext ratios", benchOps)
+	register("bench ops", "bench ops [--protocol aby3|pond] [--json] [--runs N]: ring and secure kernels, with plaintext ratios", benchOps)
 }
 
 // secureOp is a benchmark of one secure operation: setup prepares its inputs on a party and
 // returns the step that is timed.
-type secureOp struct {
+type secureOp[S, B, U mpc.Sharing] struct {
 	name      string
-	setup     func(p *aby3.Party) (func() error, error)
+	setup     func(p mpc.Protocol[S, B, U]) (func() error, error)
 	plaintext func() func() // returns the plaintext step of the same shape, or nil
 }
 
@@ -69,8 +75,12 @@ func benchOps(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench ops", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	runs := fs.Int("runs", 7, "timed runs per benchmark (the median is reported)")
+	protocol := fs.String("protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols(), " or "))
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if !slices.Contains(mpc.Protocols(), *protocol) {
+		return fmt.Errorf("%w: --protocol %q", errUsage, *protocol)
 	}
 	out := os.Stdout
 	for _, d := range [][3]int{{128, 784, 128}, {1024, 1024, 1024}} {
@@ -82,12 +92,21 @@ func benchOps(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	for _, op := range secureOps() {
-		r, err := benchSecure(ctx, op, *runs)
+	emit := func(r benchResult) error { return printResult(out, *asJSON, r) }
+	if *protocol == pond.ProtocolName {
+		return runSecureOps(ctx, pond.NewParty, *runs, emit)
+	}
+	return runSecureOps(ctx, aby3.NewParty, *runs, emit)
+}
+
+// runSecureOps runs the secure benchmarks on parties made by newParty.
+func runSecureOps[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int, emit func(benchResult) error) error {
+	for _, op := range secureOps[S, B, U]() {
+		r, err := benchSecure(ctx, op, newParty, runs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op.name, err)
 		}
-		if err := printResult(out, *asJSON, r); err != nil {
+		if err := emit(r); err != nil {
 			return err
 		}
 	}
@@ -134,11 +153,11 @@ func benchRingMatMul(m, k, n, runs int) (benchResult, error) {
 	}, nil
 }
 
-func secureOps() []secureOp {
-	return []secureOp{
+func secureOps[S, B, U mpc.Sharing]() []secureOp[S, B, U] {
+	return []secureOp[S, B, U]{
 		{
 			name: "secure_matmul_128x784x128",
-			setup: func(p *aby3.Party) (func() error, error) {
+			setup: func(p mpc.Protocol[S, B, U]) (func() error, error) {
 				r := rand.New(rand.NewPCG(5, 6))
 				x, err := p.Share(0, randFloats(r, 128*784, 1), []int{128, 784})
 				if err != nil {
@@ -148,13 +167,38 @@ func secureOps() []secureOp {
 				if err != nil {
 					return nil, err
 				}
-				return func() error { _, err := p.MatMul(x, w); return err }, nil
+				zx, err := p.Public([]float64{0}, []int{128, 784})
+				if err != nil {
+					return nil, err
+				}
+				zw, err := p.Public([]float64{0}, []int{784, 128})
+				if err != nil {
+					return nil, err
+				}
+				return func() error {
+					// Fresh sharings of the same values every run, as a training step's
+					// products have: pond would not open operands it opened before.
+					fx, err := p.Add(x, zx)
+					if err != nil {
+						return err
+					}
+					fw, err := p.Add(w, zw)
+					if err != nil {
+						return err
+					}
+					u, err := p.MatMulUnreduced(fx, fw)
+					if err != nil {
+						return err
+					}
+					_, err = p.Reduce(u, 1)
+					return err
+				}, nil
 			},
 			plaintext: func() func() { return gonumMatMul(128, 784, 128) },
 		},
 		{
 			name: "secure_mul_100000",
-			setup: func(p *aby3.Party) (func() error, error) {
+			setup: func(p mpc.Protocol[S, B, U]) (func() error, error) {
 				r := rand.New(rand.NewPCG(7, 8))
 				x, err := p.Share(0, randFloats(r, 100000, 10), []int{100000})
 				if err != nil {
@@ -176,23 +220,23 @@ func secureOps() []secureOp {
 				}
 			},
 		},
-		unarySecure("secure_relu_16384", []int{16384}, 10, func(p *aby3.Party, x *aby3.Shared) error {
+		unarySecure("secure_relu_16384", []int{16384}, 10, func(p mpc.Protocol[S, B, U], x S) error {
 			_, _, err := p.ReLU(x)
 			return err
 		}, func(v float64) float64 { return math.Max(v, 0) }),
-		unarySecure("secure_sigmoid_16384", []int{16384}, 8, func(p *aby3.Party, x *aby3.Shared) error {
+		unarySecure("secure_sigmoid_16384", []int{16384}, 8, func(p mpc.Protocol[S, B, U], x S) error {
 			_, err := p.Sigmoid(x)
 			return err
 		}, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }),
-		unarySecure("secure_softmax_128x10", []int{128, 10}, 10, func(p *aby3.Party, x *aby3.Shared) error {
+		unarySecure("secure_softmax_128x10", []int{128, 10}, 10, func(p mpc.Protocol[S, B, U], x S) error {
 			_, err := p.Softmax(x)
 			return err
 		}, math.Exp),
-		unarySecure("secure_exp_16384", []int{16384}, 3, func(p *aby3.Party, x *aby3.Shared) error {
+		unarySecure("secure_exp_16384", []int{16384}, 3, func(p mpc.Protocol[S, B, U], x S) error {
 			_, err := p.Exp(x)
 			return err
 		}, math.Exp),
-		unarySecure("secure_reciprocal_16384", []int{16384}, 30, func(p *aby3.Party, x *aby3.Shared) error {
+		unarySecure("secure_reciprocal_16384", []int{16384}, 30, func(p mpc.Protocol[S, B, U], x S) error {
 			x, err := p.AddPublic(x, []float64{31})
 			if err != nil {
 				return err
@@ -200,22 +244,27 @@ func secureOps() []secureOp {
 			_, err = p.Reciprocal(x)
 			return err
 		}, func(v float64) float64 { return 1 / (v + 31) }),
-		maxPoolOp(128, 24, 24, 16),
+		maxPoolOp[S, B, U](128, 24, 24, 16),
 	}
 }
 
 // benchSecure runs op on three parties in this process over the in-memory transport: one
 // warm-up step, then runs timed steps. Every step starts together on the three parties (a
 // barrier) and its time is the slowest party's.
-func benchSecure(ctx context.Context, op secureOp, runs int) (benchResult, error) {
+func benchSecure[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, op secureOp[S, B, U], newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int) (benchResult, error) {
 	var (
 		mu        sync.Mutex
 		durations = make([][]time.Duration, 3)
-		costs     [3]aby3.Stats
+		costs     [3]session.Stats
+		protocol  string
 	)
 	barrier := newBarrier(3)
 	err := launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
-		p, err := aby3.NewParty(ctx, id, net, aby3.Config{})
+		p, err := newParty(ctx, id, net, mpc.Config{})
+		if err != nil {
+			return err
+		}
+		protocol = p.Name()
 		if err != nil {
 			return err
 		}
@@ -253,13 +302,15 @@ func benchSecure(ctx context.Context, op secureOp, runs int) (benchResult, error
 	var bytes int64
 	perParty := make([]int64, 3)
 	for id, c := range costs {
-		bytes += c.BytesSent
-		perParty[id] = c.BytesSent
+		bytes += c.BytesSent + c.DealerBytes
+		perParty[id] = c.BytesSent + c.DealerBytes
 	}
+	sec := median(slowest)
 	res := benchResult{
-		"name": op.name, "seconds": median(slowest), "bytes_sent": bytes, "bytes_sent_per_party": perParty,
+		"name": op.name, "protocol": protocol, "seconds": sec, "bytes_sent": bytes, "bytes_sent_per_party": perParty,
 		"rounds": costs[0].Rounds, "transport": "mem",
 	}
+	addProducer(res, statsSum(costs), sec)
 	if op.plaintext != nil {
 		plain := op.plaintext()
 		plain()
@@ -303,11 +354,11 @@ func (b *barrier) wait() {
 
 // maxPoolOp benchmarks 2x2 max-pooling with stride 2 over n images of h×w×c, beside the same
 // pooling in float64.
-func maxPoolOp(n, h, w, c int) secureOp {
+func maxPoolOp[S, B, U mpc.Sharing](n, h, w, c int) secureOp[S, B, U] {
 	shape := []int{n, h, w, c}
-	return secureOp{
+	return secureOp[S, B, U]{
 		name: fmt.Sprintf("secure_maxpool_%dx%dx%dx%d_2x2", n, h, w, c),
-		setup: func(p *aby3.Party) (func() error, error) {
+		setup: func(p mpc.Protocol[S, B, U]) (func() error, error) {
 			x, err := shareInput(p, 13, shape, 10)
 			if err != nil {
 				return nil, err

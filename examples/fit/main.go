@@ -1,16 +1,18 @@
 // Command fit trains a network on MNIST privately: the training images and labels are
 // secret-shared by their owner (party 0) to three parties that train together on shares
-// (ABY3 replicated sharing), so that no party sees the data or the weights. At the end the
-// trained model is revealed to its owner, saved, and its test accuracy printed.
+// (ABY3 replicated sharing, or with --protocol pond two-party sharing with a crypto producer),
+// so that no party sees the data or the weights. At the end the trained model is revealed to
+// its owner, saved, and its test accuracy printed.
 //
 // By default the three parties run in this process, linked by QUIC with mutual TLS on
 // loopback:
 //
 //	go run ./examples/fit
 //
-// Flags choose the network (--model a|b|c|d|lr), the optimizer, epochs, batch size, a subset of
-// the data, --plain to train the same model in the clear for comparison, and --config/--party
-// to run as one party of a distributed computation (see `gotfe certs`).
+// Flags choose the protocol (--protocol aby3|pond), the network (--model a|b|c|d|lr), the
+// optimizer, epochs, batch size, a subset of the data, --plain to train the same model in the
+// clear for comparison, and --config/--party to run as one party of a distributed computation
+// (see `gotfe certs`).
 package main
 
 import (
@@ -31,7 +33,6 @@ import (
 	"github.com/gotfe/gotfe/models"
 	"github.com/gotfe/gotfe/nd"
 	"github.com/gotfe/gotfe/secure"
-	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // options are the example's flags.
@@ -155,12 +156,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *resul
 					_ = ep.Close()
 				}
 			}()
-			p, err := aby3.NewParty(ctx, secure.PartyID(o.parties.Party), ep, o.parties.EngineConfig())
+			b, err := mpc.NewBackend(ctx, secure.PartyID(o.parties.Party), ep, o.parties.EngineConfig())
 			if err != nil {
 				return nil, err
 			}
-			runner = mpc.NewPartyRunner(p)
-			engine = fmt.Sprintf("party %d of %s", o.parties.Party, o.parties.Config)
+			runner = mpc.NewBackendRunner(b)
+			engine = fmt.Sprintf("party %d of %s (%s)", o.parties.Party, o.parties.Config, b.Name())
 		} else {
 			r, err := o.parties.Runner(ctx)
 			if err != nil {
@@ -168,7 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *resul
 			}
 			defer r.Close()
 			runner = r
-			engine = "three parties in this process over " + o.parties.Transport
+			engine = fmt.Sprintf("three parties in this process over %s (%s)", o.parties.Transport, o.parties.Protocol)
 		}
 		if err := model.SetRunner(runner); err != nil {
 			return nil, err

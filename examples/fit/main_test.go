@@ -14,16 +14,22 @@ import (
 )
 
 // The example trains privately in a small configuration (a few hundred images, a few steps)
-// over the in-memory links, and the loss falls from the first epoch to the last; the saved
-// model loads back.
+// over the in-memory links, with each protocol, and the loss falls from the first epoch to the
+// last; the saved model loads back.
 func TestFitSmall(t *testing.T) {
+	for _, protocol := range []string{"aby3", "pond"} {
+		t.Run(protocol, func(t *testing.T) { fitSmall(t, protocol) })
+	}
+}
+
+func fitSmall(t *testing.T, protocol string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "model.gotfe")
 	var stdout, stderr bytes.Buffer
 	res, err := run(ctx, []string{
 		"--train-samples", "384", "--test-samples", "200", "--epochs", "3", "--batch-size", "64",
-		"--transport", "mem", "--verbose", "2", "--out", out,
+		"--transport", "mem", "--verbose", "2", "--out", out, "--protocol", protocol,
 	}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	t.Log(stdout.String())
@@ -57,4 +63,6 @@ func TestFitFlags(t *testing.T) {
 	assert.ErrorContains(t, err, "--transport")
 	_, err = run(ctx, []string{"--model", "z", "--plain", "--train-samples", "10", "--test-samples", "10"}, &out, &errOut)
 	assert.ErrorContains(t, err, "unknown network")
+	_, err = run(ctx, []string{"--protocol", "spdz"}, &out, &errOut)
+	assert.ErrorContains(t, err, "--protocol")
 }

@@ -94,13 +94,13 @@ func (p *Party) ExchangeBytes(data []byte) (all [secure.NumParties][]byte, err e
 	p.Begin("ExchangeBytes", nil)
 	p.round()
 	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
-		if err := p.sendMsg("exchange", peer, data); err != nil {
+		if err := p.s.SendMsg("exchange", peer, data); err != nil {
 			return all, err
 		}
 	}
 	all[p.id] = append([]byte(nil), data...)
 	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
-		b, err := p.recvMsg("exchange", peer)
+		b, err := p.s.RecvMsg("exchange", peer)
 		if err != nil {
 			return all, err
 		}

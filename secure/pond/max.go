@@ -1,0 +1,368 @@
+package pond
+
+import (
+	"fmt"
+
+	"github.com/gotfe/gotfe/secure/ring"
+)
+
+// axisSplit returns the sizes (outer, k, inner) of shape around axis (negative axes count
+// from the end).
+func axisSplit(op string, shape []int, axis int) (outer, k, inner, ax int, err error) {
+	if axis < 0 {
+		axis += len(shape)
+	}
+	if axis < 0 || axis >= len(shape) {
+		return 0, 0, 0, 0, fmt.Errorf("pond: %s: axis %d out of range for shape %v: %w", op, axis, shape, ring.ErrShape)
+	}
+	outer, inner = 1, 1
+	for i, d := range shape {
+		switch {
+		case i < axis:
+			outer *= d
+		case i > axis:
+			inner *= d
+		}
+	}
+	if shape[axis] == 0 {
+		return 0, 0, 0, 0, fmt.Errorf("pond: %s: empty axis %d of shape %v: %w", op, axis, shape, ring.ErrShape)
+	}
+	return outer, shape[axis], inner, axis, nil
+}
+
+// dropAxis returns shape without axis.
+func dropAxis(shape []int, axis int) []int {
+	out := append([]int(nil), shape[:axis]...)
+	return append(out, shape[axis+1:]...)
+}
+
+// rangeBits returns the bits of word w (positions 64w .. 64w+63) that lie in [lo, hi).
+func rangeBits(lo, hi, w int) uint64 {
+	lo, hi = max(lo-64*w, 0), min(hi-64*w, 64)
+	if lo >= hi {
+		return 0
+	}
+	return (^uint64(0) >> (64 - (hi - lo))) << lo
+}
+
+// maxTree computes the maximum along the middle axis of the shares x laid out [outer, k,
+// inner] by a tree of comparisons: level L compares candidates 2t and 2t+1 (each the winner of
+// 2^L consecutive positions; an odd last candidate waits for the next level) and keeps the
+// right one only when it is strictly greater, so the first maximum wins ties. Each level is
+// one sign-bit extraction (seven rounds) and one round of bit products: 8·⌈log2 k⌉ rounds.
+// With withMask it also tracks, in the same rounds, the one-hot mask of the winning position
+// (packed 64 positions per word, ANDed with the level's outcome in the round of the bit
+// products) and returns it laid out [outer, k, inner] with the bit in bit 0.
+func (p *Party) maxTree(op string, x []uint64, outer, k, inner int, withMask bool) (m, hot []uint64, err error) {
+	holds := p.holds()
+	groups := outer * inner
+	words := (k + 63) / 64
+	cand := x // the candidates, [outer, cur, inner]
+	cur := k
+	var mask []uint64 // [groups, words]: positions still in the running
+	if withMask && holds {
+		mask = make([]uint64, groups*words)
+		if p.id == 0 {
+			for g := range groups {
+				for w := range words {
+					mask[g*words+w] = rangeBits(0, k, w)
+				}
+			}
+		}
+	}
+	for span := 1; cur > 1; span *= 2 {
+		pairs, odd := cur/2, cur%2
+		n := outer * pairs * inner
+		// Differences left - right of every pair, laid out [outer, pairs, inner].
+		var d []uint64
+		if holds {
+			d = make([]uint64, n)
+			for o := range outer {
+				for t := range pairs {
+					l := (o*cur + 2*t) * inner
+					rr := l + inner
+					at := (o*pairs + t) * inner
+					ring.SubTo(d[at:at+inner], cand[l:l+inner], cand[rr:rr+inner])
+				}
+			}
+		}
+		r := p.newRound()
+		ms := p.msbSend(r, d, 0, n)
+		if err := p.exchange(op, r); err != nil {
+			return nil, nil, err
+		}
+		c, err := ms.finish(p, r, op) // [left < right]: the right one wins
+		if err != nil {
+			return nil, nil, err
+		}
+		// left + c·(right - left); the masks ANDed with the outcome, in one round.
+		if holds {
+			ring.NegTo(d, d)
+		}
+		r = p.newRound()
+		st := p.bitMulSend(r, c, d, nil, n)
+		var and *andStep
+		if withMask {
+			var y []uint64
+			if holds {
+				y = p.maskUpdate(c, outer, inner, k, cur, span, words)
+			}
+			and = p.andSend(r, mask, y, groups*words)
+		}
+		if err := p.exchange(op, r); err != nil {
+			return nil, nil, err
+		}
+		z, _ := st.finish(p, r)
+		next := pairs + odd
+		var nc []uint64
+		if holds {
+			nc = make([]uint64, outer*next*inner)
+			for o := range outer {
+				for t := range pairs {
+					l := (o*cur + 2*t) * inner
+					at := (o*pairs + t) * inner
+					w := (o*next + t) * inner
+					ring.AddTo(nc[w:w+inner], cand[l:l+inner], z[at:at+inner])
+				}
+				if odd == 1 {
+					l := (o*cur + cur - 1) * inner
+					w := (o*next + pairs) * inner
+					copy(nc[w:w+inner], cand[l:l+inner])
+				}
+			}
+		}
+		if withMask {
+			mask = and.finish(p, r)
+		}
+		cand, cur = nc, next
+	}
+	if holds {
+		m = append([]uint64(nil), cand...)
+	}
+	if !withMask || !holds {
+		return m, nil, nil
+	}
+	hot = make([]uint64, outer*k*inner)
+	for o := range outer {
+		for i := range inner {
+			g := (o*inner + i) * words
+			for pos := range k {
+				hot[(o*k+pos)*inner+i] = mask[g+pos/64] >> (pos % 64) & 1
+			}
+		}
+	}
+	return m, hot, nil
+}
+
+// maskUpdate returns this party's shares of the words the winner masks are ANDed with at one
+// level of maxTree: for pair t with right-wins bit c, ¬c on the left candidate's positions, c
+// on the right one's, and 1 elsewhere: base ⊕ c·(left ∪ right), where the public base (party
+// 0's share) has ones except on right positions. c·bits is linear in c's shares.
+func (p *Party) maskUpdate(c []uint64, outer, inner, k, cur, span, words int) []uint64 {
+	pairs := cur / 2
+	groups := outer * inner
+	y := make([]uint64, groups*words)
+	type flip struct {
+		t, w int
+		bits uint64
+	}
+	var flips []flip
+	base := make([]uint64, words)
+	for w := range words {
+		base[w] = rangeBits(0, k, w)
+	}
+	for t := range pairs {
+		lo, mid, hi := 2*t*span, (2*t+1)*span, min((2*t+2)*span, k)
+		for w := lo / 64; w <= (hi-1)/64; w++ {
+			flips = append(flips, flip{t, w, rangeBits(lo, hi, w)})
+			base[w] &^= rangeBits(mid, hi, w)
+		}
+	}
+	if p.id == 0 {
+		for g := range groups {
+			copy(y[g*words:(g+1)*words], base)
+		}
+	}
+	for o := range outer {
+		for i := range inner {
+			g := (o*inner + i) * words
+			for _, f := range flips {
+				at := (o*pairs+f.t)*inner + i
+				y[g+f.w] ^= -(c[at] & 1) & f.bits
+			}
+		}
+	}
+	return y
+}
+
+// Max returns the maximum of x along axis (the axis is dropped): a tree of comparisons,
+// 8·⌈log2 k⌉ rounds for an axis of size k.
+func (p *Party) Max(x *Shared, axis int) (*Shared, error) {
+	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := p.maxTree("max", x.v, outer, k, inner, false)
+	if err != nil {
+		return nil, err
+	}
+	return wrapShared(dropAxis(x.shape, ax), outer*inner, m), nil
+}
+
+// MaxWithMask returns the maximum of x along axis (dropped) and the one-hot mask of the first
+// maximum along that axis, shaped like x (bit 0 of a boolean sharing). Same rounds as
+// [Party.Max].
+func (p *Party) MaxWithMask(x *Shared, axis int) (*Shared, *BoolShared, error) {
+	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, hot, err := p.maxTree("max", x.v, outer, k, inner, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wrapShared(dropAxis(x.shape, ax), outer*inner, m),
+		&BoolShared{shape: append([]int(nil), x.shape...), n: x.n, v: hot}, nil
+}
+
+// ArgMax returns the index of the first maximum of x along axis (dropped), as fixed-point
+// integers: the one-hot mask of [Party.MaxWithMask] weighted by the positions, one round more.
+func (p *Party) ArgMax(x *Shared, axis int) (*Shared, error) {
+	outer, k, inner, ax, err := axisSplit("argmax", x.shape, axis)
+	if err != nil {
+		return nil, err
+	}
+	_, hot, err := p.maxTree("argmax", x.v, outer, k, inner, true)
+	if err != nil {
+		return nil, err
+	}
+	pos := make([]uint64, x.n)
+	for o := range outer {
+		for j := range k {
+			for i := range inner {
+				pos[(o*k+j)*inner+i] = uint64(j) * p.enc.One()
+			}
+		}
+	}
+	r := p.newRound()
+	st := p.bitMulSend(r, hot, nil, pos, x.n)
+	if err := p.exchange("argmax", r); err != nil {
+		return nil, err
+	}
+	z, _ := st.finish(p, r)
+	out := p.newShared(dropAxis(x.shape, ax), outer*inner)
+	if p.holds() {
+		ring.SumAxisTo(out.v, z, outer, k, inner)
+	}
+	return out, nil
+}
+
+// padValue is the encoding the padding positions of a pooling window take: -2^62, below every
+// value the comparisons are exact for, so padding never wins.
+const padValue = uint64(0xC000000000000000) // -2^62
+
+// poolWindows validates g against x's shape and returns the padding indicator of one image
+// and channel: for output position (oh, ow) and window position j, whether the position lies
+// in the image.
+func poolWindows(op string, shape []int, g ring.ConvGeom) ([]uint64, error) {
+	if !ring.SameShape(shape, []int{g.N, g.H, g.W, g.C}) {
+		return nil, fmt.Errorf("pond: %s: input %v, geometry wants [%d %d %d %d]: %w", op, shape, g.N, g.H, g.W, g.C, ring.ErrShape)
+	}
+	one := g
+	one.N, one.C = 1, 1
+	img, err := ring.FromData(make([]uint64, g.H*g.W), 1, g.H, g.W, 1)
+	if err != nil {
+		return nil, fmt.Errorf("pond: %s: %w", op, err)
+	}
+	for i := range img.Data {
+		img.Data[i] = 1
+	}
+	ind, err := ring.Im2Col(img, one)
+	if err != nil {
+		return nil, fmt.Errorf("pond: %s: %w", op, err)
+	}
+	k := g.KH * g.KW
+	for r := range g.OutH * g.OutW {
+		var any uint64
+		for j := range k {
+			any |= ind.Data[r*k+j]
+		}
+		if any == 0 {
+			return nil, fmt.Errorf("pond: %s: geometry %+v has a window entirely in the padding: %w", op, g, ring.ErrShape)
+		}
+	}
+	if _, err := ring.NumElements([]int{g.N, g.OutH, g.OutW, g.KH, g.KW, g.C}); err != nil {
+		return nil, fmt.Errorf("pond: %s: %w", op, err)
+	}
+	return ind.Data, nil
+}
+
+// MaxPool2D takes the maximum of each channel of x [N, H, W, C] over the windows of g and
+// returns it [N, OutH, OutW, C], with the one-hot mask of the first maximum of each window in
+// the patch layout of [ring.Im2ColTo] ([N·OutH·OutW, KH·KW·C], bit 0), for
+// [Party.MaxPool2DBackward]. Padding positions never win. 8·⌈log2(KH·KW)⌉ rounds.
+func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *BoolShared, err error) {
+	ind, err := poolWindows("maxpool", x.shape, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
+	var cx []uint64
+	if p.holds() {
+		cx = make([]uint64, rows*cols)
+		ring.Im2ColTo(cx, x.v, g)
+		if p.id == 0 {
+			per := g.OutH * g.OutW
+			for r := range rows {
+				w := ind[(r%per)*k : (r%per+1)*k]
+				for j, in := range w {
+					if in == 0 {
+						seg := cx[r*cols+j*g.C : r*cols+(j+1)*g.C]
+						for c := range seg {
+							seg[c] = padValue
+						}
+					}
+				}
+			}
+		}
+	}
+	m, hot, err := p.maxTree("maxpool", cx, rows, k, g.C, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return wrapShared([]int{g.N, g.OutH, g.OutW, g.C}, rows*g.C, m),
+		&BoolShared{shape: []int{rows, cols}, n: rows * cols, v: hot}, nil
+}
+
+// MaxPool2DBackward routes dy [N, OutH, OutW, C] to the positions argmax (from
+// [Party.MaxPool2D] with the same geometry) records and returns the gradient of the pooling's
+// input [N, H, W, C], adding the contributions of overlapping windows. One round.
+func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeom) (*Shared, error) {
+	if !ring.SameShape(dy.shape, []int{g.N, g.OutH, g.OutW, g.C}) {
+		return nil, fmt.Errorf("pond: maxpool backward: gradient %v, geometry wants [%d %d %d %d]: %w", dy.shape, g.N, g.OutH, g.OutW, g.C, ring.ErrShape)
+	}
+	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
+	if !ring.SameShape(argmax.shape, []int{rows, cols}) {
+		return nil, fmt.Errorf("pond: maxpool backward: mask %v, geometry wants [%d %d]: %w", argmax.shape, rows, cols, ring.ErrShape)
+	}
+	var b []uint64
+	if p.holds() {
+		b = make([]uint64, rows*cols)
+		for r := range rows {
+			for j := range k {
+				copy(b[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.v[r*g.C:(r+1)*g.C])
+			}
+		}
+	}
+	r := p.newRound()
+	st := p.bitMulSend(r, argmax.v, b, nil, rows*cols)
+	if err := p.exchange("maxpool backward", r); err != nil {
+		return nil, err
+	}
+	z, _ := st.finish(p, r)
+	out := p.newShared([]int{g.N, g.H, g.W, g.C}, g.N*g.H*g.W*g.C)
+	if p.holds() {
+		ring.Col2ImTo(out.v, z, g)
+	}
+	return out, nil
+}
