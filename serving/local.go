@@ -95,8 +95,25 @@ type Local struct {
 	dones   [secure.NumParties]chan struct{}
 }
 
+// localAttempt bounds one attempt of StartLocal to bring the three parties up: a loopback
+// session takes milliseconds, so a longer wait means that something outside the parties got in
+// the way (another program bound one of the ports picked for them), and the parties start
+// again on fresh ports.
+const localAttempt = 10 * time.Second
+
 // StartLocal starts three serving parties of m on loopback and returns once they serve.
 func StartLocal(ctx context.Context, m *keras.Sequential, opts LocalOptions) (*Local, error) {
+	for {
+		attempt, cancel := context.WithTimeout(ctx, localAttempt)
+		l, err := startLocalOnce(attempt, m, opts)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return l, err
+		}
+	}
+}
+
+func startLocalOnce(ctx context.Context, m *keras.Sequential, opts LocalOptions) (*Local, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
