@@ -275,7 +275,7 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	if err := printResult(out, c.asJSON, benchResult{
 		"name": "mnist_accuracy", "model": c.model, "optimizer": c.optimizer, "accuracy": logs[metric],
 		"loss": logs["loss"], "iterations": trained, "epochs": c.epochs, "test_samples": testN,
-	}); err != nil {
+	}.with(peakRSS())); err != nil {
 		return err
 	}
 	if c.plotPath != "" {

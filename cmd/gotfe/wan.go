@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -107,4 +108,24 @@ func (r benchResult) with(o benchResult) benchResult {
 		r[k] = v
 	}
 	return r
+}
+
+// peakRSS returns the process's peak resident memory so far (VmHWM of /proc/self/status) as
+// the field peak_rss_bytes, or no field where the system does not say.
+func peakRSS() benchResult {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return benchResult{}
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return benchResult{"peak_rss_bytes": kb << 10}
+				}
+			}
+		}
+	}
+	return benchResult{}
 }

@@ -29,3 +29,14 @@ func TestParseRate(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// The peak resident memory is read from the system where it says (Linux), and is at least
+// what this test process holds.
+func TestPeakRSS(t *testing.T) {
+	r := peakRSS()
+	v, ok := r["peak_rss_bytes"]
+	if !ok {
+		t.Skip("no /proc/self/status here")
+	}
+	assert.Greater(t, v.(int64), int64(1<<20))
+}
