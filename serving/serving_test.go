@@ -122,9 +122,10 @@ func rawExchange(t *testing.T, c *Client, i int, frame []byte) response {
 	require.NoError(t, err)
 	st, err := conn.OpenStreamSync(ctx)
 	require.NoError(t, err)
-	_, err = st.Write(frame)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
+	// A party that rejects a request from its header stops reading the stream before the
+	// rest arrives, which may fail the write or the close: its answer is what counts.
+	_, _ = st.Write(frame)
+	_ = st.Close()
 	var resp response
 	_, err = readFrame(st, maxFrameDefault, &resp)
 	require.NoError(t, err)
