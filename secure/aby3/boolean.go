@@ -64,7 +64,7 @@ func (p *Party) ShareBool(owner secure.PartyID, values []uint64, shape []int) (*
 	case owner:
 		r := make([]uint64, n)
 		p.prev.Fill(r)
-		d := make([]uint64, n)
+		d := newMsg(n)
 		ring.XorTo(d, values, r)
 		keep := append([]uint64(nil), d...)
 		if err := p.send("share bool", p.id.Next(), d); err != nil {
@@ -96,7 +96,7 @@ func (p *Party) RevealBool(x *BoolShared, to secure.PartyID) ([]uint64, error) {
 	n := x.Len()
 	p.round()
 	if to == -1 || p.id.Next() == to {
-		if err := p.send("reveal bool", p.id.Next(), append([]uint64(nil), x.a...)); err != nil {
+		if err := p.send("reveal bool", p.id.Next(), cloneMsg(x.a)); err != nil {
 			return nil, err
 		}
 	}

@@ -313,7 +313,7 @@ func (p *Party) thresholdsLean(op string, x *Shared, ts []threshold, idx []int, 
 	}
 	// Ramps: [x ≥ at]·(x - at), ring products of the injected bits, all in one resharing.
 	m := len(rampIdx) * n
-	t := make([]uint64, m)
+	t := newMsg(m)
 	for r, i := range rampIdx {
 		j := idx[i]
 		ia, ib := inj.a[j*n:(j+1)*n], inj.b[j*n:(j+1)*n]

@@ -19,7 +19,7 @@ func (p *Party) injectBits(op string, ba, bb []uint64, shape []int) (*Shared, er
 	case 0:
 		r := getWords(n)
 		p.next.Fill(r)
-		m := make([]uint64, n)
+		m := newMsg(n)
 		for i := range t {
 			d := (ba[i] ^ bb[i]) & 1
 			t[i] = d

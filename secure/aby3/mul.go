@@ -92,7 +92,7 @@ func (p *Party) Trunc(x *Shared, d int) (*Shared, error) {
 // mulLocal returns t_i = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i + α_i.
 func (p *Party) mulLocal(x, y *Shared) []uint64 {
 	n := x.Len()
-	t := make([]uint64, n)
+	t := newMsg(n)
 	for i := range t {
 		t[i] = x.a[i]*(y.a[i]+y.b[i]) + x.b[i]*y.a[i]
 	}
@@ -131,7 +131,7 @@ func matShapes(op string, x, y *Shared) (m, k, n int, err error) {
 func (p *Party) matMulLocal(x, y *Shared, m, k, n int) []uint64 {
 	ysum := make([]uint64, k*n)
 	ring.AddTo(ysum, y.a, y.b)
-	t := make([]uint64, m*n)
+	t := newMsg(m * n)
 	ring.MatMulTo(t, x.a, ysum, m, k, n)
 	ring.MatMulAddTo(t, x.b, y.a, m, k, n)
 	scratch := ysum
@@ -173,7 +173,7 @@ func (p *Party) BatchMatMul(x, y *Shared) (*Shared, error) {
 		return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x.shape, y.shape, ring.ErrShape)
 	}
 	bs, m, k, n := x.shape[0], x.shape[1], x.shape[2], y.shape[2]
-	t := make([]uint64, bs*m*n)
+	t := newMsg(bs * m * n)
 	ysum := make([]uint64, k*n)
 	for i := 0; i < bs; i++ {
 		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // Scratch vectors of the protocols (sign-bit trees, bit products, message buffers) are taken
@@ -14,11 +16,12 @@ import (
 // peer are the receiver's to keep (the link interface hands them over), so they are recycled
 // too once read, and serve as the next messages.
 
-var wordPools [48]sync.Pool // class c holds slices of capacity 2^c
+var wordPools [48]sync.Pool // class c holds slices of capacity 2^c + slack
 
-// Buffers whose capacity is not a power of two (messages received from a peer carry exactly
-// their length) are pooled by exact capacity, so that the next message of the same size, as in
-// every step of a training loop, reuses them. At most maxExact sizes are tracked.
+// Buffers whose capacity is not a power of two plus slack (messages received from a peer carry
+// exactly their length and their trailer) are pooled by exact capacity, so that the next
+// message of the same size, as in every step of a training loop, reuses them. At most
+// maxExact sizes are tracked.
 var (
 	exactPools sync.Map // capacity -> *sync.Pool
 	exactSizes atomic.Int64
@@ -29,24 +32,40 @@ const maxExact = 512
 // minPooled is the smallest capacity worth pooling.
 const minPooled = 1 << 10
 
-// getWords returns a slice of n words with arbitrary contents.
+// slack is the spare capacity every buffer gets, so that a message sent from it takes its
+// trailer in place instead of being copied ([session.SendSlack]).
+const slack = session.SendSlack
+
+// getWords returns a slice of n words with arbitrary contents and at least slack words of
+// spare capacity.
 func getWords(n int) []uint64 {
 	if n < minPooled {
-		return make([]uint64, n)
+		return make([]uint64, n, n+slack)
 	}
-	if v, ok := exactPools.Load(n); ok {
+	if v, ok := exactPools.Load(n + slack); ok {
 		if b := v.(*sync.Pool).Get(); b != nil {
 			return (*b.(*[]uint64))[:n]
 		}
 	}
 	c := bits.Len(uint(n - 1))
 	if c >= len(wordPools) {
-		return make([]uint64, n)
+		return make([]uint64, n, n+slack)
 	}
 	if v := wordPools[c].Get(); v != nil {
 		return (*v.(*[]uint64))[:n]
 	}
-	return make([]uint64, n, 1<<c)
+	return make([]uint64, n, 1<<c+slack)
+}
+
+// newMsg returns n zero words with room for a message's trailer: for a buffer that will be
+// sent, so that the session need not copy it.
+func newMsg(n int) []uint64 { return make([]uint64, n, n+slack) }
+
+// cloneMsg returns a copy of v with room for a message's trailer.
+func cloneMsg(v []uint64) []uint64 {
+	out := make([]uint64, len(v), len(v)+slack)
+	copy(out, v)
+	return out
 }
 
 // getZeroWords returns a slice of n zero words.
@@ -61,27 +80,25 @@ func getZeroWords(n int) []uint64 {
 func putWords(bs ...[]uint64) {
 	for _, b := range bs {
 		c := cap(b)
-		if c < minPooled {
+		if c < minPooled+slack {
 			continue
 		}
 		b = b[:c]
-		if c&(c-1) != 0 {
-			v, ok := exactPools.Load(c)
-			if !ok {
-				if exactSizes.Load() >= maxExact {
-					continue
-				}
-				exactSizes.Add(1)
-				v, _ = exactPools.LoadOrStore(c, new(sync.Pool))
+		if k := c - slack; k&(k-1) == 0 {
+			if e := bits.Len(uint(k)) - 1; e < len(wordPools) {
+				wordPools[e].Put(&b)
 			}
-			v.(*sync.Pool).Put(&b)
 			continue
 		}
-		k := bits.Len(uint(c)) - 1
-		if k >= len(wordPools) {
-			continue
+		v, ok := exactPools.Load(c)
+		if !ok {
+			if exactSizes.Load() >= maxExact {
+				continue
+			}
+			exactSizes.Add(1)
+			v, _ = exactPools.LoadOrStore(c, new(sync.Pool))
 		}
-		wordPools[k].Put(&b)
+		v.(*sync.Pool).Put(&b)
 	}
 }
 

@@ -69,7 +69,7 @@ func (p *Party) ShareRing(owner secure.PartyID, values []uint64, shape []int) (*
 	case owner:
 		r := make([]uint64, n)
 		p.prev.Fill(r)
-		d := make([]uint64, n)
+		d := newMsg(n)
 		ring.SubTo(d, values, r)
 		keep := append([]uint64(nil), d...)
 		if err := p.send("share", p.id.Next(), d); err != nil {
@@ -123,7 +123,7 @@ func (p *Party) RevealRing(x *Shared, to secure.PartyID) ([]uint64, error) {
 	p.round()
 	// Party j misses x_{j+2}, the first component of party j+2 = j-1.
 	if to == -1 || p.id.Next() == to {
-		if err := p.send("reveal", p.id.Next(), append([]uint64(nil), x.a...)); err != nil {
+		if err := p.send("reveal", p.id.Next(), cloneMsg(x.a)); err != nil {
 			return nil, err
 		}
 	}

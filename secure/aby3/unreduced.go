@@ -142,7 +142,7 @@ func (p *Party) Reduce(u *Unreduced, c float64) (*Shared, error) {
 
 // maskedTerms returns L·t plus this party's share of a fresh zero-sharing, in one pass.
 func (p *Party) maskedTerms(t []uint64, L uint64) []uint64 {
-	out := make([]uint64, len(t))
+	out := newMsg(len(t))
 	nx, pv := getWords(len(t)), getWords(len(t))
 	p.next.Fill(nx)
 	p.prev.Fill(pv)

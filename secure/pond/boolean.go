@@ -3,6 +3,7 @@ package pond
 import (
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/ring"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // BoolShared is one party's XOR share of a secret tensor of 64-bit words: x = x_0 ⊕ x_1,
@@ -29,7 +30,7 @@ func (p *Party) RevealBool(x *BoolShared) ([]uint64, error) {
 	p.s.Round()
 	if p.holds() {
 		for _, q := range []secure.PartyID{p.other(), Producer} {
-			if err := p.s.Send("reveal bool", q, append([]uint64(nil), x.v...)); err != nil {
+			if err := p.s.Send("reveal bool", q, append(make([]uint64, 0, len(x.v)+session.SendSlack), x.v...)); err != nil {
 				return nil, err
 			}
 		}

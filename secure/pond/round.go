@@ -1,6 +1,10 @@
 package pond
 
-import "time"
+import (
+	"time"
+
+	"github.com/gotfe/gotfe/secure/session"
+)
 
 // round gathers the steps of one communication round so that they share it: parties 0 and 1
 // each append the words they send to the other (both send as many, in the same layout) and
@@ -27,10 +31,11 @@ type round struct {
 
 // join returns the parts as one message of n words.
 func join(parts [][]uint64, n int) []uint64 {
-	if len(parts) == 1 {
+	if len(parts) == 1 && cap(parts[0])-len(parts[0]) >= session.SendSlack {
 		return parts[0]
 	}
-	m := make([]uint64, 0, n)
+	// Room for the message's trailer, which the session then writes in place.
+	m := make([]uint64, 0, n+session.SendSlack)
 	for _, p := range parts {
 		m = append(m, p...)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/ring"
+	"github.com/gotfe/gotfe/secure/session"
 )
 
 // Shared is one party's additive share of a secret tensor over Z_2^64: x = x_0 + x_1, party 0
@@ -79,7 +80,7 @@ func (p *Party) ShareRing(owner secure.PartyID, values []uint64, shape []int) (*
 			}
 			out.v = v
 		default:
-			r := make([]uint64, n)
+			r := make([]uint64, n, n+session.SendSlack)
 			p.d0.Fill(r)
 			ring.SubTo(r, values, r)
 			if err := p.s.Send("share", 1, r); err != nil {
@@ -131,7 +132,7 @@ func (p *Party) RevealRing(x *Shared, to secure.PartyID) ([]uint64, error) {
 	if p.holds() {
 		for _, q := range []secure.PartyID{p.other(), Producer} {
 			if to == -1 || to == q {
-				if err := p.s.Send("reveal", q, append([]uint64(nil), x.v...)); err != nil {
+				if err := p.s.Send("reveal", q, append(make([]uint64, 0, len(x.v)+session.SendSlack), x.v...)); err != nil {
 					return nil, err
 				}
 			}

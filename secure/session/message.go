@@ -25,6 +25,11 @@ const (
 	nameBytes    = 16
 )
 
+// SendSlack is the spare capacity, in words, that a buffer handed to [Session.Send] needs for
+// its trailer to be written in place; a buffer without it is copied first. Protocols allocate
+// their message buffers with it.
+const SendSlack = trailerWords
+
 // MessageOverhead is the size in bytes of the trailer every message carries on top of its
 // payload; [Stats].BytesSent counts it.
 const MessageOverhead = trailerBytes

@@ -104,3 +104,49 @@ func TestDataInsteadOfCreditIsAnError(t *testing.T) {
 	require.ErrorAs(t, errs[2], &de)
 	assert.Equal(t, "other", de.TheirOp)
 }
+
+// A buffer with SendSlack words of spare capacity takes its trailer in place: over the
+// in-memory links (which hand slices over) the receiver reads the sender's very array. One
+// without the slack is copied, and arrives intact all the same.
+func TestSendWritesTheTrailerInPlace(t *testing.T) {
+	const n = 1000
+	var sent [2][]uint64
+	var got [2][]uint64
+	errs := run3(t, 1<<20, 1<<16, func(s *Session) error {
+		switch s.ID() {
+		case 0:
+			for k := range sent {
+				c := n
+				if k == 0 {
+					c += SendSlack
+				}
+				v := make([]uint64, n, c)
+				for i := range v {
+					v[i] = uint64(i*7 + k)
+				}
+				sent[k] = v
+				if err := s.Send("test", 1, v); err != nil {
+					return err
+				}
+			}
+		case 1:
+			for k := range got {
+				v, err := s.Recv("test", 0, n)
+				if err != nil {
+					return err
+				}
+				got[k] = v
+			}
+		}
+		return nil
+	})
+	require.Equal(t, [3]error{}, errs)
+	for k := range got {
+		require.Len(t, got[k], n)
+		for i, x := range got[k] {
+			require.Equal(t, uint64(i*7+k), x, "message %d, word %d", k, i)
+		}
+	}
+	assert.Same(t, &sent[0][0], &got[0][0], "with the slack, no copy")
+	assert.NotSame(t, &sent[1][0], &got[1][0], "without it, a copy")
+}
