@@ -135,28 +135,9 @@ func NewClientCA(validity time.Duration) (*ClientCA, error) {
 	if validity <= 0 {
 		validity = DefaultValidity
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, key, err := newCA("gotfe client CA", validity)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: client CA key: %w", err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "gotfe client CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validity),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	cert, err := sign(tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: client CA certificate: %w", err)
+		return nil, fmt.Errorf("deploy: client CA: %w", err)
 	}
 	return &ClientCA{Cert: cert, key: key}, nil
 }

@@ -29,6 +29,35 @@ type PKI struct {
 	Keys  [quic.NumParties]tls.Certificate
 }
 
+// newCA makes a self-signed CA certificate (ECDSA P-256) named name, valid from an hour ago
+// for validity, that signs certificates and no further CAs.
+func newCA(name string, validity time.Duration) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key: %w", err)
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(validity),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLenZero:        true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	cert, err := sign(tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate: %w", err)
+	}
+	return cert, key, nil
+}
+
 // NewPKI makes a fresh CA (ECDSA P-256) and issues party i a certificate for hosts[i] (a host
 // name or an IP address, without port) valid for validity (zero means DefaultValidity). The
 // CA's private key is dropped once the three certificates are signed: no further certificate
@@ -38,27 +67,9 @@ func NewPKI(hosts [quic.NumParties]string, validity time.Duration) (*PKI, error)
 		validity = DefaultValidity
 	}
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, caKey, err := newCA("gotfe deployment CA", validity)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: CA key: %w", err)
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "gotfe deployment CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validity),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	ca, err := sign(tmpl, tmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: CA certificate: %w", err)
+		return nil, fmt.Errorf("deploy: CA: %w", err)
 	}
 	p := &PKI{CA: ca}
 	for i, host := range hosts {
