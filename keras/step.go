@@ -66,8 +66,15 @@ func (m *Sequential) modelParams() []backend.Param {
 	case m.fromOwner:
 		source = "the owner's weights"
 	}
+	state := "none"
+	if st := m.state; st != nil {
+		// Whether a new replica restores the optimizer's state (inputs from the owner) is
+		// decided from this, so the parties must agree on it.
+		state = fmt.Sprintf("epoch %d, %d optimizer steps, optimizer state %v", st.Epochs, st.Iterations, st.hasSlots(m))
+	}
 	m.mu.Unlock()
 	return []backend.Param{
+		{Name: "training state", Value: state},
 		{Name: "architecture", Value: arch},
 		{Name: "compile configuration", Value: compile},
 		{Name: "model owner", Value: strconv.Itoa(m.owner)},

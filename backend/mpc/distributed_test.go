@@ -475,3 +475,36 @@ func TestSaveLoadKeepsOptimizerState(t *testing.T) {
 		assert.Less(t, maxDiff, resumeTol["momentum"])
 	})
 }
+
+// Whether a model resumes with the optimizer's saved state is agreed: parties that each load a
+// copy of the same saved model, of which one compiles it again (which drops that state), fail at once,
+// naming the training state, instead of one of them restoring the moments the others do not.
+func TestDivergentTrainingStateFailsEveryParty(t *testing.T) {
+	x, y := smallData(8)
+	m := smallMLP(t, 8)
+	_, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(1), keras.BatchSize(16), keras.Verbose(0))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "model.gotfe")
+	require.NoError(t, m.Save(path))
+	errs, took := threeProcesses(t, mpc.Config{}, func(party int, r keras.Runner) error {
+		m, err := keras.Load(path)
+		if err != nil {
+			return err
+		}
+		if party == 2 {
+			if err := m.Compile(optimizers.SGD(0.1, optimizers.Momentum(0.9)), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")); err != nil {
+				return err
+			}
+		}
+		if err := m.SetRunner(r); err != nil {
+			return err
+		}
+		var xs, ys []float64
+		if party == 0 {
+			xs, ys = x, y
+		}
+		_, err = m.Fit(xsOf(m, xs), ysOf(m, ys), keras.NumSamples(64), keras.InitialEpoch(1), keras.Epochs(2), keras.BatchSize(16), keras.Verbose(0))
+		return err
+	})
+	requireAllFail(t, errs, took, "training state")
+}
