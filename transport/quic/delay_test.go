@@ -35,11 +35,16 @@ func TestDelayConnShapes(t *testing.T) {
 	assert.True(t, l1.After(now))
 
 	// A backlog of more than shapeLatency is dropped, and a dropped datagram takes no tokens.
-	for {
+	// 100 ms at 1 byte per µs is about 96 datagrams of 1042 bytes: a drop must come well
+	// before 1000.
+	dropped := false
+	for range 1000 {
 		if _, ok := c.departure(now, 1000); !ok {
+			dropped = true
 			break
 		}
 	}
+	assert.True(t, dropped, "a backlog beyond shapeLatency is dropped")
 	before := c.finish
 	_, ok = c.departure(now, 1000)
 	assert.False(t, ok)
