@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gotfe/gotfe/deploy"
@@ -101,13 +102,19 @@ type Local struct {
 // again on fresh ports.
 const localAttempt = 10 * time.Second
 
+// localAttempts bounds the attempts of StartLocal.
+const localAttempts = 5
+
 // StartLocal starts three serving parties of m on loopback and returns once they serve.
 func StartLocal(ctx context.Context, m *keras.Sequential, opts LocalOptions) (*Local, error) {
-	for {
+	for try := 1; ; try++ {
 		attempt, cancel := context.WithTimeout(ctx, localAttempt)
 		l, err := startLocalOnce(attempt, m, opts)
 		cancel()
-		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		// A port picked for the parties and taken by another program before they bound it
+		// shows as a bind error, or as parties that cannot link up in time: start again.
+		if err == nil || ctx.Err() != nil || try == localAttempts ||
+			!(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.EADDRINUSE)) {
 			return l, err
 		}
 	}
@@ -129,10 +136,10 @@ func startLocalOnce(ctx context.Context, m *keras.Sequential, opts LocalOptions)
 	l := &Local{pki: pki, ca: ca}
 	var addrs [secure.NumParties]string
 	for i := range addrs {
-		if addrs[i], err = freeUDPAddr(); err != nil {
+		if addrs[i], err = pickUDPAddr(); err != nil {
 			return nil, err
 		}
-		if l.serveAt[i], err = freeUDPAddr(); err != nil {
+		if l.serveAt[i], err = pickUDPAddr(); err != nil {
 			return nil, err
 		}
 	}
@@ -179,6 +186,9 @@ func startLocalOnce(ctx context.Context, m *keras.Sequential, opts LocalOptions)
 		}
 	}
 }
+
+// pickUDPAddr picks the local parties' addresses (a variable for tests).
+var pickUDPAddr = freeUDPAddr
 
 // freeUDPAddr returns a loopback UDP address that was free a moment ago.
 func freeUDPAddr() (string, error) {
