@@ -33,7 +33,7 @@ type mnistBench struct {
 	protocol                                    string
 	iterations, runs, epochs, trainN, testN     int
 	lr                                          float64
-	asJSON                                      bool
+	asJSON, profileOps                          bool
 	wan                                         wanFlags
 }
 
@@ -53,6 +53,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.data, "data", "", "directory of the MNIST files")
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
+	fs.BoolVar(&c.profileOps, "profile-ops", false, "also print the rounds and bytes of each operation of a training iteration (to stderr)")
 	c.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -95,7 +96,7 @@ func (c *mnistBench) runner() *mpc.LocalRunner {
 			nets = c.wan.networks()
 		}
 	}
-	return mpc.NewLocalRunner(mpc.Config{Params: secure.Params{Protocol: c.protocol}}, nets)
+	return mpc.NewLocalRunner(mpc.Config{Params: secure.Params{Protocol: c.protocol}, ProfileOps: c.profileOps}, nets)
 }
 
 // statsSum adds the three parties' counters (rounds are the same on every party).
@@ -109,7 +110,34 @@ func statsSum(s [3]session.Stats) session.Stats {
 		t.DealerTime += x.DealerTime
 	}
 	t.Rounds = s[0].Rounds
+	if s[0].Ops != nil {
+		t.Ops = map[string]session.OpCost{}
+		for i, x := range s {
+			for k, v := range x.Ops {
+				w := t.Ops[k]
+				w.Bytes += v.Bytes
+				if i == 0 {
+					w.Calls, w.Rounds = v.Calls, v.Rounds
+				}
+				t.Ops[k] = w
+			}
+		}
+	}
 	return t
+}
+
+// printOps writes the per-operation costs of ops, divided by iters, most bytes first.
+func printOps(w io.Writer, ops map[string]session.OpCost, iters int64) {
+	names := make([]string, 0, len(ops))
+	for k := range ops {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int { return int(ops[b].Bytes - ops[a].Bytes) })
+	fmt.Fprintf(w, "%-24s %8s %8s %12s\n", "operation (per iteration)", "calls", "rounds", "bytes")
+	for _, k := range names {
+		v := ops[k]
+		fmt.Fprintf(w, "%-24s %8.1f %8.1f %12d\n", k, float64(v.Calls)/float64(iters), float64(v.Rounds)/float64(iters), v.Bytes/iters)
+	}
 }
 
 // addProducer adds to r what the crypto producer of a protocol that has one (pond) costs, from
@@ -207,6 +235,9 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 		"plaintext_seconds": psec, "ratio": sec / psec,
 	})
 	addProducer(train, cost, sec, iters)
+	if c.profileOps {
+		printOps(os.Stderr, cost.Ops, iters)
+	}
 	if err := printResult(out, c.asJSON, train); err != nil {
 		return err
 	}

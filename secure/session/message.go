@@ -90,6 +90,15 @@ func (s *Session) Begin(op string, shape []int) {
 	l.hash = h
 	l.name = [nameBytes]byte{}
 	copy(l.name[:], op)
+	if s.ops != nil {
+		c := s.ops[op]
+		if c == nil {
+			c = &OpCost{}
+			s.ops[op] = c
+		}
+		c.Calls++
+		s.cur = c
+	}
 }
 
 // Position returns the number of operations begun and the running hash of their names and

@@ -38,6 +38,9 @@ type Config struct {
 	// after a desynchronisation find out at once instead of at their deadline. 0 means
 	// DefaultStallProbe; a negative value sends no probes.
 	StallProbe time.Duration
+	// ProfileOps makes [Session.Stats] also count rounds and bytes per operation (the names
+	// given to [Session.Begin]): a map update per round and per message.
+	ProfileOps bool
 }
 
 // Stats counts a party's communication. Rounds, Messages and BytesSent are the online
@@ -51,6 +54,16 @@ type Stats struct {
 	DealerMessages int64
 	DealerBytes    int64
 	DealerTime     time.Duration
+
+	// Ops holds the rounds and bytes of each operation when the session profiles them
+	// ([Config].ProfileOps); nil otherwise.
+	Ops map[string]OpCost
+}
+
+// OpCost is what one kind of operation cost a party in all: the rounds it started and the
+// bytes it sent (dealt bytes included).
+type OpCost struct {
+	Calls, Rounds, Bytes int64
 }
 
 // Sub returns s - o, the cost between two readings.
@@ -58,8 +71,42 @@ func (s Stats) Sub(o Stats) Stats {
 	return Stats{
 		Rounds: s.Rounds - o.Rounds, Messages: s.Messages - o.Messages, BytesSent: s.BytesSent - o.BytesSent,
 		DealerMessages: s.DealerMessages - o.DealerMessages, DealerBytes: s.DealerBytes - o.DealerBytes,
-		DealerTime: s.DealerTime - o.DealerTime,
+		DealerTime: s.DealerTime - o.DealerTime, Ops: subOps(s.Ops, o.Ops),
 	}
+}
+
+// subOps returns the per-operation difference s - o (nil when s is nil).
+func subOps(s, o map[string]OpCost) map[string]OpCost {
+	if s == nil {
+		return nil
+	}
+	d := make(map[string]OpCost, len(s))
+	for k, v := range s {
+		w := o[k]
+		if c := (OpCost{Calls: v.Calls - w.Calls, Rounds: v.Rounds - w.Rounds, Bytes: v.Bytes - w.Bytes}); c != (OpCost{}) {
+			d[k] = c
+		}
+	}
+	return d
+}
+
+// Add returns s + o, with the per-operation costs of both.
+func (s Stats) Add(o Stats) Stats {
+	r := Stats{
+		Rounds: s.Rounds + o.Rounds, Messages: s.Messages + o.Messages, BytesSent: s.BytesSent + o.BytesSent,
+		DealerMessages: s.DealerMessages + o.DealerMessages, DealerBytes: s.DealerBytes + o.DealerBytes,
+		DealerTime: s.DealerTime + o.DealerTime,
+	}
+	if s.Ops != nil || o.Ops != nil {
+		r.Ops = make(map[string]OpCost, len(s.Ops))
+		for _, m := range []map[string]OpCost{s.Ops, o.Ops} {
+			for k, v := range m {
+				w := r.Ops[k]
+				r.Ops[k] = OpCost{Calls: w.Calls + v.Calls, Rounds: w.Rounds + v.Rounds, Bytes: w.Bytes + v.Bytes}
+			}
+		}
+	}
+	return r
 }
 
 // Session is one party's links to its two peers, its PRGs, its position in the program and
@@ -79,6 +126,8 @@ type Session struct {
 	own  *prg.Stream                    // this party's private randomness
 
 	stats Stats
+	ops   map[string]*OpCost // per-operation costs when profiling, else nil
+	cur   *OpCost            // the current operation's entry in ops
 	log   opLog
 	ahead ahead
 	ready bool // the set-up is done: receives may send probes
@@ -191,6 +240,9 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 	s.all = prg.New(allSeed)
 	s.own = prg.New(ownSeed)
 	s.stats = Stats{}
+	if cfg.ProfileOps {
+		s.ops = map[string]*OpCost{}
+	}
 	s.ready = true
 	return s, nil
 }
@@ -205,7 +257,16 @@ func (s *Session) Protocol() string { return s.name }
 func (s *Session) Encoding() fixed.Encoding { return s.enc }
 
 // Stats returns the party's communication counters so far.
-func (s *Session) Stats() Stats { return s.stats }
+func (s *Session) Stats() Stats {
+	st := s.stats
+	if s.ops != nil {
+		st.Ops = make(map[string]OpCost, len(s.ops))
+		for k, v := range s.ops {
+			st.Ops[k] = *v
+		}
+	}
+	return st
+}
 
 // Context is the context that bounds the party's life.
 func (s *Session) Context() context.Context { return s.ctx }
@@ -221,7 +282,12 @@ func (s *Session) Own() *prg.Stream { return s.own }
 func (s *Session) PublicRandom(dst []uint64) { s.all.Fill(dst) }
 
 // Round marks the start of one communication step of a protocol.
-func (s *Session) Round() { s.stats.Rounds++ }
+func (s *Session) Round() {
+	s.stats.Rounds++
+	if s.cur != nil {
+		s.cur.Rounds++
+	}
+}
 
 // AddDealerTime adds d to the time counted as spent dealing correlated randomness.
 func (s *Session) AddDealerTime(d time.Duration) { s.stats.DealerTime += d }
@@ -232,6 +298,9 @@ func (s *Session) sendBytes(peer secure.PartyID, b []byte) error {
 	}
 	s.stats.Messages++
 	s.stats.BytesSent += int64(len(b))
+	if s.cur != nil {
+		s.cur.Bytes += int64(len(b))
+	}
 	return nil
 }
 
