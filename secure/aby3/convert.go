@@ -145,6 +145,9 @@ func (p *Party) msbBits(op string, xa, xb []uint64) (ba, bb []uint64, err error)
 // the carry into bit 63 whose level k packs 2^k elements per word, so every party sends about
 // 2 words per element over the tree.
 func (p *Party) msbBitsTo(op string, ba, bb, xa, xb []uint64) error {
+	if p.fewRounds(len(xa)) {
+		return p.msbFewTo(op, ba, bb, xa, xb, 64)
+	}
 	ga, gb, pa, pb, err := p.gpShares(op, xa, xb)
 	if err != nil {
 		return err
@@ -152,6 +155,10 @@ func (p *Party) msbBitsTo(op string, ba, bb, xa, xb []uint64) error {
 	defer putWords(ga, gb, pa, pb)
 	return p.msbTreeTo(op, ba, bb, ga, gb, pa, pb)
 }
+
+// fewRounds reports whether the sign bits of n values are taken in three rounds (msbFewTo)
+// rather than with the adder: n is at most the parameters' FastCompareMax.
+func (p *Party) fewRounds(n int) bool { return n <= p.fastMax }
 
 // msbTreeTo is msbBitsTo after its first round, from the generate and propagate words (which
 // it overwrites): six rounds.

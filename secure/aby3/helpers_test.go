@@ -14,21 +14,31 @@ import (
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 
+// adderParams make every comparison take the seven-round adder: the tests that pin rounds
+// and bytes were written for it. The three-round comparisons have their own tests
+// (signfew_test.go), which also check that both forms give the same bits.
+var adderParams = secure.Params{FastCompareMax: -1}
+
 // run3 runs fn on three parties over the in-memory network with deterministic seeds derived
-// from seed, and fails the test on any party's error.
+// from seed, every comparison on the adder, and fails the test on any party's error.
 func run3(t testing.TB, seed uint64, fn func(p *aby3.Party) error) {
 	t.Helper()
 	require.NoError(t, try3(seed, fn))
 }
 
 func try3(seed uint64, fn func(p *aby3.Party) error) error {
+	return try3With(seed, adderParams, fn)
+}
+
+// try3With is try3 with the given engine parameters.
+func try3With(seed uint64, params secure.Params, fn func(p *aby3.Party) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	return launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
 		var s [32]byte
 		s[0], s[1] = byte(id), byte(seed)
 		s[2], s[3] = byte(seed>>8), byte(seed>>16)
-		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(s)})
+		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(s), Params: params})
 		if err != nil {
 			return err
 		}

@@ -32,6 +32,9 @@ func (p *Party) msbLanesTo(op string, ba, bb, xa, xb []uint64, w int) error {
 	if w >= 64 {
 		return p.msbBitsTo(op, ba, bb, xa, xb)
 	}
+	if p.fewRounds(len(xa)) {
+		return p.msbFewTo(op, ba, bb, xa, xb, w)
+	}
 	n := len(xa)
 	per := 64 / w
 	nw := (n + per - 1) / per

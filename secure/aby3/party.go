@@ -57,6 +57,8 @@ type Party struct {
 
 	next *prg.Stream // shared with id.Next()
 	prev *prg.Stream // shared with id.Prev()
+
+	fastMax int // Params.FastCompareMax
 }
 
 // NewParty runs the set-up handshake with the two peers over net ([session.New]) and returns
@@ -68,7 +70,8 @@ func NewParty(ctx context.Context, id secure.PartyID, net secure.Network, cfg Co
 	if err != nil {
 		return nil, err
 	}
-	return &Party{id: id, enc: s.Encoding(), s: s, next: s.Pair(id.Next()), prev: s.Pair(id.Prev())}, nil
+	return &Party{id: id, enc: s.Encoding(), s: s, next: s.Pair(id.Next()), prev: s.Pair(id.Prev()),
+		fastMax: s.Params().FastCompareMax}, nil
 }
 
 // ID is the party's index.

@@ -79,7 +79,7 @@ func privacyProgram(t *testing.T, x, y []float64, seed uint64) session {
 	err := launch.Run(ctx, nets, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
 		var sd [32]byte
 		sd[0], sd[1], sd[2] = byte(id), byte(seed), 0x71
-		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(sd)})
+		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(sd), Params: adderParams})
 		if err != nil {
 			return err
 		}

@@ -194,7 +194,8 @@ func (p *Party) reduceHalves(op string, u *Unreduced) ([]uint64, error) {
 // round of the sign-bit extraction shares the truncation's round. It returns the reduced
 // product z, y = max(z, 0) and the mask [z > 0], boolean (ReLU) or arithmetic (ReLUArith).
 // Nine rounds (eleven with arith) from the unreduced product, against two for Reduce and eight
-// (ten) for ReLU.
+// (ten) for ReLU; with the three-round sign bits (at most Params.FastCompareMax values), five
+// (seven).
 //
 // The mask is [u ≥ 2^-f] on the product before its rounding: where the rounding takes a
 // product just below one unit in the last place up to it, the mask is 0 and y is 0, which is
@@ -226,20 +227,35 @@ func (p *Party) ReduceReLU(u *Unreduced, arith bool) (z, y *Shared, maskB *BoolS
 		copy(da, half)
 	}
 	z = &Shared{shape: append([]int(nil), u.shape...)}
-	var bt batch
-	gp := p.gpSend(&bt, da, db)
-	tr := p.truncSend(&bt, z, half, uint(d))
-	if err := p.exchange(op, &bt); err != nil {
-		putWords(gp.ga, gp.gb, gp.pa, gp.pb)
-		return nil, nil, nil, nil, err
-	}
-	gp.finish(p, &bt)
-	tr.finish(p, &bt)
-	bt.release()
-	defer putWords(gp.ga, gp.gb, gp.pa, gp.pb)
 	ma, mb := make([]uint64, n), make([]uint64, n)
-	if err := p.msbTreeTo(op, ma, mb, gp.ga, gp.gb, gp.pa, gp.pb); err != nil {
-		return nil, nil, nil, nil, err
+	var bt batch
+	if p.fewRounds(n) {
+		few := p.fewSend(&bt, da, db, 64)
+		tr := p.truncSend(&bt, z, half, uint(d))
+		if err := p.exchange(op, &bt); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		few.finish(p, &bt)
+		tr.finish(p, &bt)
+		bt.release()
+		if err := few.rest(p, op, ma, mb); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	} else {
+		gp := p.gpSend(&bt, da, db)
+		tr := p.truncSend(&bt, z, half, uint(d))
+		if err := p.exchange(op, &bt); err != nil {
+			putWords(gp.ga, gp.gb, gp.pa, gp.pb)
+			return nil, nil, nil, nil, err
+		}
+		gp.finish(p, &bt)
+		tr.finish(p, &bt)
+		bt.release()
+		err := p.msbTreeTo(op, ma, mb, gp.ga, gp.gb, gp.pa, gp.pb)
+		putWords(gp.ga, gp.gb, gp.pa, gp.pb)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	p.notBit(ma, mb) // [A + B ≥ 2^d]
 	if arith {

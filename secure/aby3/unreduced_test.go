@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 
@@ -126,10 +127,18 @@ func TestReduceReLU(t *testing.T) {
 	for i := 0; i < k*n; i += 7 {
 		w[i] = 0 // some products near 0
 	}
-	for _, arith := range []bool{false, true} {
+	for _, c := range []struct {
+		arith  bool
+		params secure.Params
+		rounds int64 // 1 (the partial sums) + sign bit (7 or 3, its first round shared with the truncation) + 1 (bit product; arith: injection 2 and ring product 1)
+	}{
+		{false, adderParams, 9}, {true, adderParams, 11},
+		{false, fewParams, 5}, {true, fewParams, 7},
+	} {
+		arith := c.arith
 		var z, y, mask []uint64
 		var rounds int64
-		run3(t, 97, func(p *aby3.Party) error {
+		require.NoError(t, try3With(97, c.params, func(p *aby3.Party) error {
 			sx, err := p.Share(0, x, []int{m, k})
 			if err != nil {
 				return err
@@ -167,12 +176,8 @@ func TestReduceReLU(t *testing.T) {
 				return revealRing(p, &mask, ma, nil)
 			}
 			return revealBits(p, &mask, mb, nil)
-		})
-		want := int64(9)
-		if arith {
-			want = 11
-		}
-		assert.Equal(t, want, rounds, "arith %v", arith)
+		}))
+		assert.Equal(t, c.rounds, rounds, "arith %v, params %+v", arith, c.params)
 		for i := range z {
 			zi := int64(z[i])
 			require.Equal(t, z[i]*mask[i], y[i], "arith %v: element %d", arith, i)

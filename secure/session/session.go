@@ -137,6 +137,7 @@ type Session struct {
 type hello struct {
 	Protocol string `msgpack:"protocol"`
 	FracBits int    `msgpack:"frac_bits"`
+	FastCmp  int    `msgpack:"fast_compare_max"`
 	Session  string `msgpack:"session"`
 	From     int    `msgpack:"from"`
 	PairSeed []byte `msgpack:"pair_seed,omitempty"` // only to the next party
@@ -188,7 +189,7 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 		return nil, err
 	}
 	for _, peer := range []secure.PartyID{id.Next(), id.Prev()} {
-		h := hello{Protocol: protocol, FracBits: params.FracBits, Session: cfg.Session, From: int(id), AllSeed: allPart[:]}
+		h := hello{Protocol: protocol, FracBits: params.FracBits, FastCmp: params.FastCompareMax, Session: cfg.Session, From: int(id), AllSeed: allPart[:]}
 		if peer == id.Next() {
 			h.PairSeed = pairSeed[:]
 		}
@@ -217,6 +218,8 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 			return nil, fmt.Errorf("%s: set-up: %v runs protocol %q, %v runs %q", protocol, peer, h.Protocol, id, protocol)
 		case h.FracBits != params.FracBits:
 			return nil, fmt.Errorf("%s: set-up: %v uses %d fractional bits, %v uses %d", protocol, peer, h.FracBits, id, params.FracBits)
+		case h.FastCmp != params.FastCompareMax:
+			return nil, fmt.Errorf("%s: set-up: %v compares up to %d values in three rounds, %v up to %d (Params.FastCompareMax)", protocol, peer, h.FastCmp, id, params.FastCompareMax)
 		case h.Session != cfg.Session:
 			return nil, fmt.Errorf("%s: set-up: %v is in session %q, %v in %q", protocol, peer, h.Session, id, cfg.Session)
 		case h.From != int(peer):
@@ -252,6 +255,9 @@ func (s *Session) ID() secure.PartyID { return s.id }
 
 // Protocol is the name of the protocol the parties agreed on.
 func (s *Session) Protocol() string { return s.name }
+
+// Params returns the engine parameters the parties agreed on, defaults filled in.
+func (s *Session) Params() secure.Params { return s.cfg.Params }
 
 // Encoding is the fixed-point encoding the parties agreed on.
 func (s *Session) Encoding() fixed.Encoding { return s.enc }
