@@ -238,7 +238,7 @@ func (o approxOps) MaxLastSteps(x *Shared, ts []approx.Threshold) (*Shared, []*S
 			ats = append(ats, at)
 		}
 	}
-	if !useAllPairs(rows, k) {
+	if !o.p.useAllPairs(rows, k) {
 		m, err := o.MaxLast(x)
 		if err != nil {
 			return nil, nil, err

@@ -198,7 +198,7 @@ func (p *Party) maskUpdate(sa, sb []uint64, outer, inner, k, m, span, words int)
 
 // maxOf runs maxPairs or maxTree, whichever the size calls for.
 func (p *Party) maxOf(op string, xa, xb []uint64, outer, k, inner int, wantMax, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
-	if useAllPairs(outer*inner, k) {
+	if p.useAllPairs(outer*inner, k) {
 		return p.maxPairs(op, xa, xb, outer, k, inner, wantMax, withMask)
 	}
 	return p.maxTree(op, xa, xb, outer, k, inner, withMask)

@@ -9,13 +9,14 @@ import (
 // (maxTree): 7 + ⌈log2(k-1)⌉ + 1 rounds instead of 8·⌈log2 k⌉ (12 against 32 for k = 10),
 // for k(k-1)/2 comparisons per group instead of k-1. Small maxima, such as the softmax of a
 // few predictions, are latency-bound; large ones (the softmax of a training batch, pooling)
-// are bandwidth-bound and keep the tree.
+// are bandwidth-bound and keep the tree, unless Params.FastCompareMax, which says how many
+// values' comparisons are worth their bytes in rounds saved, is larger.
 const allPairsMax = 2048
 
 // useAllPairs reports whether a maximum over k candidates in each of groups groups compares
 // all pairs.
-func useAllPairs(groups, k int) bool {
-	return k > 2 && groups*k*(k-1)/2 <= allPairsMax
+func (p *Party) useAllPairs(groups, k int) bool {
+	return k > 2 && groups*k*(k-1)/2 <= max(allPairsMax, p.fastMax)
 }
 
 // maxPairs computes the maximum along the middle axis of data laid out [outer, k, inner] by

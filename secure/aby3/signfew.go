@@ -47,7 +47,7 @@ type zpSampler struct {
 }
 
 func newZpSampler(s *prg.Stream) *zpSampler {
-	buf := make([]uint64, 64)
+	buf := make([]uint64, 512)
 	b := secure.Uint64sToBytes(buf)
 	return &zpSampler{s: s, buf: buf, b: b, pos: len(b)}
 }
@@ -62,26 +62,64 @@ func (z *zpSampler) next() byte {
 	return v
 }
 
-// fill writes uniform values of [0, 67) into dst.
+// fill writes uniform values of [0, 67) into dst: the stream's bytes below 3·67, modulo 67.
 func (z *zpSampler) fill(dst []byte) {
-	for i := range dst {
-		v := z.next()
-		for v >= 3*fewMod {
-			v = z.next()
+	i := 0
+	for i < len(dst) {
+		if z.pos == len(z.b) {
+			z.s.Fill(z.buf)
+			z.pos = 0
 		}
-		dst[i] = v % fewMod
+		j := z.pos
+		for ; j < len(z.b) && i < len(dst); j++ {
+			if v := z.b[j]; v < 3*fewMod {
+				dst[i] = v % fewMod
+				i++
+			}
+		}
+		z.pos = j
 	}
 }
 
-// fillNonZero writes uniform values of [1, 67) into dst.
+// fillNonZero writes uniform values of [1, 67) into dst: one plus the stream's bytes below
+// 3·66, modulo 66.
 func (z *zpSampler) fillNonZero(dst []byte) {
-	for i := range dst {
-		v := z.next()
-		for v >= 3*(fewMod-1) {
-			v = z.next()
+	i := 0
+	for i < len(dst) {
+		if z.pos == len(z.b) {
+			z.s.Fill(z.buf)
+			z.pos = 0
 		}
-		dst[i] = 1 + v%(fewMod-1)
+		j := z.pos
+		for ; j < len(z.b) && i < len(dst); j++ {
+			if v := z.b[j]; v < 3*(fewMod-1) {
+				dst[i] = 1 + v%(fewMod-1)
+				i++
+			}
+		}
+		z.pos = j
 	}
+}
+
+// mulMod67[a·67 + b] = a·b mod 67.
+var mulMod67 = func() (t [fewMod * fewMod]byte) {
+	for a := range fewMod {
+		for b := range fewMod {
+			t[a*fewMod+b] = byte(a * b % fewMod)
+		}
+	}
+	return t
+}()
+
+// mod67 reduces v < 3·67.
+func mod67(v uint32) uint32 {
+	if v >= 2*fewMod {
+		return v - 2*fewMod
+	}
+	if v >= fewMod {
+		return v - fewMod
+	}
+	return v
 }
 
 // fewStep is a three-round sign-bit extraction after its first round's messages are queued.
@@ -204,6 +242,11 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 		if p.id == 1 {
 			c = 1
 		}
+		if p.id == 2 { // party 2 subtracts the masks that party 1 adds
+			for i, v := range m {
+				m[i] = (fewMod - v) % fewMod
+			}
+		}
 		parallelFor(n, 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				beta := head[i/64] >> uint(i%64) & 1
@@ -211,34 +254,7 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 				if beta == 1 {
 					pub++
 				}
-				sh, si, mi, o := st.shares[k*i:k*i+k], s[w*i:w*i+w], m[w*i:w*i+w], out[w*i:w*i+w]
-				r := uint(rot[i]) & uint(k)
-				var acc uint32 // Σ_{j>i} (u_j ⊕ pub_j), this party's share
-				for j := k; j >= 0; j-- {
-					wj := uint32(pub>>uint(j)) & 1
-					var sj uint32
-					if j < k {
-						sj = uint32(sh[j])
-					}
-					var t uint32
-					if beta == 0 {
-						t = c*(1+wj) + fewMod - sj + acc
-					} else {
-						t = c*(1-wj) + sj + acc
-					}
-					if wj == 1 {
-						acc = (acc + c + fewMod - sj) % fewMod
-					} else {
-						acc = (acc + sj) % fewMod
-					}
-					v := uint32(si[j]) * (t % fewMod)
-					if p.id == 1 {
-						v += uint32(mi[j])
-					} else {
-						v += fewMod - uint32(mi[j])
-					}
-					o[(uint(j)+r)&uint(k)] = byte(v % fewMod)
-				}
+				fewMasked(out[w*i:w*i+w], st.shares[k*i:k*i+k], s[w*i:w*i+w], m[w*i:w*i+w], pub, beta == 1, uint(rot[i])&uint(k), c)
 			}
 		})
 		if p.id == 1 {
@@ -268,6 +284,37 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 			bt3.release()
 		}
 		return nil
+	}
+}
+
+// fewMasked writes one value's masked, rotated terms (this party's share of s_j·t_j plus its
+// mask, at position j + r modulo w) into o, from this party's shares sh of the value's w-1 low
+// bits, the public bits pub, the multipliers si and the masks mi (see the top of this file).
+// c is 1 on the party that adds the public constants, 0 on the other.
+func fewMasked(o, sh, si, mi []byte, pub uint64, flipped bool, r uint, c uint32) {
+	k := len(sh)
+	o, si, mi = o[:k+1], si[:k+1], mi[:k+1]
+	mask := uint(k)
+	var acc uint32 // Σ_{i>j} (u_i ⊕ pub_i), this party's share
+	for j := k; j >= 0; j-- {
+		wj := uint32(pub>>uint(j)) & 1
+		var sj uint32
+		if j < k {
+			sj = uint32(sh[j])
+		}
+		var t uint32
+		if flipped {
+			t = mod67(c*(1-wj) + sj + acc)
+		} else {
+			t = mod67(c*(1+wj) + fewMod - sj + acc)
+		}
+		if wj == 1 {
+			acc = mod67(acc + c + fewMod - sj)
+		} else {
+			acc = mod67(acc + sj)
+		}
+		v := uint32(mulMod67[uint32(si[j])*fewMod+t]) + uint32(mi[j])
+		o[(uint(j)+r)&mask] = byte(mod67(v))
 	}
 }
 

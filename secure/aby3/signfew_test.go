@@ -374,3 +374,32 @@ func popcount(w uint64) int {
 	}
 	return c
 }
+
+// BenchmarkMSB16384 times a sign-bit extraction of 16,384 values over the in-memory links,
+// on the adder and in three rounds.
+func BenchmarkMSB16384(b *testing.B) {
+	const n = 16384
+	x := signValues(rand.New(rand.NewPCG(1, 2)), n)
+	for _, c := range []struct {
+		name   string
+		params secure.Params
+	}{{"adder", adderParams}, {"three-round", fewParams}} {
+		b.Run(c.name, func(b *testing.B) {
+			require.NoError(b, try3With(5, c.params, func(p *aby3.Party) error {
+				sx, err := shareRandom(p, x, []int{n})
+				if err != nil {
+					return err
+				}
+				if p.ID() == 0 {
+					b.ResetTimer()
+				}
+				for range b.N {
+					if _, err := p.MSB(sx); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+		})
+	}
+}
