@@ -69,6 +69,7 @@ type Protocol[S, B, U Sharing] interface {
 	Lift(x S) U
 	ReshapeUnreduced(u U, shape ...int) (U, error)
 	ConcatUnreduced(axis int, us ...U) (U, error)
+	MapLinearUnreduced(u U, f func(*ring.Tensor) (*ring.Tensor, error)) (U, error)
 	ScaleUnreduced(u U, k int64) U
 	AddBiasUnreduced(u U, bias S) (U, error)
 	Reduce(u U, c float64) (S, error)
@@ -81,8 +82,8 @@ type Protocol[S, B, U Sharing] interface {
 	Maximum(x, y S) (S, error)
 	Clip(x S, lo, hi float64) (S, error)
 	ClipWithin(x S, lo, hi, xlo, xhi float64) (S, error)
-	MaxPool2D(x S, g ring.ConvGeom) (S, B, error)
-	MaxPool2DBackward(dy S, argmax B, g ring.ConvGeom) (S, error)
+	MaxPool2D(x S, g ring.ConvGeom) (out, route S, err error)
+	MaxPool2DBackward(dy, route S, g ring.ConvGeom) (S, error)
 	MaxWithMask(x S, axis int) (S, B, error)
 	BitToFixed(b B) (S, error)
 	ArgMax(x S, axis int) (S, error)
