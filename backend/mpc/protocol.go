@@ -17,8 +17,9 @@ type Sharing interface {
 
 // Protocol is what the secure backend needs from a protocol, generic in the protocol's three
 // kinds of secret tensors: S, an arithmetic sharing of fixed-point values (or raw ring
-// elements where a method says so); B, a boolean sharing of secret bits (the masks of ReLU and
-// max-pooling); U, a product before its truncation. Both [github.com/gotfe/gotfe/secure/aby3]
+// elements where a method says so, such as max-pooling's route of ring integers 0 and 1); B, a
+// boolean sharing of secret bits (the masks of ReLU and maxima); U, a product before its
+// truncation. Both [github.com/gotfe/gotfe/secure/aby3]
 // (*aby3.Party) and [github.com/gotfe/gotfe/secure/pond] (*pond.Party) implement it; their
 // packages document each method's cost and error.
 //
