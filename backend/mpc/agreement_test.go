@@ -71,6 +71,16 @@ func TestAgreementLinear(t *testing.T) {
 		{"col2im", [][]int{{2 * 6 * 5, 27}}, 10, 1e-3, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {
 			return b.Col2Im(in[0], w33, []int{2, 6, 5, 3})
 		}},
+		// col2im of a pending product (a convolution's input gradient), truncated once after
+		// the sum: inputs in [-2, 2] encoded within 2^-17 put at most 4·2^-15 into each of the
+		// up to nine products of four terms a pixel adds, 1.1e-3, plus one truncation (2^-16).
+		{"col2improduct", [][]int{{2 * 6 * 5, 4}, {27, 4}}, 2, 1.2e-3, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {
+			cols, err := b.MatMul(in[0], in[1], false, true)
+			if err != nil {
+				return nil, err
+			}
+			return b.Col2Im(cols, w33, []int{2, 6, 5, 3})
+		}},
 		{"avgpool", [][]int{{2, 6, 6, 3}}, 10, 1e-3, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) { return b.AvgPool2D(in[0], w22) }},
 		{"avgpoolsame", [][]int{{2, 6, 5, 3}}, 10, 1e-3, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) { return b.AvgPool2D(in[0], w33) }},
 		{"avgpoolback", [][]int{{2, 3, 3, 3}}, 10, 1e-3, func(b backend.Backend, in []backend.Tensor) (backend.Tensor, error) {

@@ -8,12 +8,15 @@ import (
 	"github.com/gotfe/gotfe/secure"
 )
 
-// mask is a secret 0/1 mask returned by ReLU and MaxPool2D for their backward passes: a
-// boolean sharing, or for ReLU on large tensors an arithmetic sharing of the integers 0 and 1.
+// mask is what ReLU and MaxPool2D keep for their backward passes: ReLU's mask [x > 0], a
+// boolean sharing or, for large tensors, an arithmetic sharing of the integers 0 and 1; or
+// max-pooling's route (the outcomes of its comparisons as ring integers, see
+// [Protocol].MaxPool2D).
 type mask[S, B Sharing] struct {
 	b     B
 	a     S
 	arith bool // a holds the mask, else b
+	pool  bool // a holds a max-pooling's route
 }
 
 // Shape returns the mask's dimensions.
@@ -32,16 +35,16 @@ func (b *engine[S, B, U]) mask(op string, t backend.Tensor) (*mask[S, B], error)
 	return m, nil
 }
 
-func (b *engine[S, B, U]) boolMask(op string, t backend.Tensor) (B, error) {
+func (b *engine[S, B, U]) poolRoute(op string, t backend.Tensor) (S, error) {
 	m, err := b.mask(op, t)
 	if err != nil {
-		var zero B
+		var zero S
 		return zero, err
 	}
-	if m.arith {
-		return m.b, fmt.Errorf("%s: %s: the mask of a ReLU is not a pooling mask", b.p.Name(), op)
+	if !m.pool {
+		return m.a, fmt.Errorf("%s: %s: the mask of a ReLU is not a pooling mask", b.p.Name(), op)
 	}
-	return m.b, nil
+	return m.a, nil
 }
 
 // arithMaskMin is the number of elements from which ReLU keeps its mask as an arithmetic
@@ -100,6 +103,9 @@ func (b *engine[S, B, U]) MulMask(x, mask backend.Tensor) (backend.Tensor, error
 	if err != nil {
 		return nil, err
 	}
+	if m.pool {
+		return nil, fmt.Errorf("%s: MulMask: the mask of a max-pooling is not a ReLU mask", b.p.Name())
+	}
 	if m.arith {
 		return b.wrap(b.p.MulRing(s, m.a))
 	}
@@ -141,7 +147,7 @@ func (b *engine[S, B, U]) Clip(x backend.Tensor, lo, hi float64) (backend.Tensor
 }
 
 // MaxPool2D takes the maximum over each window with a tree of exact comparisons and keeps the
-// one-hot mask of the winners for the backward pass.
+// outcomes of the comparisons, which route the gradient in the backward pass.
 func (b *engine[S, B, U]) MaxPool2D(x backend.Tensor, w backend.Window) (backend.Tensor, backend.Tensor, error) {
 	b.p.Begin("MaxPool2D", b.shape(x))
 	s, err := b.get("MaxPool2D", x)
@@ -152,21 +158,22 @@ func (b *engine[S, B, U]) MaxPool2D(x backend.Tensor, w backend.Window) (backend
 	if err != nil {
 		return nil, nil, err
 	}
-	out, m, err := b.p.MaxPool2D(s, g)
+	out, route, err := b.p.MaxPool2D(s, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &tensor[S, U]{s: out}, &mask[S, B]{b: m}, nil
+	return &tensor[S, U]{s: out}, &mask[S, B]{a: route, pool: true}, nil
 }
 
-// MaxPool2DBackward routes dy to the winners of each window (one round).
+// MaxPool2DBackward routes dy to the winners of each window down the tree of comparisons:
+// one round per level of the tree, one ring product per comparison, exact.
 func (b *engine[S, B, U]) MaxPool2DBackward(dy, argmax backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
 	b.p.Begin("MaxPool2DBackward", b.shape(dy))
 	s, err := b.get("MaxPool2DBackward", dy)
 	if err != nil {
 		return nil, err
 	}
-	m, err := b.boolMask("MaxPool2DBackward", argmax)
+	m, err := b.poolRoute("MaxPool2DBackward", argmax)
 	if err != nil {
 		return nil, err
 	}

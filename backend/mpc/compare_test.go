@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotfe/gotfe/backend"
@@ -158,4 +159,34 @@ func TestSigmoidIsProbability(t *testing.T) {
 			require.InDelta(t, 1/(1+math.Exp(-xs[i])), v, sigmoidErr, "sigmoid(%v)", xs[i])
 		}
 	}
+}
+
+// A max-pooling's route and a ReLU's mask are not interchangeable: each backward operation
+// refuses the other's, with an error on every party.
+func TestMaskKinds(t *testing.T) {
+	w22, err := backend.NewWindow(4, 4, 2, 2, 2, 2, "valid")
+	require.NoError(t, err)
+	forEachProtocol(t, func(t *testing.T, cfg mpc.Config) {
+		runner := mpc.NewLocalRunner(cfg, nil)
+		defer runner.Close()
+		require.NoError(t, runner.Run(func(b backend.Backend) error {
+			x, err := b.Input(make([]float64, 2*4*4*3), []int{2, 4, 4, 3}, 0)
+			if err != nil {
+				return err
+			}
+			_, reluMask, err := b.ReLU(x)
+			if err != nil {
+				return err
+			}
+			y, route, err := b.MaxPool2D(x, w22)
+			if err != nil {
+				return err
+			}
+			_, err = b.MaxPool2DBackward(y, reluMask, w22, x.Shape())
+			assert.ErrorContains(t, err, "the mask of a ReLU is not a pooling mask")
+			_, err = b.MulMask(y, route)
+			assert.ErrorContains(t, err, "the mask of a max-pooling is not a ReLU mask")
+			return nil
+		}))
+	})
 }

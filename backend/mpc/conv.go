@@ -36,10 +36,13 @@ func (b *engine[S, B, U]) Im2Col(x backend.Tensor, w backend.Window) (backend.Te
 	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Im2Col(t, g) }))
 }
 
-// Col2Im adds rows back into image positions, the adjoint of Im2Col (local).
+// Col2Im adds rows back into image positions, the adjoint of Im2Col (local). On a pending
+// product (a convolution's input gradient dy·Wᵀ, one row per output pixel and KH·KW·C
+// columns) it sums the product's terms before their truncation and the result stays pending:
+// the truncation then runs on the image, KH·KW/(stride²) times fewer values than the columns.
 func (b *engine[S, B, U]) Col2Im(cols backend.Tensor, w backend.Window, inShape []int) (backend.Tensor, error) {
 	b.p.Begin("Col2Im", b.shape(cols))
-	s, err := b.get("Col2Im", cols)
+	t, err := b.tensor("Col2Im", cols)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +50,18 @@ func (b *engine[S, B, U]) Col2Im(cols backend.Tensor, w backend.Window, inShape 
 	if err != nil {
 		return nil, err
 	}
-	return b.wrap(b.p.MapLinear(s, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Col2Im(t, g) }))
+	f := func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Col2Im(t, g) }
+	if t.p != nil {
+		u, err := b.terms(t)
+		if err != nil {
+			return nil, err
+		}
+		if u, err = b.p.MapLinearUnreduced(u, f); err != nil {
+			return nil, err
+		}
+		return &tensor[S, U]{p: &pending[S, U]{shape: u.Shape(), u: u, formed: true}}, nil
+	}
+	return b.wrap(b.p.MapLinear(t.s, f))
 }
 
 // poolCounts returns, per output position of a window over images of shape in, 1 over the

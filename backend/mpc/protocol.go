@@ -17,8 +17,9 @@ type Sharing interface {
 
 // Protocol is what the secure backend needs from a protocol, generic in the protocol's three
 // kinds of secret tensors: S, an arithmetic sharing of fixed-point values (or raw ring
-// elements where a method says so); B, a boolean sharing of secret bits (the masks of ReLU and
-// max-pooling); U, a product before its truncation. Both [github.com/gotfe/gotfe/secure/aby3]
+// elements where a method says so, such as max-pooling's route of ring integers 0 and 1); B, a
+// boolean sharing of secret bits (the masks of ReLU and maxima); U, a product before its
+// truncation. Both [github.com/gotfe/gotfe/secure/aby3]
 // (*aby3.Party) and [github.com/gotfe/gotfe/secure/pond] (*pond.Party) implement it; their
 // packages document each method's cost and error.
 //
@@ -69,6 +70,7 @@ type Protocol[S, B, U Sharing] interface {
 	Lift(x S) U
 	ReshapeUnreduced(u U, shape ...int) (U, error)
 	ConcatUnreduced(axis int, us ...U) (U, error)
+	MapLinearUnreduced(u U, f func(*ring.Tensor) (*ring.Tensor, error)) (U, error)
 	ScaleUnreduced(u U, k int64) U
 	AddBiasUnreduced(u U, bias S) (U, error)
 	Reduce(u U, c float64) (S, error)
@@ -81,8 +83,8 @@ type Protocol[S, B, U Sharing] interface {
 	Maximum(x, y S) (S, error)
 	Clip(x S, lo, hi float64) (S, error)
 	ClipWithin(x S, lo, hi, xlo, xhi float64) (S, error)
-	MaxPool2D(x S, g ring.ConvGeom) (S, B, error)
-	MaxPool2DBackward(dy S, argmax B, g ring.ConvGeom) (S, error)
+	MaxPool2D(x S, g ring.ConvGeom) (out, route S, err error)
+	MaxPool2DBackward(dy, route S, g ring.ConvGeom) (S, error)
 	MaxWithMask(x S, axis int) (S, B, error)
 	BitToFixed(b B) (S, error)
 	ArgMax(x S, axis int) (S, error)

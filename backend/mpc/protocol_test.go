@@ -68,6 +68,32 @@ func matmulRef(bs, m, k, n int) func(in [][]float64) []float64 {
 	}
 }
 
+// col2imRef adds every entry of the patch matrix cols back onto the pixel of g's input it
+// covers (entries over padding are dropped).
+func col2imRef(g ring.ConvGeom, cols []float64) []float64 {
+	out := make([]float64, g.N*g.H*g.W*g.C)
+	row := 0
+	for n := range g.N {
+		for oh := range g.OutH {
+			for ow := range g.OutW {
+				for kh := range g.KH {
+					for kw := range g.KW {
+						h, w := oh*g.StrideH+kh-g.PadTop, ow*g.StrideW+kw-g.PadLeft
+						if h < 0 || h >= g.H || w < 0 || w >= g.W {
+							continue
+						}
+						for c := range g.C {
+							out[((n*g.H+h)*g.W+w)*g.C+c] += cols[row*g.Cols()+(kh*g.KW+kw)*g.C+c]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+	return out
+}
+
 // rowsRef applies f to every row of length k.
 func rowsRef(k int, f func(row []float64) []float64) func(in [][]float64) []float64 {
 	return func(in [][]float64) []float64 {
@@ -127,6 +153,26 @@ func protocolCases[S, B, U mpc.Sharing]() []protocolCase[S, B, U] {
 				}
 				return out
 			}, ulp, both(2, 2)},
+		// A product's terms folded by col2im (3x3 windows, stride 1, same padding: up to nine
+		// products per pixel) and truncated once: below one ulp, where truncating the nine
+		// products first errs by up to nine.
+		{"col2im unreduced", [][]int{{2 * 6 * 5, 4}, {4, 27}}, -2, 2, func(p P, in []S) (S, error) {
+			g, err := ring.NewConvGeom(2, 6, 5, 3, 3, 3, 1, 1, true)
+			if err != nil {
+				return *new(S), err
+			}
+			u, err := p.MatMulUnreduced(in[0], in[1])
+			if err != nil {
+				return *new(S), err
+			}
+			if u, err = p.MapLinearUnreduced(u, func(t *ring.Tensor) (*ring.Tensor, error) { return ring.Col2Im(t, g) }); err != nil {
+				return *new(S), err
+			}
+			return p.Reduce(u, 1)
+		}, func(in [][]float64) []float64 {
+			g, _ := ring.NewConvGeom(2, 6, 5, 3, 3, 3, 1, 1, true)
+			return col2imRef(g, matmulRef(1, 60, 4, 27)(in))
+		}, ulp, both(2, 2)},
 		{"mul public", [][]int{{4096}}, -1000, 1000, func(p P, in []S) (S, error) { return p.MulPublic(in[0], -0.3) },
 			elementwise(func(v []float64) float64 { return v[0] * math.Round(-0.3/ulp) * ulp }), ulp, both(1, 1)},
 		{"mean", [][]int{{64, 50}}, -100, 100, func(p P, in []S) (S, error) { return p.Mean(in[0], 1) },
@@ -215,7 +261,40 @@ func protocolCases[S, B, U mpc.Sharing]() []protocolCase[S, B, U] {
 				}
 			}
 			return out
-		}, 0, both(16, 16)},
+		}, 0, both(20, 16)},
+		// The gradient goes to the first maximum of every window, exactly (the route's bits
+		// are ring integers 0 and 1).
+		{"maxpool backward", [][]int{{4, 6, 6, 3}, {4, 3, 3, 3}}, -100, 100, func(p P, in []S) (S, error) {
+			g, err := ring.NewConvGeom(4, 6, 6, 3, 2, 2, 2, 2, false)
+			if err != nil {
+				return *new(S), err
+			}
+			_, route, err := p.MaxPool2D(in[0], g)
+			if err != nil {
+				return *new(S), err
+			}
+			return p.MaxPool2DBackward(in[1], route, g)
+		}, func(in [][]float64) []float64 {
+			x, dy := in[0], in[1]
+			out := make([]float64, len(x))
+			for b := range 4 {
+				for i := 0; i < 6; i += 2 {
+					for j := 0; j < 6; j += 2 {
+						for c := range 3 {
+							best := -1
+							for _, d := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+								at := ((b*6+i+d[0])*6+j+d[1])*3 + c
+								if best < 0 || x[at] > x[best] {
+									best = at
+								}
+							}
+							out[best] += dy[((b*3+i/2)*3+j/2)*3+c]
+						}
+					}
+				}
+			}
+			return out
+		}, 0, both(22, 18)},
 		{"sigmoid", [][]int{{64, 64}}, -10, 10, func(p P, in []S) (S, error) { return p.Sigmoid(in[0]) },
 			elementwise(func(v []float64) float64 { return 1 / (1 + math.Exp(-v[0])) }), sigmoidErr, both(20, 18)},
 		{"tanh", [][]int{{64, 64}}, -5, 5, func(p P, in []S) (S, error) { return p.Tanh(in[0]) },

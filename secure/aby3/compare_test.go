@@ -386,7 +386,7 @@ func TestMaxPool2D(t *testing.T) {
 			for i := range dy {
 				dy[i] = uint64(int64(dy[i]) >> 20)
 			}
-			var out, hot, grad []uint64
+			var out, route, grad []uint64
 			var rounds, backRounds int64
 			run3(t, 63, func(p *aby3.Party) error {
 				sx, err := shareRandom(p, x, []int{c.n, c.h, c.w, c.c})
@@ -394,14 +394,14 @@ func TestMaxPool2D(t *testing.T) {
 					return err
 				}
 				s := p.Stats()
-				o, mask, err := p.MaxPool2D(sx, g)
+				o, rt, err := p.MaxPool2D(sx, g)
 				if p.ID() == 0 {
 					rounds = p.Stats().Sub(s).Rounds
 				}
 				if err := revealRing(p, &out, o, err); err != nil {
 					return err
 				}
-				if err := revealBits(p, &hot, mask, nil); err != nil {
+				if err := revealRing(p, &route, rt, nil); err != nil {
 					return err
 				}
 				sdy, err := shareRandom(p, dy, o.Shape())
@@ -409,29 +409,44 @@ func TestMaxPool2D(t *testing.T) {
 					return err
 				}
 				s = p.Stats()
-				gx, err := p.MaxPool2DBackward(sdy, mask, g)
+				gx, err := p.MaxPool2DBackward(sdy, rt, g)
 				if p.ID() == 0 {
 					backRounds = p.Stats().Sub(s).Rounds
 				}
 				return revealRing(p, &grad, gx, err)
 			})
-			depth := 0
-			for 1<<depth < c.kh*c.kw {
-				depth++
+			k := c.kh * c.kw
+			var levels []int // candidates per level of the tree: k, ⌈k/2⌉, ..., 2
+			for m := k; m > 1; m = (m + 1) / 2 {
+				levels = append(levels, m)
 			}
-			assert.Equal(t, int64(8*depth), rounds, "maxpool rounds")
-			assert.Equal(t, int64(1), backRounds, "backward rounds")
+			assert.Equal(t, int64(10*len(levels)), rounds, "maxpool rounds")
+			assert.Equal(t, int64(len(levels)), backRounds, "backward rounds")
 			wantOut, wantArg := naivePool(x, g)
 			require.Equal(t, wantOut, out)
-			k := c.kh * c.kw
+			require.Len(t, route, g.Rows()*(k-1)*c.c)
+			// The route descends the tree from its top to the first maximum of every window.
+			offs := make([]int, len(levels)+1)
+			for i, m := range levels {
+				offs[i+1] = offs[i] + g.Rows()*(m/2)*c.c
+			}
+			for _, bit := range route {
+				require.LessOrEqual(t, bit, uint64(1), "route bits are ring integers 0 and 1")
+			}
 			wantGrad := make([]uint64, len(x))
 			for row := range g.Rows() {
 				n, oh, ow := row/(g.OutH*g.OutW), row/g.OutW%g.OutH, row%g.OutW
 				for ch := range c.c {
-					j := wantArg[row*c.c+ch]
-					for pos := range k {
-						assert.Equal(t, b2u(pos == j), hot[row*k*c.c+pos*c.c+ch], "mask row %d pos %d ch %d", row, pos, ch)
+					j := 0 // the winner's index among the candidates of the level
+					for i := len(levels) - 1; i >= 0; i-- {
+						m := levels[i]
+						if j < m/2 {
+							j = 2*j + int(route[offs[i]+(row*(m/2)+j)*c.c+ch])
+						} else {
+							j = m - 1
+						}
 					}
+					require.Equal(t, wantArg[row*c.c+ch], j, "winner of row %d ch %d", row, ch)
 					ih, iw := oh*g.StrideH-g.PadTop+j/c.kw, ow*g.StrideW-g.PadLeft+j%c.kw
 					wantGrad[((n*c.h+ih)*c.w+iw)*c.c+ch] += dy[row*c.c+ch]
 				}

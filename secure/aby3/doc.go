@@ -54,8 +54,10 @@
 // value by a secret bit in one round (bit injection by three-party OT, ABY3 §5.4).
 // Comparisons are sign bits of differences, exact on the encodings: a comparison and the use
 // of its result cost eight rounds ([Party.ReLU], [Party.Maximum], [Party.Clip]); a maximum
-// over k elements 8·⌈log2 k⌉ with a tree ([Party.Max], [Party.MaxPool2D]), or 8 + ⌈log2(k-1)⌉
-// comparing all pairs at once, which [Party.Max] does for small maxima. Differences known to
+// over k elements 8·⌈log2 k⌉ with a tree ([Party.Max]), or 8 + ⌈log2(k-1)⌉ comparing all
+// pairs at once, which [Party.Max] does for small maxima. Max-pooling ([Party.MaxPool2D])
+// injects each level's bits and selects with ring products, 10·⌈log2 k⌉ rounds for fewer
+// bytes in both passes. Differences known to
 // be small have their sign read from their residues modulo 2^32, 2^16 or 2^8
 // ([Party.MSBWithin]): fewer adder levels and several values per word. Comparisons with public
 // thresholds ([Party.Clip] and those behind the approximations) trade rounds for bytes from
@@ -64,9 +66,9 @@
 // tensors. Sigmoid, tanh, exp, log, reciprocal, inverse square root and softmax come from
 // [github.com/gotfe/gotfe/secure/approx], each with a stated input range, error, and
 // saturation outside the range. Operations return new tensors; masks returned for a backward
-// pass ([Party.ReLU], [Party.MaxPool2D]) are boolean sharings to be passed back unchanged, or
-// for [Party.ReLUArith] and [Party.ReduceReLU] an arithmetic sharing of 0 and 1 that a ring
-// product applies.
+// pass ([Party.ReLU]) are boolean sharings to be passed back unchanged, or for
+// [Party.ReLUArith] and [Party.ReduceReLU] an arithmetic sharing of 0 and 1 that a ring
+// product applies; [Party.MaxPool2D]'s route holds its comparisons' bits as ring integers.
 //
 // # Costs
 //

@@ -312,12 +312,17 @@ func poolWindows(op string, shape []int, g ring.ConvGeom) ([]uint64, error) {
 }
 
 // MaxPool2D takes the maximum of each channel of x [N, H, W, C] over the windows of g and
-// returns it [N, OutH, OutW, C], with the one-hot mask of the first maximum of each window in
-// the patch layout of [ring.Im2ColTo] ([N·OutH·OutW, KH·KW·C], bit 0), for
-// [Party.MaxPool2DBackward]. Padding positions never win. A tree of comparisons over the
-// KH·KW positions of every window at once: 8·⌈log2(KH·KW)⌉ rounds (16 for 2×2). Inputs must
+// returns it [N, OutH, OutW, C], with the route of the gradient for [Party.MaxPool2DBackward]:
+// the outcomes of the window's comparisons as ring integers 0 and 1 (see poolTree). Padding
+// positions never win; the first maximum of a window wins ties. A tree of comparisons over
+// the KH·KW positions of every window at once, ⌈log2(KH·KW)⌉ levels of ten rounds each
+// (20 for 2×2): seven for the sign bits, two to inject them into the arithmetic sharing and
+// one for the ring products that select the winners. Per comparison the three parties send
+// about 17 words together (10 for the sign bit, 4 for the injection, 3 for the product),
+// against 22 and a boolean one-hot mask when the selection is a bit product, and the
+// backward pass costs 3 words per comparison instead of 12 per window position. Inputs must
 // stay below 2^(62-f) in magnitude (see the comparisons).
-func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *BoolShared, err error) {
+func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out, route *Shared, err error) {
 	ind, err := poolWindows("maxpool", x.shape, g)
 	if err != nil {
 		return nil, nil, err
@@ -341,43 +346,150 @@ func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *Bool
 			}
 		}
 	}
-	ma, mb, ha, hb, err := p.maxTree("maxpool", xa, xb, rows, k, g.C, true)
+	ma, mb, ra, rb, err := p.poolTree("maxpool", xa, xb, rows, k, g.C)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &Shared{shape: []int{g.N, g.OutH, g.OutW, g.C}, a: ma, b: mb},
-		&BoolShared{shape: []int{rows, cols}, a: ha, b: hb}, nil
+		&Shared{shape: []int{len(ra)}, a: ra, b: rb}, nil
 }
 
-// MaxPool2DBackward routes dy [N, OutH, OutW, C] to the positions argmax (from
-// [Party.MaxPool2D] with the same geometry) records and returns the gradient of the pooling's
-// input [N, H, W, C], adding the contributions of overlapping windows. One round.
-func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeom) (*Shared, error) {
+// poolLevels returns the number of candidates at each level of a tree of comparisons over k
+// positions: k, ⌈k/2⌉, ... down to 2 (none for k = 1).
+func poolLevels(k int) []int {
+	var levels []int
+	for m := k; m > 1; m = (m + 1) / 2 {
+		levels = append(levels, m)
+	}
+	return levels
+}
+
+// poolTree computes the maximum along the middle axis of data laid out [outer, k, inner] by
+// the tree of maxTree (candidates 2t and 2t+1 of a level compared, the right one kept only
+// when strictly greater, an odd last one waiting), selecting the winners with ring products
+// of the injected comparison bits: c·(right - left) added to left. It returns the maxima and
+// the route: every comparison's bit c = [left < right] as a ring integer, level by level,
+// each level laid out [outer, pairs, inner]: (k-1)·outer·inner values in all.
+func (p *Party) poolTree(op string, xa, xb []uint64, outer, k, inner int) (ma, mb, ra, rb []uint64, err error) {
+	ra, rb = make([]uint64, 0, outer*(k-1)*inner), make([]uint64, 0, outer*(k-1)*inner)
+	ca, cb := xa, xb // the candidates; pooled (owned) after the first level
+	owned := false
+	for _, m := range poolLevels(k) {
+		pairs, odd := m/2, m%2
+		n := outer * pairs * inner
+		// Differences left - right of every pair, laid out [outer, pairs, inner].
+		da, db, sa, sb := getWords(n), getWords(n), getWords(n), getWords(n)
+		for o := range outer {
+			for t := range pairs {
+				l := (o*m + 2*t) * inner
+				r := l + inner
+				d := (o*pairs + t) * inner
+				ring.SubTo(da[d:d+inner], ca[l:l+inner], ca[r:r+inner])
+				ring.SubTo(db[d:d+inner], cb[l:l+inner], cb[r:r+inner])
+			}
+		}
+		if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [left < right]: right wins
+			return nil, nil, nil, nil, err
+		}
+		c, err := p.injectBits(op, sa, sb, []int{n})
+		putWords(sa, sb)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ring.NegTo(da, da)
+		ring.NegTo(db, db)
+		z, err := p.reshare(op, p.mulLocal(c, &Shared{shape: c.shape, a: da, b: db}), c.shape)
+		putWords(da, db)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ra, rb = append(ra, c.a...), append(rb, c.b...)
+		next := pairs + odd
+		na, nb := getWords(outer*next*inner), getWords(outer*next*inner)
+		for o := range outer {
+			for t := range pairs {
+				l := (o*m + 2*t) * inner
+				d := (o*pairs + t) * inner
+				w := (o*next + t) * inner
+				ring.AddTo(na[w:w+inner], ca[l:l+inner], z.a[d:d+inner])
+				ring.AddTo(nb[w:w+inner], cb[l:l+inner], z.b[d:d+inner])
+			}
+			if odd == 1 {
+				l := (o*m + m - 1) * inner
+				w := (o*next + pairs) * inner
+				copy(na[w:w+inner], ca[l:l+inner])
+				copy(nb[w:w+inner], cb[l:l+inner])
+			}
+		}
+		if owned {
+			putWords(ca, cb)
+		}
+		ca, cb, owned = na, nb, true
+	}
+	ma, mb = append([]uint64(nil), ca...), append([]uint64(nil), cb...)
+	if owned {
+		putWords(ca, cb)
+	}
+	return ma, mb, ra, rb, nil
+}
+
+// MaxPool2DBackward routes dy [N, OutH, OutW, C] down the route (from [Party.MaxPool2D] with
+// the same geometry) to the winning positions and returns the gradient of the pooling's input
+// [N, H, W, C], adding the contributions of overlapping windows. From the top of the tree,
+// every comparison's gradient g goes right as c·g (a ring product) and left as g - c·g: one
+// round per level (two for 2×2), every party sending one ring element per comparison. Exact.
+func (p *Party) MaxPool2DBackward(dy, route *Shared, g ring.ConvGeom) (*Shared, error) {
 	if !ring.SameShape(dy.shape, []int{g.N, g.OutH, g.OutW, g.C}) {
 		return nil, fmt.Errorf("aby3: maxpool backward: gradient %v, geometry wants [%d %d %d %d]: %w", dy.shape, g.N, g.OutH, g.OutW, g.C, ring.ErrShape)
 	}
-	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
-	if !ring.SameShape(argmax.shape, []int{rows, cols}) {
-		return nil, fmt.Errorf("aby3: maxpool backward: mask %v, geometry wants [%d %d]: %w", argmax.shape, rows, cols, ring.ErrShape)
+	rows, k, inner := g.Rows(), g.KH*g.KW, g.C
+	if !ring.SameShape(route.shape, []int{rows * (k - 1) * inner}) {
+		return nil, fmt.Errorf("aby3: maxpool backward: route %v, geometry wants [%d]: %w", route.shape, rows*(k-1)*inner, ring.ErrShape)
 	}
-	// Broadcast dy over the window positions, keep the winners, fold the patches back.
-	ba, bb, za, zb := getWords(rows*cols), getWords(rows*cols), getWords(rows*cols), getWords(rows*cols)
-	defer putWords(ba, bb, za, zb)
-	for r := range rows {
-		for j := range k {
-			copy(ba[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.a[r*g.C:(r+1)*g.C])
-			copy(bb[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.b[r*g.C:(r+1)*g.C])
+	levels := poolLevels(k)
+	offs := make([]int, len(levels)+1) // where each level's bits start in the route
+	for i, m := range levels {
+		offs[i+1] = offs[i] + rows*(m/2)*inner
+	}
+	ga, gb := dy.a, dy.b // the gradients of the candidates after the current level
+	for i := len(levels) - 1; i >= 0; i-- {
+		m := levels[i]
+		pairs, odd := m/2, m%2
+		next := pairs + odd
+		n := rows * pairs * inner
+		wa, wb := getWords(n), getWords(n)
+		for o := range rows {
+			copy(wa[o*pairs*inner:(o+1)*pairs*inner], ga[o*next*inner:(o*next+pairs)*inner])
+			copy(wb[o*pairs*inner:(o+1)*pairs*inner], gb[o*next*inner:(o*next+pairs)*inner])
 		}
+		c := &Shared{shape: []int{n}, a: route.a[offs[i]:offs[i+1]], b: route.b[offs[i]:offs[i+1]]}
+		z, err := p.reshare("maxpool backward", p.mulLocal(c, &Shared{shape: []int{n}, a: wa, b: wb}), c.shape)
+		if err != nil {
+			return nil, err
+		}
+		na, nb := make([]uint64, rows*m*inner), make([]uint64, rows*m*inner)
+		for o := range rows {
+			for t := range pairs {
+				w := (o*pairs + t) * inner
+				l := (o*m + 2*t) * inner
+				r := l + inner
+				ring.SubTo(na[l:l+inner], wa[w:w+inner], z.a[w:w+inner])
+				ring.SubTo(nb[l:l+inner], wb[w:w+inner], z.b[w:w+inner])
+				copy(na[r:r+inner], z.a[w:w+inner])
+				copy(nb[r:r+inner], z.b[w:w+inner])
+			}
+			if odd == 1 {
+				src := (o*next + pairs) * inner
+				dst := (o*m + m - 1) * inner
+				copy(na[dst:dst+inner], ga[src:src+inner])
+				copy(nb[dst:dst+inner], gb[src:src+inner])
+			}
+		}
+		putWords(wa, wb)
+		ga, gb = na, nb
 	}
-	var bt batch
-	st := p.bitMulSend(&bt, za, zb, argmax.a, argmax.b, ba, bb, nil)
-	if err := p.exchange("maxpool backward", &bt); err != nil {
-		return nil, err
-	}
-	st.finish(p, &bt)
-	bt.release()
 	out := newShared([]int{g.N, g.H, g.W, g.C}, g.N*g.H*g.W*g.C)
-	ring.Col2ImTo(out.a, za, g)
-	ring.Col2ImTo(out.b, zb, g)
+	ring.Col2ImTo(out.a, ga, g)
+	ring.Col2ImTo(out.b, gb, g)
 	return out, nil
 }

@@ -17,6 +17,12 @@ func (p *Party) ReshapeUnreduced(u *Unreduced, shape ...int) (*Unreduced, error)
 	return ReshapeUnreduced(u, shape...)
 }
 
+// MapLinearUnreduced applies a ring-linear function f to u (see the function
+// [MapLinearUnreduced]).
+func (p *Party) MapLinearUnreduced(u *Unreduced, f func(*ring.Tensor) (*ring.Tensor, error)) (*Unreduced, error) {
+	return MapLinearUnreduced(u, f)
+}
+
 // ConcatUnreduced joins values along axis (see the function [ConcatUnreduced]).
 func (p *Party) ConcatUnreduced(axis int, us ...*Unreduced) (*Unreduced, error) {
 	return ConcatUnreduced(axis, us...)

@@ -202,9 +202,10 @@ func TestFewRoundComparisonsMatchAdder(t *testing.T) {
 	assert.Equal(t, adder.pool, few.pool, "max-pooling")
 	// ReLU: a sign-bit extraction and a bit product; LessThan: a sign-bit extraction; the
 	// maximum of rows of 10 (1,800 pairs): all pairs compared at once, then 4 levels of ANDs
-	// and the selection; max-pooling 2x2: 2 levels of a comparison and a selection.
-	assert.Equal(t, [4]int64{7 + 1, 7, 7 + 1 + 4, 2 * (7 + 1)}, adder.rounds)
-	assert.Equal(t, [4]int64{3 + 1, 3, 3 + 1 + 4, 2 * (3 + 1)}, few.rounds)
+	// and the selection; max-pooling 2x2: 2 levels of a comparison, the injection of its bit
+	// (two rounds) and a ring product.
+	assert.Equal(t, [4]int64{7 + 1, 7, 7 + 1 + 4, 2 * (7 + 3)}, adder.rounds)
+	assert.Equal(t, [4]int64{3 + 1, 3, 3 + 1 + 4, 2 * (3 + 3)}, few.rounds)
 	for i, v := range xs {
 		q := quantize(v)
 		require.Equal(t, b2u(q > 0), few.mask[i], "mask of %v", q)

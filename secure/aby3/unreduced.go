@@ -85,6 +85,18 @@ func ReshapeUnreduced(u *Unreduced, shape ...int) (*Unreduced, error) {
 	return &Unreduced{shape: s, t: u.t, frac: u.frac}, nil
 }
 
+// MapLinearUnreduced applies a ring-linear function f (see [MapLinear]) to u's terms: local
+// and exact, since f of the terms adds up to f of the value. A linear map that shrinks its
+// input, such as the col2im of a convolution's input gradient, thus runs before the one
+// truncation, which then costs the bytes of the smaller result.
+func MapLinearUnreduced(u *Unreduced, f func(*ring.Tensor) (*ring.Tensor, error)) (*Unreduced, error) {
+	t, err := f(&ring.Tensor{Shape: u.shape, Data: u.t})
+	if err != nil {
+		return nil, fmt.Errorf("aby3: %w", err)
+	}
+	return &Unreduced{shape: t.Shape, t: t.Data, frac: u.frac}, nil
+}
+
 // ConcatUnreduced joins values with the same fractional bits along axis (local).
 func ConcatUnreduced(axis int, us ...*Unreduced) (*Unreduced, error) {
 	if len(us) == 0 {

@@ -62,8 +62,10 @@
 // random bit r the producer deals in both sharings (r = r_0 ⊕ r_1 = ρ_0 + ρ_1) and a sharing of
 // r·A for a Beaver mask A of x: the parties open c = b ⊕ r and x - A in one round, and b·x and
 // the arithmetic bit [b] are local ([Party.MulBit], [Party.BitToArith]). So ReLU, its mask,
-// maxima, max-pooling and argmax are exact, in the rounds of aby3: a comparison and the use of
-// its result cost eight rounds, a maximum over k elements 8·⌈log2 k⌉. Sigmoid, tanh, exp, log,
+// maxima, max-pooling and argmax are exact: a comparison and the use of its result cost eight
+// rounds, a maximum over k elements 8·⌈log2 k⌉, as in aby3 (whose max-pooling takes two rounds
+// more per level for fewer bytes). Max-pooling keeps its comparisons' arithmetic bits, which
+// route the gradient back with ring products. Sigmoid, tanh, exp, log,
 // reciprocal, inverse square root and softmax come from [github.com/gotfe/gotfe/secure/approx],
 // unchanged, each with its stated input range and error.
 //

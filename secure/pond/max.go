@@ -298,10 +298,11 @@ func poolWindows(op string, shape []int, g ring.ConvGeom) ([]uint64, error) {
 }
 
 // MaxPool2D takes the maximum of each channel of x [N, H, W, C] over the windows of g and
-// returns it [N, OutH, OutW, C], with the one-hot mask of the first maximum of each window in
-// the patch layout of [ring.Im2ColTo] ([N·OutH·OutW, KH·KW·C], bit 0), for
-// [Party.MaxPool2DBackward]. Padding positions never win. 8·⌈log2(KH·KW)⌉ rounds.
-func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *BoolShared, err error) {
+// returns it [N, OutH, OutW, C], with the route of the gradient for [Party.MaxPool2DBackward]:
+// the outcomes of the window's comparisons as ring integers 0 and 1 (see poolTree), which the
+// bit products that select the winners give for free. Padding positions never win; the first
+// maximum of a window wins ties. 8·⌈log2(KH·KW)⌉ rounds.
+func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out, route *Shared, err error) {
 	ind, err := poolWindows("maxpool", x.shape, g)
 	if err != nil {
 		return nil, nil, err
@@ -326,43 +327,152 @@ func (p *Party) MaxPool2D(x *Shared, g ring.ConvGeom) (out *Shared, argmax *Bool
 			}
 		}
 	}
-	m, hot, err := p.maxTree("maxpool", cx, rows, k, g.C, true)
+	m, rt, err := p.poolTree("maxpool", cx, rows, k, g.C)
 	if err != nil {
 		return nil, nil, err
 	}
-	return wrapShared([]int{g.N, g.OutH, g.OutW, g.C}, rows*g.C, m),
-		&BoolShared{shape: []int{rows, cols}, n: rows * cols, v: hot}, nil
+	nr := rows * (k - 1) * g.C
+	return wrapShared([]int{g.N, g.OutH, g.OutW, g.C}, rows*g.C, m), wrapShared([]int{nr}, nr, rt), nil
 }
 
-// MaxPool2DBackward routes dy [N, OutH, OutW, C] to the positions argmax (from
-// [Party.MaxPool2D] with the same geometry) records and returns the gradient of the pooling's
-// input [N, H, W, C], adding the contributions of overlapping windows. One round.
-func (p *Party) MaxPool2DBackward(dy *Shared, argmax *BoolShared, g ring.ConvGeom) (*Shared, error) {
+// poolLevels returns the number of candidates at each level of a tree of comparisons over k
+// positions: k, ⌈k/2⌉, ... down to 2 (none for k = 1).
+func poolLevels(k int) []int {
+	var levels []int
+	for m := k; m > 1; m = (m + 1) / 2 {
+		levels = append(levels, m)
+	}
+	return levels
+}
+
+// poolTree computes the maximum along the middle axis of the shares x laid out [outer, k,
+// inner] by the tree of maxTree and returns it with the route: every comparison's bit
+// c = [left < right] as a ring integer, level by level, each level laid out [outer, pairs,
+// inner]: (k-1)·outer·inner values in all (nil on the producer).
+func (p *Party) poolTree(op string, x []uint64, outer, k, inner int) (m, route []uint64, err error) {
+	holds := p.holds()
+	if holds {
+		route = make([]uint64, 0, outer*(k-1)*inner)
+	}
+	cand := x // the candidates, [outer, cur, inner]
+	for _, cur := range poolLevels(k) {
+		pairs, odd := cur/2, cur%2
+		n := outer * pairs * inner
+		var d []uint64
+		if holds {
+			d = make([]uint64, n)
+			for o := range outer {
+				for t := range pairs {
+					l := (o*cur + 2*t) * inner
+					at := (o*pairs + t) * inner
+					ring.SubTo(d[at:at+inner], cand[l:l+inner], cand[l+inner:l+2*inner])
+				}
+			}
+		}
+		r := p.newRound()
+		ms := p.msbSend(r, d, 0, n)
+		if err := p.exchange(op, r); err != nil {
+			return nil, nil, err
+		}
+		c, err := ms.finish(p, r, op) // [left < right]: the right one wins
+		if err != nil {
+			return nil, nil, err
+		}
+		if holds {
+			ring.NegTo(d, d)
+		}
+		r = p.newRound()
+		st := p.bitMulSend(r, c, d, nil, n)
+		if err := p.exchange(op, r); err != nil {
+			return nil, nil, err
+		}
+		z, bit := st.finish(p, r)
+		next := pairs + odd
+		var nc []uint64
+		if holds {
+			route = append(route, bit...)
+			nc = make([]uint64, outer*next*inner)
+			for o := range outer {
+				for t := range pairs {
+					l := (o*cur + 2*t) * inner
+					at := (o*pairs + t) * inner
+					w := (o*next + t) * inner
+					ring.AddTo(nc[w:w+inner], cand[l:l+inner], z[at:at+inner])
+				}
+				if odd == 1 {
+					l := (o*cur + cur - 1) * inner
+					w := (o*next + pairs) * inner
+					copy(nc[w:w+inner], cand[l:l+inner])
+				}
+			}
+		}
+		cand = nc
+	}
+	if holds {
+		m = append([]uint64(nil), cand...)
+	}
+	return m, route, nil
+}
+
+// MaxPool2DBackward routes dy [N, OutH, OutW, C] down the route (from [Party.MaxPool2D] with
+// the same geometry) to the winning positions and returns the gradient of the pooling's input
+// [N, H, W, C], adding the contributions of overlapping windows. From the top of the tree,
+// every comparison's gradient g goes right as c·g (a Beaver product of ring values) and left
+// as g - c·g: one round per level (two for 2×2). Exact.
+func (p *Party) MaxPool2DBackward(dy, route *Shared, g ring.ConvGeom) (*Shared, error) {
 	if !ring.SameShape(dy.shape, []int{g.N, g.OutH, g.OutW, g.C}) {
 		return nil, fmt.Errorf("pond: maxpool backward: gradient %v, geometry wants [%d %d %d %d]: %w", dy.shape, g.N, g.OutH, g.OutW, g.C, ring.ErrShape)
 	}
-	rows, cols, k := g.Rows(), g.Cols(), g.KH*g.KW
-	if !ring.SameShape(argmax.shape, []int{rows, cols}) {
-		return nil, fmt.Errorf("pond: maxpool backward: mask %v, geometry wants [%d %d]: %w", argmax.shape, rows, cols, ring.ErrShape)
+	rows, k, inner := g.Rows(), g.KH*g.KW, g.C
+	if !ring.SameShape(route.shape, []int{rows * (k - 1) * inner}) {
+		return nil, fmt.Errorf("pond: maxpool backward: route %v, geometry wants [%d]: %w", route.shape, rows*(k-1)*inner, ring.ErrShape)
 	}
-	var b []uint64
-	if p.holds() {
-		b = make([]uint64, rows*cols)
-		for r := range rows {
-			for j := range k {
-				copy(b[r*cols+j*g.C:r*cols+(j+1)*g.C], dy.v[r*g.C:(r+1)*g.C])
+	holds := p.holds()
+	levels := poolLevels(k)
+	offs := make([]int, len(levels)+1) // where each level's bits start in the route
+	for i, m := range levels {
+		offs[i+1] = offs[i] + rows*(m/2)*inner
+	}
+	grad := dy.v // the gradients of the candidates after the current level
+	for i := len(levels) - 1; i >= 0; i-- {
+		m := levels[i]
+		pairs, odd := m/2, m%2
+		next := pairs + odd
+		n := rows * pairs * inner
+		var w, c []uint64
+		if holds {
+			w = make([]uint64, n)
+			for o := range rows {
+				copy(w[o*pairs*inner:(o+1)*pairs*inner], grad[o*next*inner:(o*next+pairs)*inner])
+			}
+			c = route.v[offs[i]:offs[i+1]]
+		}
+		z, err := p.MulRing(wrapShared([]int{n}, n, c), wrapShared([]int{n}, n, w))
+		if err != nil {
+			return nil, err
+		}
+		var ng []uint64
+		if holds {
+			ng = make([]uint64, rows*m*inner)
+			for o := range rows {
+				for t := range pairs {
+					at := (o*pairs + t) * inner
+					l := (o*m + 2*t) * inner
+					ring.SubTo(ng[l:l+inner], w[at:at+inner], z.v[at:at+inner])
+					copy(ng[l+inner:l+2*inner], z.v[at:at+inner])
+				}
+				if odd == 1 {
+					src := (o*next + pairs) * inner
+					dst := (o*m + m - 1) * inner
+					copy(ng[dst:dst+inner], grad[src:src+inner])
+				}
 			}
 		}
+		grad = ng
 	}
-	r := p.newRound()
-	st := p.bitMulSend(r, argmax.v, b, nil, rows*cols)
-	if err := p.exchange("maxpool backward", r); err != nil {
-		return nil, err
-	}
-	z, _ := st.finish(p, r)
 	out := p.newShared([]int{g.N, g.H, g.W, g.C}, g.N*g.H*g.W*g.C)
-	if p.holds() {
-		ring.Col2ImTo(out.v, z, g)
+	if holds {
+		ring.Col2ImTo(out.v, grad, g)
 	}
 	return out, nil
 }

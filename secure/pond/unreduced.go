@@ -53,6 +53,26 @@ func (p *Party) ReshapeUnreduced(u *Unreduced, shape ...int) (*Unreduced, error)
 	return &Unreduced{shape: s, n: u.n, v: u.v, frac: u.frac}, nil
 }
 
+// MapLinearUnreduced applies a ring-linear function f (see [Party.MapLinear]) to u's shares:
+// local and exact. A linear map that shrinks its input, such as the col2im of a convolution's
+// input gradient, thus runs before the one truncation, which then costs the bytes of the
+// smaller result. The producer applies f to zeros for the shape of the result.
+func (p *Party) MapLinearUnreduced(u *Unreduced, f func(*ring.Tensor) (*ring.Tensor, error)) (*Unreduced, error) {
+	data := u.v
+	if !p.holds() {
+		data = make([]uint64, u.n)
+	}
+	t, err := f(&ring.Tensor{Shape: u.shape, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("pond: %w", err)
+	}
+	out := &Unreduced{shape: t.Shape, n: len(t.Data), frac: u.frac}
+	if p.holds() {
+		out.v = t.Data
+	}
+	return out, nil
+}
+
 // ConcatUnreduced joins values with the same fractional bits along axis (local).
 func (p *Party) ConcatUnreduced(axis int, us ...*Unreduced) (*Unreduced, error) {
 	if len(us) == 0 {
