@@ -460,11 +460,20 @@ func (c *Client) predictChunk(ctx context.Context, info *ModelInfo, enc fixed.En
 	}
 	w := info.outWords()
 	var shares [secure.NumParties][]uint64
+	frac := resps[0].Frac
 	for i, r := range resps {
 		if len(r.Share) != 8*rows*w {
 			return &PartyError{Party: i, Err: fmt.Errorf("output share of %d bytes, want %d", len(r.Share), 8*rows*w)}
 		}
+		if r.Frac != frac {
+			return &PartyError{Party: i, Err: fmt.Errorf("output share with %d fractional bits, party 0's with %d", r.Frac, frac)}
+		}
 		shares[i] = words(r.Share)
+	}
+	if frac != 0 {
+		if enc, err = fixed.New(frac); err != nil {
+			return &PartyError{Party: 0, Err: fmt.Errorf("output shares with %d fractional bits: %w", frac, err)}
+		}
 	}
 	if c.cfg.onOutputs != nil {
 		c.cfg.onOutputs(shares)

@@ -155,37 +155,38 @@ func buildSecure(b *mpc.Backend, ls []layers.Layer, in []int, weights [][]float6
 
 // run computes the party's output shares for a batch x of samples: the shifted logits, the
 // classes or the outputs, each as this party's additive share for the client.
-func (sm *secureModel) run(b *mpc.Backend, x *aby3.Shared) ([]uint64, error) {
+func (sm *secureModel) run(b *mpc.Backend, x *aby3.Shared) (out []uint64, frac int, err error) {
 	p, err := b.Aby3Party()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	t, err := b.FromShared(x)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, inst := range sm.insts {
 		if t, err = inst.Forward(t, false); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	y, err := b.SharedOf(t)
-	if err != nil {
-		return nil, err
-	}
-	switch sm.output {
-	case OutputProbabilities:
-		shape := y.Shape()
+	frac = p.Encoding().FracBits
+	if sm.output == OutputProbabilities {
+		// The logits leave before their truncation (no round), shifted by a random amount per
+		// row that no party knows; the client learns the differences of a row's logits only,
+		// which is what the softmax depends on.
+		u, err := b.UnreducedOf(t)
+		if err != nil {
+			return nil, 0, err
+		}
+		shape := u.Shape()
 		k := shape[len(shape)-1]
-		rows := y.Len() / k
-		// A random shift per row that no party knows; the client learns the differences of a
-		// row's logits only, which is what the softmax depends on.
+		rows := u.Len() / k
 		s, err := p.RandomShared([]int{rows})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		sa, sb := s.Components()
-		ba, bb := make([]uint64, y.Len()), make([]uint64, y.Len())
+		ba, bb := make([]uint64, u.Len()), make([]uint64, u.Len())
 		for r := range rows {
 			for j := range k {
 				ba[r*k+j], bb[r*k+j] = sa[r], sb[r]
@@ -193,15 +194,18 @@ func (sm *secureModel) run(b *mpc.Backend, x *aby3.Shared) ([]uint64, error) {
 		}
 		shift, err := aby3.NewShared(shape, ba, bb)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if y, err = p.Sub(y, shift); err != nil {
-			return nil, err
-		}
-	case OutputClass:
+		return p.OutputShareUnreduced(u, shift)
+	}
+	y, err := b.SharedOf(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	if sm.output == OutputClass {
 		if y, err = p.ArgMax(y, len(y.Shape())-1); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return p.OutputShare(y), nil
+	return p.OutputShare(y), frac, nil
 }

@@ -187,6 +187,7 @@ type pendingReq struct {
 
 type result struct {
 	share []uint64
+	frac  int // fractional bits of the values share adds up to
 	batch uint64
 	err   error
 }
@@ -662,7 +663,7 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 		fail(reason, res.err.Error(), r)
 		return
 	}
-	s.reply(st, &response{Share: appendWords(make([]byte, 0, 8*len(res.share)), res.share)}, client, r, start, "")
+	s.reply(st, &response{Share: appendWords(make([]byte, 0, 8*len(res.share)), res.share), Frac: res.frac}, client, r, start, "")
 }
 
 // withdraw takes a request out of the pending set unless a batch has taken it.

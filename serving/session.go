@@ -390,14 +390,15 @@ func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, inf
 	x, err := aby3.NewShared(append([]int{rows}, info.InputShape...), xa, xb)
 	if err == nil {
 		var out []uint64
-		if out, err = sm.run(b, x); err == nil {
+		var frac int
+		if out, frac, err = sm.run(b, x); err == nil {
 			w := info.outWords()
 			if len(out) != rows*w {
 				err = fmt.Errorf("the model computed %d output values for %d rows, want %d each", len(out), rows, w)
 			} else {
 				at := 0
 				for _, r := range batch {
-					r.done <- result{share: out[at*w : (at+r.rows)*w], batch: seq}
+					r.done <- result{share: out[at*w : (at+r.rows)*w], frac: frac, batch: seq}
 					at += r.rows
 				}
 			}

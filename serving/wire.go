@@ -61,6 +61,9 @@ type response struct {
 	Info        *ModelInfo `msgpack:"info,omitempty"`
 	// Share is the party's output share: one little-endian uint64 per output value.
 	Share []byte `msgpack:"share,omitempty"`
+	// Frac is the number of fractional bits of the values the shares add up to (0: the
+	// model's FracBits). Logits are sent before their truncation, at twice the model's bits.
+	Frac int `msgpack:"frac,omitempty"`
 }
 
 // ModelInfo is what the parties tell clients about the model they serve: public facts only.

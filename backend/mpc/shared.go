@@ -42,6 +42,21 @@ func (b *Backend) SharedOf(t backend.Tensor) (*aby3.Shared, error) {
 	return e.get("SharedOf", t)
 }
 
+// UnreducedOf returns t as the terms of a product before its truncation: a pending product's
+// own terms (no communication), or a sharing lifted. The backend must run aby3.
+func (b *Backend) UnreducedOf(t backend.Tensor) (*aby3.Unreduced, error) {
+	e, err := b.aby3("UnreducedOf")
+	if err != nil {
+		return nil, err
+	}
+	e.p.Begin("UnreducedOf", e.shape(t))
+	tt, err := e.tensor("UnreducedOf", t)
+	if err != nil {
+		return nil, err
+	}
+	return e.terms(tt)
+}
+
 // Aby3Party returns the aby3 party behind b, for protocol steps outside the backend's
 // operations (sharing with an outside client). The backend must run aby3.
 func (b *Backend) Aby3Party() (*aby3.Party, error) {

@@ -3,6 +3,7 @@ package aby3
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/prg"
@@ -68,6 +69,26 @@ func (p *Party) OutputShare(x *Shared) []uint64 {
 	out := append([]uint64(nil), x.a...)
 	p.addZeroShare(out, make([]uint64, len(out)))
 	return out
+}
+
+// OutputShareUnreduced is [Party.OutputShare] for a value before its truncation: this party's
+// share of u - shift for a receiver outside the three parties, who sums the three shares and
+// reads the result with frac fractional bits (u's). shift, a sharing of u's shape, is
+// subtracted as ring elements, unscaled (a random shift hides the value up to its
+// differences). The receiver learns the value at frac bits, twice the encoding's for a
+// product, instead of its rounding to the encoding's: no truncation round is needed. No
+// communication; the three parties must call it together.
+func (p *Party) OutputShareUnreduced(u *Unreduced, shift *Shared) (share []uint64, frac int, err error) {
+	p.Begin("OutputShareUnreduced", u.shape)
+	if shift != nil && !slices.Equal(shift.shape, u.shape) {
+		return nil, 0, fmt.Errorf("aby3: output share: shift of shape %v for a value of shape %v: %w", shift.shape, u.shape, ring.ErrShape)
+	}
+	out := append([]uint64(nil), u.t...)
+	if shift != nil {
+		ring.SubTo(out, out, shift.a)
+	}
+	p.addZeroShare(out, make([]uint64, len(out)))
+	return out, u.frac, nil
 }
 
 // RandomShared returns a sharing of ring values drawn uniformly at random that no party
