@@ -28,6 +28,15 @@
 // itself buffers at most its flow-control window (32 MiB) meanwhile. A payload is allocated
 // as its bytes arrive, not at the length its header announces.
 //
+// # Sockets
+//
+// quic-go sends runs of datagrams in one segmented write (GSO). On Linux an endpoint also
+// turns on UDP receive offload (GRO), so that the kernel hands such a run over as one buffer,
+// which the endpoint splits back into datagrams for quic-go: most of the per-datagram work of
+// the receive path goes. A shaped endpoint (PacketDelay, PacketRate) leaves its socket as it
+// is, so every datagram passes the shaper on its own. Links whose peers are all on loopback
+// start at full-size packets rather than waiting for path MTU discovery.
+//
 // # Semantics
 //
 // An [*Endpoint] behaves as transport/mem's: messages to one peer arrive in order; Send takes

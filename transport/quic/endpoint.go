@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,10 @@ func Dial(ctx context.Context, cfg Config) (*Endpoint, error) {
 	}
 	if s.PacketDelay > 0 || s.PacketRate > 0 {
 		pc = newDelayConn(pc, s.PacketDelay, s.PacketRate)
+	} else if uc, ok := pc.(*net.UDPConn); ok {
+		if g := withGRO(uc); g != nil {
+			pc = g
+		}
 	}
 	e := &Endpoint{s: s, pc: pc, tr: &quicgo.Transport{Conn: pc}, closing: make(chan struct{}), lost: make(chan struct{})}
 	if err := e.dial(ctx); err != nil {
@@ -201,6 +206,27 @@ func (e *Endpoint) refused(r *RefusedError) {
 	}
 }
 
+// loopbackPacketSize is the largest packet quic-go sends (its packet buffer size). Loopback's
+// MTU is far above it.
+const loopbackPacketSize = 1452
+
+// initialPacketSize is the QUIC packet size to start at: the largest when both peers are on
+// this host's loopback, so that links send full packets from the first message on rather
+// than after path MTU discovery has probed its way up; otherwise 0, quic-go's default (1280
+// bytes, then discovery), since a larger floor could fail the handshake on a smaller path.
+func (s *settings) initialPacketSize() uint16 {
+	for j, host := range s.hosts {
+		if j == s.ID {
+			continue
+		}
+		ip, err := netip.ParseAddr(host)
+		if host != "localhost" && (err != nil || !ip.IsLoopback()) {
+			return 0
+		}
+	}
+	return loopbackPacketSize
+}
+
 func (s *settings) quicConfig() *quicgo.Config {
 	return &quicgo.Config{
 		HandshakeIdleTimeout:           s.attemptTimeout(),
@@ -212,6 +238,7 @@ func (s *settings) quicConfig() *quicgo.Config {
 		MaxConnectionReceiveWindow:     maxConnWindow,
 		MaxIncomingStreams:             1,
 		MaxIncomingUniStreams:          -1,
+		InitialPacketSize:              s.initialPacketSize(),
 	}
 }
 
