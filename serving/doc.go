@@ -36,7 +36,9 @@
 //     too). The client learns the differences of a row's logits, which are exactly what its
 //     softmax probabilities determine: it computes them exactly, with no secure softmax (the
 //     slowest part of a secure prediction, and an approximation). It learns nothing more than
-//     the probabilities.
+//     the probabilities, at the precision of the logits before their last truncation: the
+//     parties send the last product's terms (twice the model's fractional bits), which saves
+//     that truncation's round.
 //   - OutputClass: the index of each row's largest output (the argmax, computed on shares),
 //     and nothing else.
 //   - OutputValues (the default otherwise): the model's outputs, its final activation
