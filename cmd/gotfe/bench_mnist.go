@@ -30,6 +30,7 @@ func init() {
 // mnistBench is the configuration of one run of the suite.
 type mnistBench struct {
 	model, optimizer, transport, plotPath, data string
+	memProfile                                  string
 	protocol                                    string
 	iterations, runs, epochs, trainN, testN     int
 	lr                                          float64
@@ -53,6 +54,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.data, "data", "", "directory of the MNIST files")
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write the heap profile of the moment the live heap was largest to this file (go tool pprof reads it)")
 	fs.BoolVar(&c.profileOps, "profile-ops", false, "also print the rounds and bytes of each operation of a training iteration (to stderr)")
 	c.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +69,12 @@ func benchMNIST(ctx context.Context, args []string) error {
 	if err := c.wan.check(c.transport); err != nil {
 		return err
 	}
-	return c.run(ctx, os.Stdout)
+	prof := startPeakProfiler(c.memProfile)
+	err := c.run(ctx, os.Stdout)
+	if perr := prof.finish(); err == nil {
+		err = perr
+	}
+	return err
 }
 
 const benchBatch = 128
