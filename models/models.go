@@ -151,6 +151,7 @@ func Data(name string, d *datasets.MNIST) (x, y, xt, yt *nd.Array, err error) {
 	if yt, err = Targets(name, d.TestY); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	x, xt = d.Train()
+	x, _ = d.Train()
+	xt, _ = d.Test()
 	return inputShape(name, x), y, inputShape(name, xt), yt, nil
 }
