@@ -306,7 +306,10 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	if testN == 0 {
 		testN = d.NumTest()
 	}
-	logs, err := model.Evaluate(xt.Slice(0, testN), yt.Slice(0, testN), keras.BatchSize(500), keras.Verbose(0))
+	// The test images go through the model in batches of the training batch's size: the
+	// parties' memory grows with the batch (a convolutional network's patches and comparison
+	// bits), and a larger batch saves rounds, not bytes.
+	logs, err := model.Evaluate(xt.Slice(0, testN), yt.Slice(0, testN), keras.BatchSize(benchBatch), keras.Verbose(0))
 	if err != nil {
 		return err
 	}
