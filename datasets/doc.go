@@ -5,11 +5,12 @@
 //
 // [MNIST.Train] and [MNIST.Test] return the images and labels as [nd.Array] values that carry
 // their shape, as Keras's Fit takes them: images [n, 28, 28, 1] and labels [n] (class indices,
-// for the sparse categorical cross-entropy; nd.OneHot makes one-hot rows). The fields below
-// hold the same values flat.
+// for the sparse categorical cross-entropy; nd.OneHot makes one-hot rows). The images stay
+// one byte a pixel ([nd.Indexed]) until a batch is read, an eighth of the memory of float64
+// values; [MNIST.TrainX] and [MNIST.TestX] return them as float64 all at once.
 //
-// Every data array is a flat row-major []float64 whose shape the caller knows, the layout the
-// model layers take: n MNIST images are [n, 784] ([FlatShape]), one row of 28×28 pixels after
+// Every data array is flat and row-major with a shape the caller knows, the layout the model
+// layers take: n MNIST images are [n, 784] ([FlatShape]), one row of 28×28 pixels after
 // another, each pixel scaled from its byte value b to b/255 in [0, 1]. The same memory read as
 // [n, 28, 28, 1] ([NHWCShape]) is a batch of single-channel images in NHWC order: viewing
 // one as the other copies nothing. Labels are []int in 0..9; [OneHot] turns them into an
@@ -30,7 +31,7 @@
 // for labels), image dimensions (28×28), lengths (a truncated file or trailing bytes are
 // errors), label values (0..9), and that images and labels agree in number. A bad file gives
 // an error wrapping [ErrFormat] (or the gzip or I/O error that stopped it), never a panic.
-// [ReadImages] and [ReadLabels] parse uncompressed IDX streams on their own.
+// [ReadPixels], [ReadImages] and [ReadLabels] parse uncompressed IDX streams on their own.
 //
 // # Helpers
 //

@@ -48,8 +48,19 @@ func NHWCShape(n int) []int { return []int{n, ImageRows, ImageCols, ImageChannel
 // ReadImages reads an uncompressed IDX image stream (magic 2051, dimensions n×28×28) to its
 // end and returns the n images as a flat row-major [n, 784] slice with each pixel byte b
 // scaled to b/255. Memory grows with the bytes actually read, not with the count the header
-// claims. Malformed data (see [ErrFormat]) and read errors are returned, wrapped.
+// claims. Malformed data (see [ErrFormat]) and read errors are returned, wrapped. It is
+// [ReadPixels] with the pixels scaled, at eight bytes a pixel.
 func ReadImages(r io.Reader) (x []float64, n int, err error) {
+	px, n, err := ReadPixels(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return scalePixels(px), n, nil
+}
+
+// ReadPixels reads an uncompressed IDX image stream as [ReadImages] does and returns the n
+// images as their pixel bytes 0..255, flat row-major [n, 784], one byte a pixel.
+func ReadPixels(r io.Reader) (px []byte, n int, err error) {
 	var hdr [16]byte
 	if err := readFull(r, hdr[:], "image header"); err != nil {
 		return nil, 0, err
@@ -69,11 +80,16 @@ func ReadImages(r io.Reader) (x []float64, n int, err error) {
 	if err := expectEOF(r, "image data"); err != nil {
 		return nil, 0, err
 	}
-	x = make([]float64, len(body))
-	for i, b := range body {
+	return body, int(count), nil
+}
+
+// scalePixels returns the values b/255 of pixel bytes.
+func scalePixels(px []byte) []float64 {
+	x := make([]float64, len(px))
+	for i, b := range px {
 		x[i] = pixelScale[b]
 	}
-	return x, int(count), nil
+	return x
 }
 
 // ReadLabels reads an uncompressed IDX label stream (magic 2049) to its end and returns the

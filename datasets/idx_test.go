@@ -60,6 +60,18 @@ func TestReadImagesPixelScale(t *testing.T) {
 	assert.Equal(t, 0.0, x[0])
 	assert.Equal(t, 1.0, x[255])
 	assert.InDelta(t, 128.0/255, x[128], 0)
+
+	// ReadPixels returns the bytes themselves, which ReadImages scales.
+	px, n, err := ReadPixels(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.Len(t, px, ImageSize)
+	for j, b := range px {
+		assert.Equal(t, byte(j), b)
+		assert.Equal(t, float64(b)/255, x[j])
+	}
+	_, _, err = ReadPixels(bytes.NewReader(data[:len(data)-1]))
+	assert.ErrorIs(t, err, ErrFormat)
 }
 
 func TestReadLabels(t *testing.T) {

@@ -11,16 +11,25 @@ import (
 	"github.com/gotfe/gotfe/nd"
 )
 
-// MNIST holds the MNIST training and test sets. Images are flat row-major [n, 784] slices
-// ([FlatShape]; [NHWCShape] views the same memory as [n, 28, 28, 1]) with pixels in [0, 1];
-// labels are digits 0..9, one per image.
+// MNIST holds the MNIST training and test sets. Images are kept as their pixel bytes, flat
+// row-major [n, 784] ([FlatShape]; [NHWCShape] views the same memory as [n, 28, 28, 1]), one
+// byte a pixel: the pixel values in [0, 1] are b/255 ([MNIST.Train] and [MNIST.Test] read them
+// so, a batch at a time; [MNIST.TrainX] and [MNIST.TestX] all at once). Labels are digits 0..9,
+// one per image.
 type MNIST struct {
-	TrainX []float64 // training images, [len(TrainY), 784]
-	TrainY []int     // training labels
-	TestX  []float64 // test images, [len(TestY), 784]
-	TestY  []int     // test labels
-	Dir    string    // directory the files were read from
+	TrainPixels []byte // training images, [len(TrainY), 784], pixel bytes 0..255
+	TrainY      []int  // training labels
+	TestPixels  []byte // test images, [len(TestY), 784], pixel bytes 0..255
+	TestY       []int  // test labels
+	Dir         string // directory the files were read from
 }
+
+// TrainX returns the training images as float64 pixels in [0, 1], flat [n, 784], in a new
+// slice (eight bytes a pixel: 376 MB for the 60000 images; [MNIST.Train] keeps one).
+func (m *MNIST) TrainX() []float64 { return scalePixels(m.TrainPixels) }
+
+// TestX returns the test images as [MNIST.TrainX] does.
+func (m *MNIST) TestX() []float64 { return scalePixels(m.TestPixels) }
 
 // NumTrain returns the number of training images.
 func (m *MNIST) NumTrain() int { return len(m.TrainY) }
@@ -45,7 +54,7 @@ func LoadMNIST(dir string) (*MNIST, error) {
 	)
 	wg.Go(func() {
 		errs[0] = readGz(dir, TrainImagesFile, func(r io.Reader) (err error) {
-			m.TrainX, nTr, err = ReadImages(r)
+			m.TrainPixels, nTr, err = ReadPixels(r)
 			return err
 		})
 	})
@@ -57,7 +66,7 @@ func LoadMNIST(dir string) (*MNIST, error) {
 	})
 	wg.Go(func() {
 		errs[2] = readGz(dir, TestImagesFile, func(r io.Reader) (err error) {
-			m.TestX, nTe, err = ReadImages(r)
+			m.TestPixels, nTe, err = ReadPixels(r)
 			return err
 		})
 	})
@@ -113,28 +122,29 @@ func (m *MNIST) Subset(nTrain, nTest int) (*MNIST, error) {
 	if nTest < 0 || nTest > m.NumTest() {
 		return nil, fmt.Errorf("datasets: mnist subset: %d test examples requested, have %d", nTest, m.NumTest())
 	}
-	if len(m.TrainX) != m.NumTrain()*ImageSize || len(m.TestX) != m.NumTest()*ImageSize {
+	if len(m.TrainPixels) != m.NumTrain()*ImageSize || len(m.TestPixels) != m.NumTest()*ImageSize {
 		return nil, fmt.Errorf("datasets: mnist subset: image and label lengths disagree (%d, %d train; %d, %d test)",
-			len(m.TrainX), m.NumTrain(), len(m.TestX), m.NumTest())
+			len(m.TrainPixels), m.NumTrain(), len(m.TestPixels), m.NumTest())
 	}
 	return &MNIST{
-		TrainX: m.TrainX[: nTrain*ImageSize : nTrain*ImageSize],
-		TrainY: m.TrainY[:nTrain:nTrain],
-		TestX:  m.TestX[: nTest*ImageSize : nTest*ImageSize],
-		TestY:  m.TestY[:nTest:nTest],
-		Dir:    m.Dir,
+		TrainPixels: m.TrainPixels[: nTrain*ImageSize : nTrain*ImageSize],
+		TrainY:      m.TrainY[:nTrain:nTrain],
+		TestPixels:  m.TestPixels[: nTest*ImageSize : nTest*ImageSize],
+		TestY:       m.TestY[:nTest:nTest],
+		Dir:         m.Dir,
 	}, nil
 }
 
 // Train returns the training images as an array of shape [n, 28, 28, 1] (NHWC, pixels in
 // [0, 1]; x.Reshape(-1, 784) for models that take flat rows) and their labels as an array of
 // shape [n] of class indices 0..9, as Keras's mnist.load_data (with the channel axis) gives
-// them. The arrays share memory with m.
+// them. The images share m's pixel bytes ([nd.Indexed]): Fit, Evaluate and Predict read them
+// as float64 a batch at a time.
 func (m *MNIST) Train() (x, y *nd.Array) {
-	return nd.New(m.TrainX, len(m.TrainY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TrainY)
+	return nd.Indexed(m.TrainPixels, pixelScale[:], len(m.TrainY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TrainY)
 }
 
 // Test returns the test images and labels as [MNIST.Train] does.
 func (m *MNIST) Test() (x, y *nd.Array) {
-	return nd.New(m.TestX, len(m.TestY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TestY)
+	return nd.Indexed(m.TestPixels, pixelScale[:], len(m.TestY), ImageRows, ImageCols, ImageChannels), nd.Labels(m.TestY)
 }

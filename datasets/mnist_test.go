@@ -21,12 +21,33 @@ func TestLoadMNISTHandMade(t *testing.T) {
 	assert.Equal(t, dir, m.Dir)
 	require.Equal(t, 7, m.NumTrain())
 	require.Equal(t, 4, m.NumTest())
-	require.Len(t, m.TrainX, 7*ImageSize)
-	require.Len(t, m.TestX, 4*ImageSize)
+	require.Len(t, m.TrainPixels, 7*ImageSize)
+	require.Len(t, m.TestPixels, 4*ImageSize)
 	assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, m.TrainY)
 	assert.Equal(t, []int{3, 4, 5, 6}, m.TestY)
-	assert.Equal(t, float64(testPixel(6, 783))/255, m.TrainX[6*ImageSize+783])
-	assert.Equal(t, float64(testPixel(2, 5))/255, m.TestX[2*ImageSize+5])
+	assert.Equal(t, testPixel(6, 783), m.TrainPixels[6*ImageSize+783])
+	assert.Equal(t, float64(testPixel(6, 783))/255, m.TrainX()[6*ImageSize+783])
+	assert.Equal(t, float64(testPixel(2, 5))/255, m.TestX()[2*ImageSize+5])
+
+	// The arrays of Train and Test read the same values as TrainX and TestX, and gather a
+	// batch of them.
+	x, y := m.Train()
+	assert.Equal(t, []int{7, ImageRows, ImageCols, ImageChannels}, x.Shape())
+	assert.Equal(t, m.TrainX(), x.Data())
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, mustInts(t, y))
+	xt, _ := m.Test()
+	assert.Equal(t, m.TestX(), xt.Data())
+	batch := make([]float64, 2*ImageSize)
+	require.NoError(t, x.GatherTo(batch, []int{6, 2}))
+	assert.Equal(t, m.TrainX()[6*ImageSize:7*ImageSize], batch[:ImageSize])
+	assert.Equal(t, m.TrainX()[2*ImageSize:3*ImageSize], batch[ImageSize:])
+}
+
+func mustInts(t *testing.T, a interface{ Ints() ([]int, error) }) []int {
+	t.Helper()
+	v, err := a.Ints()
+	require.NoError(t, err)
+	return v
 }
 
 func TestLoadMNISTBadFiles(t *testing.T) {
@@ -138,9 +159,9 @@ func TestSubset(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.nTrain, s.NumTrain())
 			assert.Equal(t, tc.nTest, s.NumTest())
-			assert.Equal(t, m.TrainX[:tc.nTrain*ImageSize], s.TrainX)
+			assert.Equal(t, m.TrainPixels[:tc.nTrain*ImageSize], s.TrainPixels)
 			assert.Equal(t, m.TrainY[:tc.nTrain], s.TrainY)
-			assert.Equal(t, m.TestX[:tc.nTest*ImageSize], s.TestX)
+			assert.Equal(t, m.TestPixels[:tc.nTest*ImageSize], s.TestPixels)
 			assert.Equal(t, m.TestY[:tc.nTest], s.TestY)
 			// Appending to a subset must not overwrite the rest of m.
 			before := slices.Clone(m.TrainY)
@@ -148,7 +169,7 @@ func TestSubset(t *testing.T) {
 			assert.Equal(t, before, m.TrainY)
 		})
 	}
-	_, err = (&MNIST{TrainX: make([]float64, 10), TrainY: []int{1}}).Subset(1, 0)
+	_, err = (&MNIST{TrainPixels: make([]byte, 10), TrainY: []int{1}}).Subset(1, 0)
 	assert.Error(t, err, "inconsistent lengths are an error, not a panic")
 }
 
@@ -161,8 +182,8 @@ func TestLoadMNISTReal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 60000, m.NumTrain())
 	require.Equal(t, 10000, m.NumTest())
-	require.Len(t, m.TrainX, 60000*ImageSize)
-	require.Len(t, m.TestX, 10000*ImageSize)
+	require.Len(t, m.TrainPixels, 60000*ImageSize)
+	require.Len(t, m.TestPixels, 10000*ImageSize)
 	assert.Equal(t, []int{5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, m.TrainY[:10])
 	assert.Equal(t, []int{7, 2, 1, 0, 4, 1, 4, 9, 5, 9}, m.TestY[:10])
 
@@ -179,7 +200,7 @@ func TestLoadMNISTReal(t *testing.T) {
 	assert.Equal(t, wantTrain, gotTrain)
 	assert.Equal(t, wantTest, gotTest)
 
-	for name, x := range map[string][]float64{"train": m.TrainX, "test": m.TestX} {
+	for name, x := range map[string][]float64{"train": m.TrainX(), "test": m.TestX()} {
 		lo, hi, sum := x[0], x[0], 0.0
 		for _, v := range x {
 			lo, hi, sum = min(lo, v), max(hi, v), sum+v
@@ -191,7 +212,7 @@ func TestLoadMNISTReal(t *testing.T) {
 		assert.InDelta(t, 0.13, mean, 0.01, name)
 	}
 	// Image 0 of the training set is a 5: its border is blank and its middle is not.
-	img := m.TrainX[:ImageSize]
+	img := m.TrainX()[:ImageSize]
 	assert.Equal(t, 0.0, img[0])
 	assert.Equal(t, 0.0, img[ImageSize-1])
 	var ink float64

@@ -18,10 +18,62 @@ type Data interface {
 	Array() (shape []int, values []float64, err error)
 }
 
-// array is a Data read once: nil shape and values when the caller passed none.
+// Rows is a [Data] that hands its samples out a batch at a time: Fit, Evaluate and Predict
+// read the samples x from it as they take each batch (the model's preprocessing layers, if any,
+// then apply to that batch), instead of reading every value as float64 at once, so that samples
+// kept compactly (an [nd.Indexed] array, as the images of datasets.MNIST) stay so. [nd.Array]
+// implements it. Targets and sample weights are read whole.
+type Rows interface {
+	Data
+	// Dims returns the shape (samples first) without the values, or why the array could not
+	// be made; a nil shape means no data.
+	Dims() ([]int, error)
+	// GatherTo writes the values of the samples rows (in that order, row-major) to dst, which
+	// holds len(rows) samples.
+	GatherTo(dst []float64, rows []int) error
+}
+
+// array is a Data read once: nil shape and values when the caller passed none. For a [Rows]
+// read by shape only, src holds the samples and values is nil.
 type array struct {
 	shape  []int
 	values []float64
+	src    Rows
+}
+
+// readRows returns d as an array that reads its values a batch at a time when d is [Rows],
+// else as read does.
+func readRows(d Data) (array, error) {
+	r, ok := d.(Rows)
+	if !ok || r == nil {
+		return read(d)
+	}
+	if a, isArr := d.(*nd.Array); isArr && a == nil {
+		return array{}, nil
+	}
+	s, err := r.Dims()
+	if err != nil {
+		return array{}, err
+	}
+	if s == nil {
+		return array{}, nil
+	}
+	if _, err := backend.NumElements(s); err != nil {
+		return array{}, err
+	}
+	if len(s) == 0 {
+		return array{}, fmt.Errorf("a scalar, not an array of samples")
+	}
+	return array{shape: s, src: r}, nil
+}
+
+// size returns the number of values a holds.
+func (a array) size() int {
+	if a.src != nil {
+		n, _ := backend.NumElements(a.shape)
+		return n
+	}
+	return len(a.values)
 }
 
 // read returns what d holds; a nil d (or an [nd.Array] pointer that is nil) holds nothing.
@@ -67,8 +119,8 @@ func (m *Sequential) checkInputs(what string, x array) error {
 		return nil
 	}
 	msg := fmt.Sprintf("%s has shape %s, but the model takes samples of shape %s", what, nd.Format(x.shape), samplesShape(m.input))
-	if per := m.inSize(); len(x.values)%per == 0 && len(x.shape) > 0 && x.shape[0] > 0 {
-		n := len(x.values) / per
+	if per := m.inSize(); x.size()%per == 0 && len(x.shape) > 0 && x.shape[0] > 0 {
+		n := x.size() / per
 		want := append([]int{n}, m.input...)
 		if n == x.shape[0] {
 			msg += fmt.Sprintf(": reshape it to %s (x.Reshape(%s))", nd.Format(want), reshapeArgs(want))

@@ -34,6 +34,9 @@
 // values in [0, 1] of the output's shape for the binary one ([n] for one output), values of the
 // output's shape for mean squared error. Targets that do not fit are errors that name the loss
 // to use or the encoding to apply. Predict returns an [nd.Array] of shape [n, outputs...].
+// Samples that implement [Rows], as [nd.Array] does, are read a batch at a time as the batches
+// are taken, so that compact data (the byte pixels of datasets.MNIST, [nd.Indexed]) stay
+// compact; the model's preprocessing layers then apply to each batch.
 //
 // Optional arguments are functional options of one type, [Option], validated by the call they
 // are given to. Errors are returned, never panics: a wrong data shape, labels that do not fit

@@ -16,17 +16,23 @@ import (
 )
 
 // dataset is what a program knows of some samples: their count (public) and, for the owner,
-// the samples and the targets in the loss's layout.
+// the samples and the targets in the loss's layout. The owner's samples are x (preprocessed),
+// or, read a batch at a time, samples src.off .. src.off+n of src.
 type dataset struct {
 	n        int
 	x, y     []float64 // nil where this process does not hold the owner's data
+	src      Rows      // where the samples are read a batch at a time, else nil
+	off      int       // the first sample of src
 	w        []float64 // the samples' weights, nil where not held
 	weighted bool      // whether the samples are weighted (public)
 }
 
+// holdsX reports whether d holds the owner's samples.
+func (d dataset) holdsX() bool { return d.x != nil || d.src != nil }
+
 // slice returns samples [lo, hi).
 func (d dataset) slice(lo, hi, inSize, outSize int) dataset {
-	s := dataset{n: hi - lo, weighted: d.weighted}
+	s := dataset{n: hi - lo, weighted: d.weighted, src: d.src, off: d.off + lo}
 	if d.w != nil {
 		s.w = d.w[lo:hi]
 	}
@@ -46,7 +52,7 @@ func (m *Sequential) outSize() int { n, _ := backend.NumElements(m.OutputShape()
 // NumSamples option (0 when not given).
 func (m *Sequential) prepare(call string, xd, yd Data, samples int, needY bool) (dataset, error) {
 	var d dataset
-	x, err := read(xd)
+	x, err := readRows(xd)
 	if err != nil {
 		return d, fmt.Errorf("keras: %s: x: %w", call, err)
 	}
@@ -59,9 +65,11 @@ func (m *Sequential) prepare(call string, xd, yd Data, samples int, needY bool) 
 		if err := m.checkInputs("x", x); err != nil {
 			return d, fmt.Errorf("keras: %s: %w", call, err)
 		}
-		d.n, d.x = x.shape[0], x.values
-		if d.x, err = m.preprocess(d.x); err != nil {
-			return d, fmt.Errorf("keras: %s: %w", call, err)
+		d.n, d.x, d.src = x.shape[0], x.values, x.src
+		if d.src == nil {
+			if d.x, err = m.preprocess(d.x); err != nil {
+				return d, fmt.Errorf("keras: %s: %w", call, err)
+			}
 		}
 		if samples != 0 && samples != d.n {
 			return d, fmt.Errorf("keras: %s: NumSamples(%d) but x holds %d samples", call, samples, d.n)
@@ -102,7 +110,8 @@ func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what st
 		return nil
 	}
 	limit := lim.InputLimit()
-	check := func(v []float64, size int, kind string) error {
+	// first is the index of the sample v starts with.
+	check := func(v []float64, size, first int, kind string) error {
 		for i, x := range v {
 			if !(math.Abs(x) <= limit) {
 				hint := "divide them by their largest magnitude, or standardise them"
@@ -113,26 +122,64 @@ func (m *Sequential) checkRange(b backend.Backend, d dataset, owner int, what st
 					}
 				}
 				return fmt.Errorf("%s: sample %d, %s %d is %g, beyond ±%g, the range the %s engine takes: scale the %ss (%s)",
-					what, i/size, kind, i%size, x, limit, b.Name(), strings.TrimPrefix(kind, "preprocessed "), hint)
+					what, first+i/size, kind, i%size, x, limit, b.Name(), strings.TrimPrefix(kind, "preprocessed "), hint)
 			}
 		}
 		return nil
 	}
-	if err := check(d.x, m.inSize(), "feature"); err != nil {
+	if d.src == nil {
+		if err := check(d.x, m.inSize(), 0, "feature"); err != nil {
+			return err
+		}
+	} else {
+		// Read the samples a chunk at a time, as the batches will be.
+		for lo := 0; lo < d.n; lo += rangeChunk {
+			v, err := m.gatherX(d, rangeIdx(lo, min(lo+rangeChunk, d.n)))
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			if err := check(v, m.inSize(), lo, "feature"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := check(d.w, 1, 0, "weight"); err != nil {
 		return err
 	}
-	if err := check(d.w, 1, "weight"); err != nil {
-		return err
+	return check(d.y, m.outSize(), 0, "target")
+}
+
+// rangeChunk is the number of samples checkRange reads at a time from a [Rows] source.
+const rangeChunk = 1024
+
+// gatherX returns the owner's samples idx of d, preprocessed: gathered from d.x, or read from
+// d.src and preprocessed then.
+func (m *Sequential) gatherX(d dataset, idx []int) ([]float64, error) {
+	if d.src == nil {
+		return gatherRows(d.x, m.inSize(), idx), nil
 	}
-	return check(d.y, m.outSize(), "target")
+	rows := idx
+	if d.off != 0 {
+		rows = make([]int, len(idx))
+		for i, r := range idx {
+			rows[i] = d.off + r
+		}
+	}
+	xb := make([]float64, len(idx)*m.inSize())
+	if err := d.src.GatherTo(xb, rows); err != nil {
+		return nil, err
+	}
+	return m.preprocess(xb)
 }
 
 // batch is the inputs of one step on one party.
 func (m *Sequential) inputBatch(b backend.Backend, d dataset, idx []int, owner int, withY bool) (x, y, w backend.Tensor, err error) {
-	inSize, outSize := m.inSize(), m.outSize()
+	outSize := m.outSize()
 	var xb, yb, wb []float64
-	if backend.Owns(b, owner) && d.x != nil {
-		xb = gatherRows(d.x, inSize, idx)
+	if backend.Owns(b, owner) && d.holdsX() {
+		if xb, err = m.gatherX(d, idx); err != nil {
+			return nil, nil, nil, fmt.Errorf("input x: %w", err)
+		}
 		if withY {
 			yb = gatherRows(d.y, outSize, idx)
 		}

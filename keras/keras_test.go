@@ -40,7 +40,7 @@ func smallMNIST(t testing.TB, n, m int) (x, y, xt, yt []float64) {
 	require.NoError(t, err)
 	yt, err = datasets.OneHot(s.TestY, 10)
 	require.NoError(t, err)
-	return s.TrainX, y, s.TestX, yt
+	return s.TrainX(), y, s.TestX(), yt
 }
 
 func mlp(t testing.TB, hidden int) *Sequential {

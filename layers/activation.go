@@ -46,7 +46,8 @@ type act struct {
 	name  string
 	alpha float64
 	x     backend.Tensor // the activation's input, where the derivative needs it
-	out   backend.Tensor // the activation's output
+	out   backend.Tensor // the activation's output, where the derivative needs it (needsOut)
+	ran   bool           // a forward pass ran
 	mask  backend.Tensor // ReLU's derivative mask [x > 0]
 	mask6 backend.Tensor // ReLU6's second mask [relu(x) < 6]
 	aux   backend.Tensor // a second value the derivative needs (e^min(x,0), σ(x), 1/(1+|x|), ...)
@@ -111,12 +112,26 @@ func (a *act) forward(z backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.name, err)
 	}
-	return a.out, nil
+	y := a.out
+	if !needsOut(a.name) {
+		a.out = nil // the next layer holds it if it needs it; the derivative does not
+	}
+	a.ran = true
+	return y, nil
+}
+
+// needsOut reports whether the derivative of the named activation reads its output.
+func needsOut(name string) bool {
+	switch name {
+	case "swish", "exponential", "sigmoid", "tanh", "softmax":
+		return true
+	}
+	return false
 }
 
 // backward returns the gradient with respect to the activation's input given dy.
 func (a *act) backward(dy backend.Tensor) (backend.Tensor, error) {
-	if a.out == nil {
+	if !a.ran {
 		return nil, fmt.Errorf("%s: backward pass before a forward pass", a.name)
 	}
 	d, err := a.derivative(dy)

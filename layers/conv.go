@@ -180,8 +180,11 @@ type convInst struct {
 	out          []int
 	win          backend.Window
 	kernel, bias *backend.Variable
-	cols         backend.Tensor // im2col of the last input [N*OH*OW, KH*KW*C]
-	n            int
+	// x is the last input, whose patches (im2col) the kernel's gradient needs. The layer keeps
+	// the input rather than its patches, which repeat every pixel once per window position it
+	// lies in (KH·KW times for a stride of 1), and unfolds it again in the backward pass.
+	x backend.Tensor
+	n int
 }
 
 func (i *convInst) forward(x backend.Tensor) (backend.Tensor, error) {
@@ -191,7 +194,7 @@ func (i *convInst) forward(x backend.Tensor) (backend.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i.cols = cols
+	i.x = x
 	f := i.out[2]
 	k2, err := b.Reshape(i.kernel.Value, []int{-1, f})
 	if err != nil {
@@ -213,7 +216,7 @@ func (i *convInst) forward(x backend.Tensor) (backend.Tensor, error) {
 }
 
 func (i *convInst) backwardLogits(dz backend.Tensor, needDX bool) (backend.Tensor, error) {
-	if i.cols == nil {
+	if i.x == nil {
 		return nil, fmt.Errorf("backward pass before a forward pass")
 	}
 	b := i.b
@@ -222,7 +225,11 @@ func (i *convInst) backwardLogits(dz backend.Tensor, needDX bool) (backend.Tenso
 	if err != nil {
 		return nil, err
 	}
-	dk, err := b.MatMul(i.cols, dz2, true, false)
+	cols, err := b.Im2Col(i.x, i.win)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := b.MatMul(cols, dz2, true, false)
 	if err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func TestSecureMatchesPlainEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	d, err = d.Subset(1, n)
 	require.NoError(t, err)
-	d.TestX = onGrid(d.TestX)
+	testX := onGrid(d.TestX())
 	runner := mpc.NewLocalRunner(aby3.Config{}, nil)
 	defer runner.Close()
 	for _, name := range models.Names {
@@ -137,7 +137,7 @@ func TestSecureMatchesPlainEndToEnd(t *testing.T) {
 					require.NoError(t, m.SetRunner(plain.NewRunner()))
 				}
 				var r result
-				x := models.Images(name, d.TestX)
+				x := models.Images(name, testX)
 				pred, err := m.Predict(x, keras.Verbose(0), keras.BatchSize(n))
 				require.NoError(t, err)
 				r.pred = pred.Data()

@@ -132,8 +132,18 @@ func Images(name string, x []float64) *nd.Array {
 	return nd.New(x, datasets.NHWCShape(n)...)
 }
 
+// inputShape returns images x [n, 28, 28, 1] in the input shape of the named network (a view).
+func inputShape(name string, x *nd.Array) *nd.Array {
+	switch strings.ToLower(name) {
+	case "a", "lr":
+		return x.Reshape(-1, datasets.ImageSize)
+	}
+	return x
+}
+
 // Data returns the training and test images and targets of d for the named network (see
-// Images and Targets).
+// Images and Targets). The images keep d's pixel bytes ([datasets.MNIST.Train]): Fit,
+// Evaluate and Predict read them a batch at a time.
 func Data(name string, d *datasets.MNIST) (x, y, xt, yt *nd.Array, err error) {
 	if y, err = Targets(name, d.TrainY); err != nil {
 		return nil, nil, nil, nil, err
@@ -141,5 +151,7 @@ func Data(name string, d *datasets.MNIST) (x, y, xt, yt *nd.Array, err error) {
 	if yt, err = Targets(name, d.TestY); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	return Images(name, d.TrainX), y, Images(name, d.TestX), yt, nil
+	x, _ = d.Train()
+	xt, _ = d.Test()
+	return inputShape(name, x), y, inputShape(name, xt), yt, nil
 }

@@ -5,7 +5,9 @@
 // (or [100, 784]), their labels an Array of shape [100].
 //
 // An Array is built from a flat row-major slice and its shape ([New]), from rows ([Rows]),
-// from integer labels ([Labels]) or from a gonum matrix ([Matrix], which copies it). A
+// from integer labels ([Labels]), from a gonum matrix ([Matrix], which copies it), or from
+// one byte per element indexing a table of values ([Indexed]: 8-bit pixels at an eighth of the
+// memory, read as float64 a batch at a time through [Array.GatherTo]). A
 // constructor given values that do not fit the shape never panics: it returns an invalid
 // Array whose [Array.Err] (and the first call that uses it, such as Fit) reports the problem.
 //

@@ -16,9 +16,15 @@ const maxElements = 1 << 40
 // zero value is an empty array of shape [0]. An Array made from values that do not fit its
 // shape is invalid: [Array.Err] says why, and every call that needs its values fails with that
 // error.
+//
+// An Array holds its values as float64, or ([Indexed]) as one byte per element indexing a
+// table of at most 256 values, which keeps 8-bit data such as image pixels at an eighth of the
+// memory until the values are read.
 type Array struct {
 	shape []int
 	data  []float64
+	codes []byte    // with table, the elements of an indexed array (data is then nil)
+	table []float64 // the values codes index
 	err   error
 }
 
@@ -31,6 +37,53 @@ func New(data []float64, shape ...int) *Array {
 		return &Array{shape: slices.Clone(shape), err: fmt.Errorf("nd: %d values do not fit shape %s: %w", len(data), Format(shape), err)}
 	}
 	return &Array{shape: s, data: data}
+}
+
+// Indexed returns the array of the given shape whose element i is table[codes[i]] (row-major,
+// neither slice copied): one byte per element for data of at most 256 distinct values, such as
+// 8-bit pixels with table[b] = b/255. The values are produced when read: [Array.GatherTo]
+// produces the rows asked for, [Array.Array] and [Array.Data] all of them, in a new slice at
+// each call. A table of more than 256 values, a code beyond the table, or codes that do not
+// fit the shape (one dimension may be -1) make an invalid array.
+func Indexed(codes []byte, table []float64, shape ...int) *Array {
+	s, err := resolve(shape, len(codes))
+	if err != nil {
+		return &Array{shape: slices.Clone(shape), err: fmt.Errorf("nd: %d values do not fit shape %s: %w", len(codes), Format(shape), err)}
+	}
+	if len(table) == 0 || len(table) > 256 {
+		return &Array{shape: s, err: fmt.Errorf("nd: indexed array: a table of %d values, want 1 to 256", len(table))}
+	}
+	if len(table) < 256 {
+		for i, c := range codes {
+			if int(c) >= len(table) {
+				return &Array{shape: s, err: fmt.Errorf("nd: indexed array: element %d has code %d, beyond the table of %d values", i, c, len(table))}
+			}
+		}
+	}
+	return &Array{shape: s, codes: codes, table: table}
+}
+
+// indexed reports whether a's elements are codes into a table.
+func (a *Array) indexed() bool { return a.table != nil }
+
+// size returns the number of elements a holds.
+func (a *Array) size() int {
+	if a.indexed() {
+		return len(a.codes)
+	}
+	return len(a.data)
+}
+
+// values returns the row-major values: a's own slice, or for an indexed array a new one.
+func (a *Array) values() []float64 {
+	if !a.indexed() {
+		return a.data
+	}
+	out := make([]float64, len(a.codes))
+	for i, c := range a.codes {
+		out[i] = a.table[c]
+	}
+	return out
 }
 
 // Zeros returns a new array of zeros of the given shape.
@@ -93,7 +146,8 @@ func Matrix(m mat.Matrix) *Array {
 }
 
 // Array returns the shape, the row-major values (not to be modified) and, for an invalid array,
-// why. It is the method through which the Keras surface reads its data.
+// why. It is the method through which the Keras surface reads data it needs whole; an indexed
+// array ([Indexed]) returns its values in a new slice.
 func (a *Array) Array() (shape []int, values []float64, err error) {
 	if a == nil {
 		return nil, nil, nil
@@ -104,7 +158,61 @@ func (a *Array) Array() (shape []int, values []float64, err error) {
 	if a.shape == nil {
 		return []int{0}, nil, nil
 	}
-	return a.shape, a.data, nil
+	return a.shape, a.values(), nil
+}
+
+// Dims returns the shape (not to be modified) without reading the values, or why the array is
+// invalid. A nil array has a nil shape.
+func (a *Array) Dims() ([]int, error) {
+	if a == nil {
+		return nil, nil
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	if a.shape == nil {
+		return []int{0}, nil
+	}
+	return a.shape, nil
+}
+
+// GatherTo writes the values of the samples rows (indices along the first axis, in that order)
+// to dst, row-major: len(dst) must be len(rows) times the size of one sample. It is how the
+// Keras surface reads a batch, so that an indexed array ([Indexed]) produces the float64 values
+// of that batch only. An invalid array, an index outside the samples or a dst of another
+// length is an error.
+func (a *Array) GatherTo(dst []float64, rows []int) error {
+	if a == nil {
+		return fmt.Errorf("nd: gather from a nil array")
+	}
+	if a.err != nil {
+		return a.err
+	}
+	if len(a.shape) == 0 {
+		return fmt.Errorf("nd: gather from an array of shape %s, which has no samples", Format(a.shape))
+	}
+	n := a.shape[0]
+	size := 1
+	for _, d := range a.shape[1:] {
+		size *= d
+	}
+	if len(dst) != len(rows)*size {
+		return fmt.Errorf("nd: gather: dst holds %d values, want %d samples of %d", len(dst), len(rows), size)
+	}
+	for k, r := range rows {
+		if r < 0 || r >= n {
+			return fmt.Errorf("nd: gather: sample %d at position %d, want 0..%d", r, k, n-1)
+		}
+		out := dst[k*size : (k+1)*size]
+		if !a.indexed() {
+			copy(out, a.data[r*size:(r+1)*size])
+			continue
+		}
+		for j, c := range a.codes[r*size : (r+1)*size] {
+			out[j] = a.table[c]
+		}
+	}
+	return nil
 }
 
 // Err returns why the array is invalid, or nil.
@@ -126,8 +234,14 @@ func (a *Array) Len() int {
 	return a.shape[0]
 }
 
-// Data returns the row-major values (shared with the array, nil for an invalid one).
-func (a *Array) Data() []float64 { return a.data }
+// Data returns the row-major values (shared with the array, nil for an invalid one); an
+// indexed array ([Indexed]) returns them in a new slice.
+func (a *Array) Data() []float64 {
+	if a.err != nil {
+		return nil
+	}
+	return a.values()
+}
 
 // At returns the value at the given index (one coordinate per axis), or NaN when the index is
 // outside the array.
@@ -142,6 +256,9 @@ func (a *Array) At(idx ...int) float64 {
 		}
 		off = off*a.shape[i] + k
 	}
+	if a.indexed() {
+		return a.table[a.codes[off]]
+	}
 	return a.data[off]
 }
 
@@ -151,11 +268,11 @@ func (a *Array) Reshape(shape ...int) *Array {
 	if a.err != nil {
 		return a
 	}
-	s, err := resolve(shape, len(a.data))
+	s, err := resolve(shape, a.size())
 	if err != nil {
 		return &Array{shape: slices.Clone(shape), err: fmt.Errorf("nd: cannot reshape %s to %s: %w", Format(a.shape), Format(shape), err)}
 	}
-	return &Array{shape: s, data: a.data}
+	return &Array{shape: s, data: a.data, codes: a.codes, table: a.table}
 }
 
 // Slice returns a view of samples [lo, hi) along the first axis; bounds outside the array make
@@ -173,6 +290,9 @@ func (a *Array) Slice(lo, hi int) *Array {
 	}
 	s := slices.Clone(a.shape)
 	s[0] = hi - lo
+	if a.indexed() {
+		return &Array{shape: s, codes: a.codes[lo*size : hi*size], table: a.table}
+	}
 	return &Array{shape: s, data: a.data[lo*size : hi*size]}
 }
 
@@ -181,8 +301,9 @@ func (a *Array) Ints() ([]int, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	out := make([]int, len(a.data))
-	for i, v := range a.data {
+	vals := a.values()
+	out := make([]int, len(vals))
+	for i, v := range vals {
 		if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
 			return nil, fmt.Errorf("nd: value %d is %v, not an integer", i, v)
 		}
@@ -275,7 +396,7 @@ func OneHot(labels *Array, classes int) *Array {
 	}
 	n := s[0]
 	out := make([]float64, n*classes)
-	for i, v := range labels.data {
+	for i, v := range labels.values() {
 		c := int(v)
 		if float64(c) != v || c < 0 || c >= classes {
 			return &Array{err: fmt.Errorf("nd: one-hot: label %d is %v, not a class in [0, %d)", i, v, classes)}

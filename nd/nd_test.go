@@ -94,3 +94,71 @@ func ExampleNew() {
 	// nd.Array(3,) [0 1 1 0 0 1]
 	// nd: 3 values do not fit shape (1, 2): the shape has 2 elements
 }
+
+// An indexed array reads as the float64 array of its table's values, through every method, and
+// gathers exactly the rows asked for.
+func TestIndexed(t *testing.T) {
+	table := []float64{0, 0.5, -1.25, 3}
+	codes := []byte{0, 1, 2, 3, 3, 2, 1, 0}
+	want := []float64{0, 0.5, -1.25, 3, 3, -1.25, 0.5, 0}
+	a := nd.Indexed(codes, table, 4, 2)
+	f := nd.New(want, 4, 2)
+	require.NoError(t, a.Err())
+	assert.Equal(t, f.Shape(), a.Shape())
+	assert.Equal(t, want, a.Data())
+	s, v, err := a.Array()
+	require.NoError(t, err)
+	assert.Equal(t, []int{4, 2}, s)
+	assert.Equal(t, want, v)
+	d, err := a.Dims()
+	require.NoError(t, err)
+	assert.Equal(t, []int{4, 2}, d)
+	assert.Equal(t, -1.25, a.At(2, 1))
+	assert.True(t, math.IsNaN(a.At(4, 0)))
+	assert.Equal(t, f.Slice(1, 3).Data(), a.Slice(1, 3).Data())
+	assert.Equal(t, f.Reshape(2, -1).Data(), a.Reshape(2, -1).Data())
+	assert.Equal(t, []int{2, 4}, a.Reshape(2, -1).Shape())
+	_, err = a.Ints()
+	assert.EqualError(t, err, "nd: value 1 is 0.5, not an integer")
+
+	for _, tc := range []struct {
+		name string
+		arr  *nd.Array
+		rows []int
+	}{
+		{"float64 rows", f, []int{3, 0, 3}},
+		{"indexed rows", a, []int{3, 0, 3}},
+		{"indexed slice", a.Slice(1, 4), []int{2, 0}},
+		{"none", a, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sh, _ := tc.arr.Dims()
+			all := tc.arr.Data()
+			dst := make([]float64, len(tc.rows)*sh[1])
+			require.NoError(t, tc.arr.GatherTo(dst, tc.rows))
+			for k, r := range tc.rows {
+				assert.Equal(t, all[r*sh[1]:(r+1)*sh[1]], dst[k*sh[1]:(k+1)*sh[1]], "row %d", k)
+			}
+		})
+	}
+	assert.EqualError(t, a.GatherTo(make([]float64, 2), []int{4}), "nd: gather: sample 4 at position 0, want 0..3")
+	assert.EqualError(t, a.GatherTo(make([]float64, 3), []int{0}), "nd: gather: dst holds 3 values, want 1 samples of 2")
+
+	for _, tc := range []struct {
+		name string
+		a    *nd.Array
+		want string
+	}{
+		{"shape", nd.Indexed(codes, table, 3, 2), "nd: 8 values do not fit shape (3, 2): the shape has 6 elements"},
+		{"code", nd.Indexed([]byte{0, 4}, table, 2), "nd: indexed array: element 1 has code 4, beyond the table of 4 values"},
+		{"empty table", nd.Indexed([]byte{0}, nil, 1), "nd: indexed array: a table of 0 values, want 1 to 256"},
+		{"large table", nd.Indexed([]byte{0}, make([]float64, 257), 1), "nd: indexed array: a table of 257 values, want 1 to 256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.EqualError(t, tc.a.Err(), tc.want)
+			assert.EqualError(t, tc.a.GatherTo(nil, nil), tc.want)
+			_, err := tc.a.Dims()
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+}

@@ -612,7 +612,26 @@ func (b *engine[S, B, U]) MatMul(x, y backend.Tensor, transA, transB bool) (back
 	if err != nil {
 		return nil, err
 	}
-	return &tensor[S, U]{p: &pending[S, U]{shape: shape, x: sx, y: sy, product: true}}, nil
+	t := &tensor[S, U]{p: &pending[S, U]{shape: shape, x: sx, y: sy, product: true}}
+	if formsAtOnce(sx.Len(), sy.Len(), numel(shape)) {
+		if _, err := b.terms(t); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// formsAtOnce reports whether a product of operands of xn and yn values with out values forms
+// its terms at once instead of keeping its operands until a later operation needs it: when
+// its smaller operand holds more than eight times the values of the product, and at least
+// 2^16 (a convolution kernel's gradient, the product of a batch's patches and output
+// gradients). Such a product is far from what a real scaling would rather prescale
+// ([prescalable] asks its operands to hold less than 3/5 of the product), and its terms take
+// a fraction of the memory of its operands, which a pending value would keep until the
+// optimizer's update.
+func formsAtOnce(xn, yn, out int) bool {
+	o := min(xn, yn)
+	return o >= 1<<16 && o > 8*out
 }
 
 // shape returns t's shape for the party's operation log, or nil for an operand that is not a

@@ -27,7 +27,7 @@ func mnistSubset(t *testing.T, n int) (x, y []float64) {
 	require.NoError(t, err)
 	y, err = datasets.OneHot(d.TrainY, 10)
 	require.NoError(t, err)
-	return d.TrainX, y
+	return d.TrainX(), y
 }
 
 // A small CNN (Conv2D - ReLU - MaxPooling2D - Flatten - Dense) trains on both engines from the

@@ -30,6 +30,7 @@ func init() {
 // mnistBench is the configuration of one run of the suite.
 type mnistBench struct {
 	model, optimizer, transport, plotPath, data string
+	memProfile                                  string
 	protocol                                    string
 	iterations, runs, epochs, trainN, testN     int
 	fastCompareMax                              int
@@ -55,6 +56,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
 	fs.IntVar(&c.fastCompareMax, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: 2048, negative: never; on a WAN, a large value such as 1000000)")
+	fs.StringVar(&c.memProfile, "memprofile", "", "write the heap profile of the moment the live heap was largest to this file (go tool pprof reads it)")
 	fs.BoolVar(&c.profileOps, "profile-ops", false, "also print the rounds and bytes of each operation of a training iteration (to stderr)")
 	c.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +71,12 @@ func benchMNIST(ctx context.Context, args []string) error {
 	if err := c.wan.check(c.transport); err != nil {
 		return err
 	}
-	return c.run(ctx, os.Stdout)
+	prof := startPeakProfiler(c.memProfile)
+	err := c.run(ctx, os.Stdout)
+	if perr := prof.finish(); err == nil {
+		err = perr
+	}
+	return err
 }
 
 const benchBatch = 128
@@ -301,7 +308,10 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	if testN == 0 {
 		testN = d.NumTest()
 	}
-	logs, err := model.Evaluate(xt.Slice(0, testN), yt.Slice(0, testN), keras.BatchSize(500), keras.Verbose(0))
+	// The test images go through the model in batches of the training batch's size: the
+	// parties' memory grows with the batch (a convolutional network's patches and comparison
+	// bits), and a larger batch saves rounds, not bytes.
+	logs, err := model.Evaluate(xt.Slice(0, testN), yt.Slice(0, testN), keras.BatchSize(benchBatch), keras.Verbose(0))
 	if err != nil {
 		return err
 	}

@@ -200,7 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (_ *resul
 		return nil, err
 	}
 	elapsed := time.Since(start)
-	logs, err := model.Evaluate(xt, yt, keras.BatchSize(500), keras.NumSamples(testN), keras.Verbose(0))
+	logs, err := model.Evaluate(xt, yt, keras.BatchSize(o.batch), keras.NumSamples(testN), keras.Verbose(0))
 	if err != nil {
 		return nil, err
 	}

@@ -10,13 +10,26 @@ import (
 )
 
 // Scratch vectors of the protocols (sign-bit trees, bit products, message buffers) are taken
-// from pools by size class (powers of two, as gonum's mat pool does) and given back when the
-// protocol step is done, so that large tensors do not allocate and clear fresh memory at every
+// from pools by size class (four classes per power of two, a quarter apart, as memory
+// allocators space theirs: a buffer is at most a quarter larger than asked for, where
+// power-of-two classes let it be twice as large) and given back when the protocol step is done, so that large tensors do not allocate and clear fresh memory at every
 // level of a comparison. Results handed to callers are never pooled. Buffers received from a
 // peer are the receiver's to keep (the link interface hands them over), so they are recycled
 // too once read, and serve as the next messages.
 
-var wordPools [48]sync.Pool // class c holds slices of capacity 2^c + slack
+// subClasses is the number of size classes between consecutive powers of two.
+const subClasses = 4
+
+var wordPools [48 * subClasses]sync.Pool // class i holds slices of capacity classSize(i) + slack
+
+// sizeClass returns the smallest size class of at least n words (n >= minPooled), and its size:
+// 2^c·(1 + j/4) for 2^c < n <= 2^(c+1) and j = 1..4.
+func sizeClass(n int) (class, size int) {
+	c := bits.Len(uint(n-1)) - 1 // 2^c < n <= 2^(c+1)
+	step := 1 << (c - 2)
+	j := (n - 1<<c + step - 1) / step
+	return c*subClasses + j - 1, 1<<c + j*step
+}
 
 // Buffers whose capacity is not a power of two plus slack (messages received from a peer carry
 // exactly their length and their trailer) are pooled by exact capacity, so that the next
@@ -47,14 +60,14 @@ func getWords(n int) []uint64 {
 			return (*b.(*[]uint64))[:n]
 		}
 	}
-	c := bits.Len(uint(n - 1))
+	c, size := sizeClass(n)
 	if c >= len(wordPools) {
 		return make([]uint64, n, n+slack)
 	}
 	if v := wordPools[c].Get(); v != nil {
 		return (*v.(*[]uint64))[:n]
 	}
-	return make([]uint64, n, 1<<c+slack)
+	return make([]uint64, n, size+slack)
 }
 
 // newMsg returns n zero words with room for a message's trailer: for a buffer that will be
@@ -84,8 +97,8 @@ func putWords(bs ...[]uint64) {
 			continue
 		}
 		b = b[:c]
-		if k := c - slack; k&(k-1) == 0 {
-			if e := bits.Len(uint(k)) - 1; e < len(wordPools) {
+		if e, size := sizeClass(c - slack); size == c-slack {
+			if e < len(wordPools) {
 				wordPools[e].Put(&b)
 			}
 			continue

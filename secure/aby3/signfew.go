@@ -63,27 +63,14 @@ func (z *zpSampler) next() byte {
 }
 
 // fill writes uniform values of [0, 67) into dst: the stream's bytes below 3·67, modulo 67.
-func (z *zpSampler) fill(dst []byte) {
-	i := 0
-	for i < len(dst) {
-		if z.pos == len(z.b) {
-			z.s.Fill(z.buf)
-			z.pos = 0
-		}
-		j := z.pos
-		for ; j < len(z.b) && i < len(dst); j++ {
-			if v := z.b[j]; v < 3*fewMod {
-				dst[i] = v % fewMod
-				i++
-			}
-		}
-		z.pos = j
-	}
-}
+// Every byte is written; only the accepted ones advance (no branch on the random data).
+func (z *zpSampler) fill(dst []byte) { z.draw(dst, 3*fewMod, fewMod, 0) }
 
 // fillNonZero writes uniform values of [1, 67) into dst: one plus the stream's bytes below
 // 3·66, modulo 66.
-func (z *zpSampler) fillNonZero(dst []byte) {
+func (z *zpSampler) fillNonZero(dst []byte) { z.draw(dst, 3*(fewMod-1), fewMod-1, 1) }
+
+func (z *zpSampler) draw(dst []byte, limit int32, m, add uint32) {
 	i := 0
 	for i < len(dst) {
 		if z.pos == len(z.b) {
@@ -91,11 +78,11 @@ func (z *zpSampler) fillNonZero(dst []byte) {
 			z.pos = 0
 		}
 		j := z.pos
-		for ; j < len(z.b) && i < len(dst); j++ {
-			if v := z.b[j]; v < 3*(fewMod-1) {
-				dst[i] = 1 + v%(fewMod-1)
-				i++
-			}
+		b := z.b
+		for ; j < len(b) && i < len(dst); j++ {
+			v := b[j]
+			dst[i] = byte(add + uint32(v)%m)
+			i += int(uint32(int32(v)-limit) >> 31) // 1 when v < limit
 		}
 		z.pos = j
 	}
@@ -110,17 +97,6 @@ var mulMod67 = func() (t [fewMod * fewMod]byte) {
 	}
 	return t
 }()
-
-// mod67 reduces v < 3·67.
-func mod67(v uint32) uint32 {
-	if v >= 2*fewMod {
-		return v - 2*fewMod
-	}
-	if v >= fewMod {
-		return v - fewMod
-	}
-	return v
-}
 
 // fewStep is a three-round sign-bit extraction after its first round's messages are queued.
 type fewStep struct {
@@ -238,7 +214,7 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 		msg := bt.put(0, fewWords(w*n))
 		out := secure.Uint64sToBytes(msg)
 		clear(out[w*n:])
-		c := uint32(0)
+		c := int32(0)
 		if p.id == 1 {
 			c = 1
 		}
@@ -290,31 +266,29 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 // fewMasked writes one value's masked, rotated terms (this party's share of s_j·t_j plus its
 // mask, at position j + r modulo w) into o, from this party's shares sh of the value's w-1 low
 // bits, the public bits pub, the multipliers si and the masks mi (see the top of this file).
-// c is 1 on the party that adds the public constants, 0 on the other.
-func fewMasked(o, sh, si, mi []byte, pub uint64, flipped bool, r uint, c uint32) {
+// c is 1 on the party that adds the public constants, 0 on the other. No branch depends on the
+// data: the sums stay below 2^13 in magnitude and are reduced once per term.
+func fewMasked(o, sh, si, mi []byte, pub uint64, flipped bool, r uint, c int32) {
 	k := len(sh)
 	o, si, mi = o[:k+1], si[:k+1], mi[:k+1]
 	mask := uint(k)
-	var acc uint32 // Σ_{i>j} (u_i ⊕ pub_i), this party's share
+	sign := int32(1)
+	if flipped {
+		sign = -1
+	}
+	const bias = fewMod * 128 // makes every t positive: |t| < 2 + 2·67·64 < bias
+	var acc int32             // Σ_{i>j} (u_i ⊕ pub_i), this party's share, unreduced
 	for j := k; j >= 0; j-- {
-		wj := uint32(pub>>uint(j)) & 1
-		var sj uint32
+		wj := int32(pub>>uint(j)) & 1
+		var sj int32
 		if j < k {
-			sj = uint32(sh[j])
+			sj = int32(sh[j])
 		}
-		var t uint32
-		if flipped {
-			t = mod67(c*(1-wj) + sj + acc)
-		} else {
-			t = mod67(c*(1+wj) + fewMod - sj + acc)
-		}
-		if wj == 1 {
-			acc = mod67(acc + c + fewMod - sj)
-		} else {
-			acc = mod67(acc + sj)
-		}
+		// t_j = c(1 + w_j) - s_j + acc, or c(1 - w_j) + s_j + acc when flipped.
+		t := uint32(c+sign*(c*wj-sj)+acc+bias) % fewMod
+		acc += c*wj + sj - 2*wj*sj
 		v := uint32(mulMod67[uint32(si[j])*fewMod+t]) + uint32(mi[j])
-		o[(uint(j)+r)&mask] = byte(mod67(v))
+		o[(uint(j)+r)&mask] = byte(v % fewMod)
 	}
 }
 
