@@ -32,17 +32,13 @@ type Links interface {
 
 // Defaults of the zero-valued fields of [Config].
 const (
-	DefaultMaxBatchRows   = 256
-	DefaultArrivalWait    = 250 * time.Millisecond
-	DefaultHeartbeat      = 200 * time.Millisecond
-	DefaultRetryDelay     = time.Second
-	DefaultRequestTimeout = 30 * time.Second
-	DefaultMaxTimeout     = 5 * time.Minute
-	DefaultEngineTimeout  = 10 * time.Second
-	// DefaultFastCompareMax is the Engine's Params.FastCompareMax when it is zero: a
-	// batch's comparisons take three rounds instead of seven up to this many values, which
-	// covers the batches of the models served (a prediction waits on rounds, not on bytes).
-	DefaultFastCompareMax  = 1 << 16
+	DefaultMaxBatchRows    = 256
+	DefaultArrivalWait     = 250 * time.Millisecond
+	DefaultHeartbeat       = 200 * time.Millisecond
+	DefaultRetryDelay      = time.Second
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultMaxTimeout      = 5 * time.Minute
+	DefaultEngineTimeout   = 10 * time.Second
 	DefaultMaxRequestBytes = 64 << 20
 )
 
@@ -132,9 +128,6 @@ func (c *Config) setDefaults() {
 	def(&c.DefaultTimeout, DefaultRequestTimeout)
 	def(&c.MaxTimeout, DefaultMaxTimeout)
 	def(&c.Engine.Timeout, DefaultEngineTimeout)
-	if c.Engine.Params.FastCompareMax == 0 {
-		c.Engine.Params.FastCompareMax = DefaultFastCompareMax
-	}
 	if c.MaxRequestBytes <= 0 {
 		c.MaxRequestBytes = DefaultMaxRequestBytes
 	}

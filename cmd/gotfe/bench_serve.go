@@ -33,6 +33,7 @@ func benchServe(ctx context.Context, args []string) error {
 	clients := fs.Int("clients", 8, "concurrent clients for the throughput")
 	duration := fs.Duration("duration", 3*time.Second, "how long the concurrent clients run")
 	window := fs.Duration("batch-window", 0, "party 0's batching window")
+	fastCmp := fs.Int("fast-compare-max", 0, "compare at most this many values at once in three rounds instead of seven (0: 256, negative: never)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -52,14 +53,14 @@ func benchServe(ctx context.Context, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	for _, name := range strings.Split(*names, ",") {
-		if err := benchServeModel(ctx, strings.TrimSpace(name), *requests, *clients, *duration, *window, *asJSON); err != nil {
+		if err := benchServeModel(ctx, strings.TrimSpace(name), *requests, *clients, *duration, *window, *fastCmp, *asJSON); err != nil {
 			return fmt.Errorf("network %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func benchServeModel(ctx context.Context, name string, requests, clients int, duration, window time.Duration, asJSON bool) error {
+func benchServeModel(ctx context.Context, name string, requests, clients int, duration, window time.Duration, fastCmp int, asJSON bool) error {
 	m, err := models.New(name)
 	if err != nil {
 		return err
@@ -68,6 +69,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 	l, err := serving.StartLocal(ctx, m, serving.LocalOptions{Tune: func(c *serving.Config) {
 		c.Metrics = metrics[c.Party]
 		c.BatchWindow = window
+		c.Engine.Params.FastCompareMax = fastCmp
 	}})
 	if err != nil {
 		return err

@@ -376,16 +376,21 @@ func popcount(w uint64) int {
 	return c
 }
 
-// BenchmarkMSB16384 times a sign-bit extraction of 16,384 values over the in-memory links,
+// BenchmarkMSB times sign-bit extractions of 128 and 16,384 values over the in-memory links,
 // on the adder and in three rounds.
-func BenchmarkMSB16384(b *testing.B) {
-	const n = 16384
+func BenchmarkMSB(b *testing.B) {
+	for _, n := range []int{128, 16384} {
+		benchmarkMSB(b, n)
+	}
+}
+
+func benchmarkMSB(b *testing.B, n int) {
 	x := signValues(rand.New(rand.NewPCG(1, 2)), n)
 	for _, c := range []struct {
 		name   string
 		params secure.Params
 	}{{"adder", adderParams}, {"three-round", fewParams}} {
-		b.Run(c.name, func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 			require.NoError(b, try3With(5, c.params, func(p *aby3.Party) error {
 				sx, err := shareRandom(p, x, []int{n})
 				if err != nil {
