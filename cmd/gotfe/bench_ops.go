@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -60,7 +61,7 @@ func unarySecure[S, B, U mpc.Sharing](name string, shape []int, scale float64, f
 }
 
 func init() {
-	register("bench ops", "bench ops [--protocol aby3|pond] [--json] [--runs N]: ring and secure kernels, with plaintext ratios", benchOps)
+	register("bench ops", "bench ops [--protocol aby3|pond] [--json] [--runs N] [--transport mem|quic] [--rtt D --bandwidth R] [--fast-compare-max N]: ring and secure kernels, with plaintext ratios", benchOps)
 }
 
 // secureOp is a benchmark of one secure operation: setup prepares its inputs on a party and
@@ -71,16 +72,41 @@ type secureOp[S, B, U mpc.Sharing] struct {
 	plaintext func() func() // returns the plaintext step of the same shape, or nil
 }
 
+// opsEnv is where the secure kernels run: the parties' links and engine parameters.
+type opsEnv struct {
+	transport string // "mem" (default) or "quic"
+	wan       wanFlags
+	params    secure.Params
+}
+
+// networks returns the three parties' links.
+func (e opsEnv) networks(ctx context.Context) ([]secure.Network, func(), error) {
+	if e.transport != "quic" {
+		return launch.MemNetworks(), func() {}, nil
+	}
+	return e.wan.networks()(ctx)
+}
+
 func benchOps(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench ops", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	runs := fs.Int("runs", 7, "timed runs per benchmark (the median is reported)")
 	protocol := fs.String("protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(mpc.Protocols(), " or "))
+	var env opsEnv
+	fs.StringVar(&env.transport, "transport", "mem", "links of the three local parties: mem or quic")
+	fs.IntVar(&env.params.FastCompareMax, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven (0: 256, negative: never)")
+	env.wan.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if !slices.Contains(mpc.Protocols(), *protocol) {
 		return fmt.Errorf("%w: --protocol %q", errUsage, *protocol)
+	}
+	if env.transport != "quic" && env.transport != "mem" {
+		return fmt.Errorf("%w: --transport %q", errUsage, env.transport)
+	}
+	if err := env.wan.check(env.transport); err != nil {
+		return err
 	}
 	out := os.Stdout
 	for _, d := range [][3]int{{128, 784, 128}, {1024, 1024, 1024}} {
@@ -94,15 +120,15 @@ func benchOps(ctx context.Context, args []string) error {
 	}
 	emit := func(r benchResult) error { return printResult(out, *asJSON, r) }
 	if *protocol == pond.ProtocolName {
-		return runSecureOps(ctx, pond.NewParty, *runs, emit)
+		return runSecureOps(ctx, env, pond.NewParty, *runs, emit)
 	}
-	return runSecureOps(ctx, aby3.NewParty, *runs, emit)
+	return runSecureOps(ctx, env, aby3.NewParty, *runs, emit)
 }
 
 // runSecureOps runs the secure benchmarks on parties made by newParty.
-func runSecureOps[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int, emit func(benchResult) error) error {
+func runSecureOps[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, env opsEnv, newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int, emit func(benchResult) error) error {
 	for _, op := range secureOps[S, B, U]() {
-		r, err := benchSecure(ctx, op, newParty, runs)
+		r, err := benchSecure(ctx, env, op, newParty, runs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op.name, err)
 		}
@@ -251,7 +277,7 @@ func secureOps[S, B, U mpc.Sharing]() []secureOp[S, B, U] {
 // benchSecure runs op on three parties in this process over the in-memory transport: one
 // warm-up step, then runs timed steps. Every step starts together on the three parties (a
 // barrier) and its time is the slowest party's.
-func benchSecure[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, op secureOp[S, B, U], newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int) (benchResult, error) {
+func benchSecure[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Context, env opsEnv, op secureOp[S, B, U], newParty func(context.Context, secure.PartyID, secure.Network, mpc.Config) (P, error), runs int) (benchResult, error) {
 	var (
 		mu        sync.Mutex
 		durations = make([][]time.Duration, 3)
@@ -259,8 +285,13 @@ func benchSecure[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Conte
 		protocol  string
 	)
 	barrier := newBarrier(3)
-	err := launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
-		p, err := newParty(ctx, id, net, mpc.Config{})
+	nets, closeAll, err := env.networks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	err = launch.Run(ctx, nets, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		p, err := newParty(ctx, id, net, mpc.Config{Params: env.params})
 		if err != nil {
 			return err
 		}
@@ -308,8 +339,8 @@ func benchSecure[P mpc.Protocol[S, B, U], S, B, U mpc.Sharing](ctx context.Conte
 	sec := median(slowest)
 	res := benchResult{
 		"name": op.name, "protocol": protocol, "seconds": sec, "bytes_sent": bytes, "bytes_sent_per_party": perParty,
-		"rounds": costs[0].Rounds, "transport": "mem",
-	}
+		"rounds": costs[0].Rounds, "transport": cmp.Or(env.transport, "mem"),
+	}.with(env.wan.fields())
 	addProducer(res, statsSum(costs), sec)
 	if op.plaintext != nil {
 		plain := op.plaintext()
