@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ func init() {
 // mnistBench is the configuration of one run of the suite.
 type mnistBench struct {
 	model, optimizer, transport, plotPath, data string
-	memProfile                                  string
+	memProfile, cpuProfile                      string
 	protocol                                    string
 	iterations, runs, epochs, trainN, testN     int
 	fastCompareMax                              int
@@ -56,6 +57,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
 	fs.IntVar(&c.fastCompareMax, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: 256, negative: never; on a WAN, a large value such as 1000000)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed training iterations to this file (go tool pprof reads it)")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write the heap profile of the moment the live heap was largest to this file (go tool pprof reads it)")
 	fs.BoolVar(&c.profileOps, "profile-ops", false, "also print the rounds and bytes of each operation of a training iteration (to stderr)")
 	c.wan.register(fs)
@@ -208,6 +210,16 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 	}
 	var per []time.Duration
 	var cost session.Stats
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < c.runs; i++ {
 		before := statsSum(r.Stats())
 		start := time.Now()
@@ -216,6 +228,9 @@ func (c *mnistBench) run(ctx context.Context, out io.Writer) error {
 		}
 		per = append(per, time.Since(start)/time.Duration(c.iterations))
 		cost = statsSum(r.Stats()).Sub(before)
+	}
+	if c.cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	sec := median(per)
 
