@@ -66,15 +66,8 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 		// Differences left - right of every pair, laid out [outer, pairs, inner].
 		n := outer * pairs * inner
 		da, db, sa, sb := getWords(n), getWords(n), getWords(n), getWords(n)
-		for o := range outer {
-			for t := range pairs {
-				l := (o*m + 2*t) * inner
-				r := l + inner
-				d := (o*pairs + t) * inner
-				ring.SubTo(da[d:d+inner], ca[l:l+inner], ca[r:r+inner])
-				ring.SubTo(db[d:d+inner], cb[l:l+inner], cb[r:r+inner])
-			}
-		}
+		ring.PairDiffsTo(da, ca, outer, m, inner)
+		ring.PairDiffsTo(db, cb, outer, m, inner)
 		if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [left < right]: right wins
 			return nil, nil, nil, nil, err
 		}
@@ -379,15 +372,8 @@ func (p *Party) poolTree(op string, xa, xb []uint64, outer, k, inner int) (ma, m
 		n := outer * pairs * inner
 		// Differences left - right of every pair, laid out [outer, pairs, inner].
 		da, db, sa, sb := getWords(n), getWords(n), getWords(n), getWords(n)
-		for o := range outer {
-			for t := range pairs {
-				l := (o*m + 2*t) * inner
-				r := l + inner
-				d := (o*pairs + t) * inner
-				ring.SubTo(da[d:d+inner], ca[l:l+inner], ca[r:r+inner])
-				ring.SubTo(db[d:d+inner], cb[l:l+inner], cb[r:r+inner])
-			}
-		}
+		ring.PairDiffsTo(da, ca, outer, m, inner)
+		ring.PairDiffsTo(db, cb, outer, m, inner)
 		if err := p.msbBitsTo(op, sa, sb, da, db); err != nil { // [left < right]: right wins
 			return nil, nil, nil, nil, err
 		}

@@ -77,14 +77,7 @@ func (p *Party) maxTree(op string, x []uint64, outer, k, inner int, withMask boo
 		var d []uint64
 		if holds {
 			d = make([]uint64, n)
-			for o := range outer {
-				for t := range pairs {
-					l := (o*cur + 2*t) * inner
-					rr := l + inner
-					at := (o*pairs + t) * inner
-					ring.SubTo(d[at:at+inner], cand[l:l+inner], cand[rr:rr+inner])
-				}
-			}
+			ring.PairDiffsTo(d, cand, outer, cur, inner)
 		}
 		r := p.newRound()
 		ms := p.msbSend(r, d, 0, n)
@@ -361,13 +354,7 @@ func (p *Party) poolTree(op string, x []uint64, outer, k, inner int) (m, route [
 		var d []uint64
 		if holds {
 			d = make([]uint64, n)
-			for o := range outer {
-				for t := range pairs {
-					l := (o*cur + 2*t) * inner
-					at := (o*pairs + t) * inner
-					ring.SubTo(d[at:at+inner], cand[l:l+inner], cand[l+inner:l+2*inner])
-				}
-			}
+			ring.PairDiffsTo(d, cand, outer, cur, inner)
 		}
 		r := p.newRound()
 		ms := p.msbSend(r, d, 0, n)

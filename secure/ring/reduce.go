@@ -121,3 +121,18 @@ func Scale(a *Tensor, c uint64) (*Tensor, error) {
 	ScaleTo(out.Data, a.Data, c)
 	return out, nil
 }
+
+// PairDiffsTo writes, for data laid out [outer, m, inner], the differences left - right of
+// the pairs of candidates (2t, 2t+1) along the middle axis into dst, laid out
+// [outer, m/2, inner] (an odd last candidate has no pair): one level of a tree of
+// comparisons. dst must hold outer·(m/2)·inner values.
+func PairDiffsTo(dst, data []uint64, outer, m, inner int) {
+	pairs := m / 2
+	for o := range outer {
+		for t := range pairs {
+			l := (o*m + 2*t) * inner
+			d := (o*pairs + t) * inner
+			SubTo(dst[d:d+inner], data[l:l+inner], data[l+inner:l+2*inner])
+		}
+	}
+}

@@ -108,3 +108,22 @@ func TestTensorElementwise(t *testing.T) {
 	_, err = Scale(bad, 2)
 	assert.ErrorIs(t, err, ErrShape)
 }
+
+func TestPairDiffsTo(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		outer, m, inner int
+		data, want      []uint64
+	}{
+		{"one pair", 1, 2, 1, []uint64{5, 7}, []uint64{^uint64(1)}},
+		{"odd last left alone", 1, 3, 1, []uint64{9, 4, 100}, []uint64{5}},
+		{"inner and outer", 2, 2, 2, []uint64{10, 20, 1, 2, 3, 4, 30, 40}, []uint64{9, 18, ^uint64(26), ^uint64(35)}},
+		{"two pairs", 1, 4, 1, []uint64{1, 2, 8, 3}, []uint64{^uint64(0), 5}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := make([]uint64, len(c.want))
+			PairDiffsTo(got, c.data, c.outer, c.m, c.inner)
+			require.Equal(t, c.want, got)
+		})
+	}
+}
