@@ -258,6 +258,18 @@ func TestHandshakeMismatch(t *testing.T) {
 		{"session", func(id secure.PartyID) aby3.Config {
 			return aby3.Config{Session: fmt.Sprintf("s%d", id%2)}
 		}, "session"},
+		{"three-round comparisons", func(id secure.PartyID) aby3.Config {
+			if id == 1 {
+				return aby3.Config{Params: secure.Params{FastCompareMax: 1000}}
+			}
+			return aby3.Config{}
+		}, "FastCompareMax"},
+		{"no three-round comparisons", func(id secure.PartyID) aby3.Config {
+			if id == 0 {
+				return aby3.Config{Params: secure.Params{FastCompareMax: -1}}
+			}
+			return aby3.Config{}
+		}, "FastCompareMax"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -270,4 +282,15 @@ func TestHandshakeMismatch(t *testing.T) {
 			assert.ErrorContains(t, err, c.want)
 		})
 	}
+	// The default and its value agree.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	assert.NoError(t, launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+		cfg := aby3.Config{}
+		if id == 2 {
+			cfg.Params.FastCompareMax = secure.DefaultFastCompareMax
+		}
+		_, err := aby3.NewParty(ctx, id, net, cfg)
+		return err
+	}))
 }
