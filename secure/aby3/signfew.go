@@ -64,13 +64,22 @@ func (z *zpSampler) next() byte {
 
 // fill writes uniform values of [0, 67) into dst: the stream's bytes below 3·67, modulo 67.
 // Every byte is written; only the accepted ones advance (no branch on the random data).
-func (z *zpSampler) fill(dst []byte) { z.draw(dst, 3*fewMod, fewMod, 0) }
+func (z *zpSampler) fill(dst []byte) { z.draw(dst, 3*fewMod, &mod67Table) }
 
 // fillNonZero writes uniform values of [1, 67) into dst: one plus the stream's bytes below
 // 3·66, modulo 66.
-func (z *zpSampler) fillNonZero(dst []byte) { z.draw(dst, 3*(fewMod-1), fewMod-1, 1) }
+func (z *zpSampler) fillNonZero(dst []byte) { z.draw(dst, 3*(fewMod-1), &nonZeroTable) }
 
-func (z *zpSampler) draw(dst []byte, limit int32, m, add uint32) {
+// mod67Table[v] = v mod 67 and nonZeroTable[v] = 1 + v mod 66, for the samplers.
+var mod67Table, nonZeroTable = func() (a, b [256]byte) {
+	for v := range 256 {
+		a[v], b[v] = byte(v%fewMod), byte(1+v%(fewMod-1))
+	}
+	return a, b
+}()
+
+// draw writes table[v] into dst for the stream's bytes v below limit, skipping the others.
+func (z *zpSampler) draw(dst []byte, limit int32, table *[256]byte) {
 	i := 0
 	for i < len(dst) {
 		if z.pos == len(z.b) {
@@ -81,7 +90,7 @@ func (z *zpSampler) draw(dst []byte, limit int32, m, add uint32) {
 		b := z.b
 		for ; j < len(b) && i < len(dst); j++ {
 			v := b[j]
-			dst[i] = byte(add + uint32(v)%m)
+			dst[i] = table[v]
 			i += int(uint32(int32(v)-limit) >> 31) // 1 when v < limit
 		}
 		z.pos = j
