@@ -27,12 +27,15 @@ import (
 //     results. Party 0 adds the two messages and learns β'' = [some position is 0] = c ⊕ β,
 //     and nothing else: every other position is a uniform non-zero value, the zero (if any)
 //     sits at a uniform position, and β is a fair coin.
-//  3. The bit is then c ⊕ β'' ⊕ β with β known to parties 1 and 2 and β'' to party 0: the
-//     replicated boolean sharing (e_0, e_1, e_2) = (u_63 ⊕ β'' ⊕ ρ, ρ, v_63 ⊕ β), with ρ from
-//     the PRG of parties 0 and 1, needs one more message: e_0 from party 0 to party 2.
+//  3. The carry is then c = β'' ⊕ β, with β known to parties 1 and 2 and β'' to party 0, and
+//     the sign bit u_63 ⊕ v_63 ⊕ c has the replicated boolean sharing (e_0, e_1, e_2) =
+//     (u_63 ⊕ β'' ⊕ ρ, ρ, v_63 ⊕ β), with ρ from the PRG of parties 0 and 1: one more
+//     message, e_0 from party 0 to party 2.
 //
 // Traffic per element: 63 bytes from party 0 to party 2, 64 from each of parties 1 and 2 to
 // party 0, one bit from party 0 to party 2: about 191 bytes, against about 80 for the adder.
+// Party 1 receives nothing. For values known to lie in a w-bit signed range (the lanes of
+// msbLanesTo) the same runs on the residues modulo 2^w: w-1 and w bytes instead of 63 and 64.
 
 // fewMod is the modulus of the comparison's arithmetic: a prime above 65, the largest t_i.
 const fewMod = 67
