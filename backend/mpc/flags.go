@@ -31,6 +31,7 @@ type Flags struct {
 	Transport string        // local runs: "quic" (loopback sockets) or "mem"
 	Protocol  string        // "aby3" or "pond"; empty: aby3
 	FracBits  int           // fixed-point fractional bits; 0: the engine's default
+	FastCmp   int           // aby3's Params.FastCompareMax; 0: the engine's default
 	Session   string        // session name all parties must agree on
 	Timeout   time.Duration // bound on every wait for a peer
 }
@@ -43,6 +44,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultTransport string) {
 	fs.StringVar(&f.Transport, "transport", defaultTransport, "links of a local run: quic (loopback) or mem")
 	fs.StringVar(&f.Protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(Protocols(), " or "))
 	fs.IntVar(&f.FracBits, "frac-bits", 0, "fixed-point fractional bits (0: 16)")
+	fs.IntVar(&f.FastCmp, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven (0: 256, negative: never; over a wide-area link, a large value such as 1000000); the parties must agree")
 	fs.StringVar(&f.Session, "session", "", "session name the parties agree on")
 	fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "longest wait for a peer's message")
 }
@@ -69,7 +71,7 @@ func (f *Flags) Validate() error {
 
 // EngineConfig is the party configuration the flags describe.
 func (f *Flags) EngineConfig() Config {
-	return Config{Params: secure.Params{Protocol: f.Protocol, FracBits: f.FracBits}, Session: f.Session, Timeout: f.Timeout}
+	return Config{Params: secure.Params{Protocol: f.Protocol, FracBits: f.FracBits, FastCompareMax: f.FastCmp}, Session: f.Session, Timeout: f.Timeout}
 }
 
 // Runner returns the runner the flags describe: one party linked to its peers over QUIC as
