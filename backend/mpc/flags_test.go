@@ -13,9 +13,9 @@ import (
 // The command-line flags reach the engine's parameters.
 func TestFlagsEngineConfig(t *testing.T) {
 	for _, c := range []struct {
-		args             []string
+		args              []string
 		fracBits, fastCmp int
-		protocol         string
+		protocol          string
 	}{
 		{nil, 0, 0, "aby3"},
 		{[]string{"--frac-bits", "20", "--fast-compare-max", "1000000"}, 20, 1000000, "aby3"},
