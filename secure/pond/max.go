@@ -73,26 +73,12 @@ func (p *Party) maxTree(op string, x []uint64, outer, k, inner int, withMask boo
 	for span := 1; cur > 1; span *= 2 {
 		pairs, odd := cur/2, cur%2
 		n := outer * pairs * inner
-		// Differences left - right of every pair, laid out [outer, pairs, inner].
-		var d []uint64
-		if holds {
-			d = make([]uint64, n)
-			ring.PairDiffsTo(d, cand, outer, cur, inner)
-		}
-		r := p.newRound()
-		ms := p.msbSend(r, d, 0, n)
-		if err := p.exchange(op, r); err != nil {
-			return nil, nil, err
-		}
-		c, err := ms.finish(p, r, op) // [left < right]: the right one wins
+		d, c, err := p.levelBits(op, cand, outer, cur, inner, holds)
 		if err != nil {
 			return nil, nil, err
 		}
 		// left + c·(right - left); the masks ANDed with the outcome, in one round.
-		if holds {
-			ring.NegTo(d, d)
-		}
-		r = p.newRound()
+		r := p.newRound()
 		st := p.bitMulSend(r, c, d, nil, n)
 		var and *andStep
 		if withMask {
@@ -351,24 +337,11 @@ func (p *Party) poolTree(op string, x []uint64, outer, k, inner int) (m, route [
 	for _, cur := range poolLevels(k) {
 		pairs, odd := cur/2, cur%2
 		n := outer * pairs * inner
-		var d []uint64
-		if holds {
-			d = make([]uint64, n)
-			ring.PairDiffsTo(d, cand, outer, cur, inner)
-		}
-		r := p.newRound()
-		ms := p.msbSend(r, d, 0, n)
-		if err := p.exchange(op, r); err != nil {
-			return nil, nil, err
-		}
-		c, err := ms.finish(p, r, op) // [left < right]: the right one wins
+		d, c, err := p.levelBits(op, cand, outer, cur, inner, holds)
 		if err != nil {
 			return nil, nil, err
 		}
-		if holds {
-			ring.NegTo(d, d)
-		}
-		r = p.newRound()
+		r := p.newRound()
 		st := p.bitMulSend(r, c, d, nil, n)
 		if err := p.exchange(op, r); err != nil {
 			return nil, nil, err
@@ -462,4 +435,28 @@ func (p *Party) MaxPool2DBackward(dy, route *Shared, g ring.ConvGeom) (*Shared, 
 		ring.Col2ImTo(out.v, grad, g)
 	}
 	return out, nil
+}
+
+// levelBits runs the comparisons of one level of a tree over candidates laid out
+// [outer, cur, inner] (pairs 2t, 2t+1): it returns the differences right - left of the pairs
+// (on the parties that hold shares; nil elsewhere) and the bits [left < right], for which the
+// right one wins. One round.
+func (p *Party) levelBits(op string, cand []uint64, outer, cur, inner int, holds bool) (d, c []uint64, err error) {
+	n := outer * (cur / 2) * inner
+	if holds {
+		d = make([]uint64, n)
+		ring.PairDiffsTo(d, cand, outer, cur, inner)
+	}
+	r := p.newRound()
+	ms := p.msbSend(r, d, 0, n)
+	if err := p.exchange(op, r); err != nil {
+		return nil, nil, err
+	}
+	if c, err = ms.finish(p, r, op); err != nil {
+		return nil, nil, err
+	}
+	if holds {
+		ring.NegTo(d, d)
+	}
+	return d, c, nil
 }
