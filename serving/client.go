@@ -50,7 +50,7 @@ type ClientConfig struct {
 
 	// Test hooks: onShares sees the client's split of each input; onOutputs the output
 	// shares it received.
-	onShares  func(parts [secure.NumParties][2][]uint64)
+	onShares  func(split aby3.SeededSplit, n int)
 	onOutputs func(shares [secure.NumParties][]uint64)
 }
 
@@ -433,25 +433,32 @@ func (c *Client) predictChunk(ctx context.Context, info *ModelInfo, enc fixed.En
 		id := make([]byte, idBytes)
 		c.randM.Lock()
 		_, err := io.ReadFull(c.cfg.Rand, id)
-		var parts [secure.NumParties][2][]uint64
+		var split aby3.SeededSplit
 		if err == nil {
-			parts, err = aby3.SplitForParties(v, c.cfg.Rand)
+			split, err = aby3.SplitSeeded(v, c.cfg.Rand)
 		}
 		c.randM.Unlock()
 		if err != nil {
 			return reqs, err
 		}
 		if c.cfg.onShares != nil {
-			c.cfg.onShares(parts)
+			c.cfg.onShares(split, len(v))
 		}
 		var timeoutMs int64
 		if dl, ok := ctx.Deadline(); ok {
 			timeoutMs = max(time.Until(dl).Milliseconds(), 1)
 		}
+		// Party i's pair is (x_i, x_{i+1}): x_0 and x_1 go as their seeds, x_2 in full.
 		for i := range reqs {
-			b := make([]byte, 0, 16*len(v))
-			b = appendWords(appendWords(b, parts[i][0]), parts[i][1])
-			reqs[i] = &request{Kind: kindPredict, ID: id, Rows: rows, TimeoutMs: timeoutMs, Shares: b}
+			req := &request{Kind: kindPredict, ID: id, Rows: rows, TimeoutMs: timeoutMs, Seeds: make([][]byte, 2)}
+			for k := range 2 {
+				if j := (i + k) % secure.NumParties; j < len(split.Seeds) {
+					req.Seeds[k] = split.Seeds[j][:]
+				} else {
+					req.Shares = appendWords(make([]byte, 0, 8*len(v)), split.Last)
+				}
+			}
+			reqs[i] = req
 		}
 		return reqs, nil
 	})

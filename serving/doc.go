@@ -14,15 +14,17 @@
 // # A prediction
 //
 // The client encodes its rows in fixed point and splits each value as x = x0 + x1 + x2 (mod
-// 2^64), x0 and x1 drawn at random ([aby3.SplitForParties]); it sends party i the pair
-// (x_i, x_{i+1}) and nothing else. The parties run the model on the sharing and each returns
+// 2^64), x0 and x1 the AES-CTR streams of two fresh seeds ([aby3.SplitSeeded]); it sends party
+// i the pair (x_i, x_{i+1}) and nothing else, x0 and x1 as their 16-byte seeds and x2 in full:
+// party 0 receives two seeds, parties 1 and 2 a seed and x2, a third of the bytes of the full
+// pairs. The parties run the model on the sharing and each returns
 // one value per output, its component plus its share of a fresh sharing of zero
 // ([aby3.Party.OutputShare]); the client adds the three and decodes.
 //
 // # What is revealed, to whom
 //
 // No single party learns anything about a client's input or output: party i holds x_i and
-// x_{i+1}, uniformly random and independent of x (x_{i+2} never reaches it), every message
+// x_{i+1}, uniformly random and independent of x (x_{i+2} never reaches it, nor its seed), every message
 // between the parties is masked by the protocol, and the output shares go to the client only.
 // Any two of the three output shares are uniform and independent of the output, so a party
 // that saw another's share would still learn nothing. Nothing the client reconstructs is sent

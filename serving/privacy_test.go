@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotfe/gotfe/secure"
+	"github.com/gotfe/gotfe/secure/aby3"
 )
 
 // recordingLinks keeps a copy of every message a party receives from its peers.
@@ -36,7 +38,8 @@ func (r *recordingLinks) Recv(ctx context.Context, peer int) ([]byte, error) {
 type view struct {
 	mu     sync.Mutex
 	links  *recordingLinks
-	client [][2][]uint64 // per request, the components the client sent
+	client [][2][]uint64 // per request, the components the client sent (seeds expanded)
+	seeds  [][][]byte    // per request, the seeds the client sent
 }
 
 // words returns the set of 8-byte words (at every multiple of 8) of everything received.
@@ -61,11 +64,24 @@ func (v *view) words() map[uint64]bool {
 	return set
 }
 
+// linksContain reports whether b occurs in a message from a peer.
+func (v *view) linksContain(b []byte) bool {
+	v.links.mu.Lock()
+	defer v.links.mu.Unlock()
+	for _, m := range v.links.msgs {
+		if bytes.Contains(m, b) {
+			return true
+		}
+	}
+	return false
+}
+
 // What each party receives, from the client and from its peers, is checked against what
 // would let it reconstruct an input or an output:
 //
-//   - party i receives from the client exactly its pair (x_i, x_{i+1}), and the component it
-//     lacks, x_{i+2}, never reaches it, from the client or from a peer: it cannot add up x;
+//   - party i receives from the client exactly its pair (x_i, x_{i+1}), x_0 and x_1 as their
+//     seeds, and the component it lacks, x_{i+2}, never reaches it, from the client or from a
+//     peer, as values or as its seed: it cannot add up x;
 //   - no party receives another party's output share, nor the value the client reconstructs
 //     (the shifted logits, uniform ring elements): the outputs reach the client only, and
 //     nothing revealed to the client comes back to a party;
@@ -85,14 +101,16 @@ func TestPartiesViews(t *testing.T) {
 			v.links = &recordingLinks{Links: l}
 			return v.links
 		}
-		c.onRequest = func(_ []byte, xa, xb []uint64) {
+		c.onRequest = func(_ []byte, xa, xb []uint64, seeds [][]byte) {
 			v.mu.Lock()
 			v.client = append(v.client, [2][]uint64{slices.Clone(xa), slices.Clone(xb)})
+			v.seeds = append(v.seeds, seeds)
 			v.mu.Unlock()
 		}
 	}})
 	type sent struct {
-		parts   [secure.NumParties][2][]uint64
+		comps   [secure.NumParties][]uint64 // x_0, x_1, x_2
+		seeds   [2][]byte                   // the seeds of x_0 and x_1
 		outputs [secure.NumParties][]uint64
 		opened  []uint64
 	}
@@ -100,7 +118,14 @@ func TestPartiesViews(t *testing.T) {
 	var cur sent
 	cfg, err := l.ClientConfig("alice")
 	require.NoError(t, err)
-	cfg.onShares = func(p [secure.NumParties][2][]uint64) { cur.parts = p }
+	cfg.onShares = func(split aby3.SeededSplit, n int) {
+		for j := range cur.comps {
+			cur.comps[j] = split.Component(j, n)
+		}
+		for j := range cur.seeds {
+			cur.seeds[j] = slices.Clone(split.Seeds[j][:])
+		}
+	}
 	cfg.onOutputs = func(o [secure.NumParties][]uint64) {
 		cur.outputs = o
 		cur.opened = make([]uint64, len(o[0]))
@@ -126,17 +151,32 @@ func TestPartiesViews(t *testing.T) {
 	}
 
 	for i, v := range views {
-		// The client's messages: one pair per request, the right one.
+		// The client's messages: one pair per request, the right one, x_0 and x_1 as their
+		// seeds and x_2 in full.
 		require.Len(t, v.client, len(log), "party %d", i)
 		for k, s := range log {
-			require.Equal(t, s.parts[i][0], v.client[k][0], "party %d, request %d", i, k)
-			require.Equal(t, s.parts[i][1], v.client[k][1], "party %d, request %d", i, k)
+			for h := range 2 {
+				j := (i + h) % 3
+				require.Equal(t, s.comps[j], v.client[k][h], "party %d, request %d", i, k)
+				if j < 2 {
+					require.Equal(t, s.seeds[j], v.seeds[k][h], "party %d, request %d", i, k)
+				} else {
+					require.Empty(t, v.seeds[k][h], "party %d, request %d", i, k)
+				}
+			}
 		}
 		set := v.words()
 		for k, s := range log {
-			missing := s.parts[(i+2)%3][0] // x_{i+2}, which party i must never see
+			missing := s.comps[(i+2)%3] // x_{i+2}, which party i must never see
 			for e, w := range missing {
 				require.False(t, set[w], "party %d received the component it lacks of request %d, element %d", i, k, e)
+			}
+			// Nor the seed it expands from.
+			if j := (i + 2) % 3; j < 2 {
+				for _, got := range v.seeds[k] {
+					require.NotEqual(t, s.seeds[j], got, "party %d received the seed of x_%d of request %d", i, j, k)
+				}
+				require.False(t, v.linksContain(s.seeds[j]), "party %d received the seed of x_%d of request %d from a peer", i, j, k)
 			}
 			for j := range secure.NumParties {
 				if j == i {

@@ -19,6 +19,7 @@ import (
 	"github.com/gotfe/gotfe/keras"
 	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
+	"github.com/gotfe/gotfe/secure/prg"
 )
 
 // Links are a serving party's links to the other two parties: the engine's network, and the
@@ -86,7 +87,8 @@ type Config struct {
 	// DefaultTimeout is the deadline of a request that states none; MaxTimeout caps a stated
 	// one. Zero means DefaultRequestTimeout and DefaultMaxTimeout.
 	DefaultTimeout, MaxTimeout time.Duration
-	// MaxRequestBytes bounds a client's request frame. Zero means DefaultMaxRequestBytes.
+	// MaxRequestBytes bounds the input shares of a request (its two components in full, as
+	// this party holds them once seeds are expanded). Zero means DefaultMaxRequestBytes.
 	MaxRequestBytes int
 	// Logger receives the party's log (requests, errors, latencies; never data). Nil means
 	// slog.Default().
@@ -97,7 +99,7 @@ type Config struct {
 	// Test hooks: wrapLinks wraps each session's links; onRequest sees the components a
 	// client sent.
 	wrapLinks func(Links) Links
-	onRequest func(id []byte, xa, xb []uint64)
+	onRequest func(id []byte, xa, xb []uint64, seeds [][]byte)
 }
 
 // ServerTLS returns the TLS configuration of a serving party: key is the party's certificate
@@ -563,17 +565,27 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 	case req.Rows < 1 || req.Rows > info.MaxRows:
 		msg, reason = fmt.Sprintf("bad request: %d rows, want 1 to %d", req.Rows, info.MaxRows), "bad_shape"
 	}
-	want := 0
+	want, size := 0, 0
 	if msg == "" {
-		want = 16 * req.Rows * numel(info.InputShape)
+		if msg = checkSeeds(req.Seeds); msg != "" {
+			reason = "malformed"
+		}
+	}
+	if msg == "" {
+		size = req.Rows * numel(info.InputShape)
+		for _, seed := range req.Seeds {
+			if len(seed) == 0 {
+				want += 8 * size
+			}
+		}
 		// The shares follow the header: their length first.
 		var h [4]byte
 		if _, err := io.ReadFull(st, h[:]); err != nil {
 			msg, reason = "malformed request: no shares after the header: "+err.Error(), "malformed"
-		} else if got := int(binary.BigEndian.Uint32(h[:])); got != want || want > s.cfg.MaxRequestBytes {
+		} else if got := int(binary.BigEndian.Uint32(h[:])); got != want || 16*size > s.cfg.MaxRequestBytes {
 			msg, reason = fmt.Sprintf("bad request: %d bytes of shares for %d rows of shape %v, want %d", got, req.Rows, info.InputShape, want), "bad_shape"
-			if want > s.cfg.MaxRequestBytes {
-				msg = fmt.Sprintf("bad request: %d bytes of shares, more than the %d this party takes", want, s.cfg.MaxRequestBytes)
+			if 16*size > s.cfg.MaxRequestBytes {
+				msg = fmt.Sprintf("bad request: %d bytes of shares, more than the %d this party takes", 16*size, s.cfg.MaxRequestBytes)
 			}
 		}
 	}
@@ -614,9 +626,17 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 		s.reply(st, &response{Error: "malformed request: shares cut short: " + err.Error()}, client, r, start, "malformed")
 		return
 	}
-	xa, xb := words(body[:want/2]), words(body[want/2:])
+	var pair [2][]uint64
+	for k, seed := range req.Seeds {
+		if len(seed) == 0 {
+			pair[k], body = words(body[:8*size]), body[8*size:]
+		} else {
+			pair[k] = aby3.ExpandSeed(prg.Seed(seed), size)
+		}
+	}
+	xa, xb := pair[0], pair[1]
 	if s.cfg.onRequest != nil {
-		s.cfg.onRequest(r.id, xa, xb)
+		s.cfg.onRequest(r.id, xa, xb, req.Seeds)
 	}
 	s.mu.Lock()
 	if r.gone {
@@ -657,6 +677,19 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 		return
 	}
 	s.reply(st, &response{Share: appendWords(make([]byte, 0, 8*len(res.share)), res.share), Frac: res.frac}, client, r, start, "")
+}
+
+// checkSeeds returns what is wrong with a request's Seeds, or "".
+func checkSeeds(seeds [][]byte) string {
+	if len(seeds) != 2 {
+		return fmt.Sprintf("malformed request: %d component entries, want 2", len(seeds))
+	}
+	for k, seed := range seeds {
+		if len(seed) != 0 && len(seed) != prg.SeedSize {
+			return fmt.Sprintf("malformed request: seed of component %d has %d bytes, want %d", k, len(seed), prg.SeedSize)
+		}
+	}
+	return ""
 }
 
 // withdraw takes a request out of the pending set unless a batch has taken it.

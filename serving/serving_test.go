@@ -188,6 +188,7 @@ func TestBadClients(t *testing.T) {
 	defer bad.Close()
 	id := func(b byte) []byte { v := make([]byte, idBytes); v[0] = b; return v }
 	shares := make([]byte, 16*784)
+	full := [][]byte{nil, nil} // both components in Shares
 	for _, c := range []struct {
 		name  string
 		frame []byte
@@ -196,11 +197,14 @@ func TestBadClients(t *testing.T) {
 		{"garbage", []byte{0, 0, 0, 5, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1}, "malformed request"},
 		{"huge frame", []byte{0xff, 0xff, 0xff, 0xff}, "frame too large"},
 		{"unknown kind", frameOf(t, &request{Kind: "steal"}), `kind "steal"`},
-		{"short id", frameOf(t, &request{Kind: kindPredict, ID: []byte{1}, Rows: 1, Shares: shares}), "id of 1 bytes"},
+		{"short id", frameOf(t, &request{Kind: kindPredict, ID: []byte{1}, Rows: 1, Shares: shares, Seeds: full}), "id of 1 bytes"},
 		{"no rows", frameOf(t, &request{Kind: kindPredict, ID: id(1), Rows: 0}), "0 rows"},
-		{"too many rows", frameOf(t, &request{Kind: kindPredict, ID: id(2), Rows: 100000, Shares: shares}), "100000 rows"},
-		{"wrong shape", frameOf(t, &request{Kind: kindPredict, ID: id(3), Rows: 1, Shares: shares[:16*783]}), "bytes of shares for 1 rows of shape [784]"},
-		{"rows and shares disagree", frameOf(t, &request{Kind: kindPredict, ID: id(4), Rows: 2, Shares: shares}), "for 2 rows"},
+		{"too many rows", frameOf(t, &request{Kind: kindPredict, ID: id(2), Rows: 100000, Shares: shares, Seeds: full}), "100000 rows"},
+		{"wrong shape", frameOf(t, &request{Kind: kindPredict, ID: id(3), Rows: 1, Shares: shares[:16*783], Seeds: full}), "bytes of shares for 1 rows of shape [784]"},
+		{"three components", frameOf(t, &request{Kind: kindPredict, ID: id(5), Rows: 1, Shares: shares, Seeds: [][]byte{nil, nil, nil}}), "3 component entries"},
+		{"short seed", frameOf(t, &request{Kind: kindPredict, ID: id(6), Rows: 1, Shares: shares[:8*784], Seeds: [][]byte{nil, {1, 2}}}), "seed of component 1 has 2 bytes"},
+		{"seed and full component", frameOf(t, &request{Kind: kindPredict, ID: id(7), Rows: 1, Shares: shares, Seeds: [][]byte{make([]byte, 16), nil}}), "bytes of shares for 1 rows of shape [784], want 6272"},
+		{"rows and shares disagree", frameOf(t, &request{Kind: kindPredict, ID: id(4), Rows: 2, Shares: shares, Seeds: full}), "for 2 rows"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for i := range secure.NumParties {
@@ -214,7 +218,7 @@ func TestBadClients(t *testing.T) {
 	// A request sent to parties 0 and 1 only, by a client that then disconnects: it fails
 	// on the parties (party 2 never received it) and no one else notices.
 	t.Run("sent to two parties", func(t *testing.T) {
-		req := frameOf(t, &request{Kind: kindPredict, ID: id(9), Rows: 1, Shares: shares, TimeoutMs: 20000})
+		req := frameOf(t, &request{Kind: kindPredict, ID: id(9), Rows: 1, Shares: shares, TimeoutMs: 20000, Seeds: full})
 		var resps [2]response
 		var wg2 sync.WaitGroup
 		for i := range 2 {
@@ -232,7 +236,7 @@ func TestBadClients(t *testing.T) {
 	// A client that sends its request and goes away before the answer.
 	t.Run("gone before the answer", func(t *testing.T) {
 		ctx := predictCtx(t, 10*time.Second)
-		req := frameOf(t, &request{Kind: kindPredict, ID: id(10), Rows: 1, Shares: shares, TimeoutMs: 20000})
+		req := frameOf(t, &request{Kind: kindPredict, ID: id(10), Rows: 1, Shares: shares, TimeoutMs: 20000, Seeds: full})
 		for i := range secure.NumParties {
 			conn, err := bad.conn(ctx, i)
 			require.NoError(t, err)
@@ -272,7 +276,7 @@ func TestBadClients(t *testing.T) {
 }
 
 func req2(t *testing.T) []byte {
-	return frameOf(t, &request{Kind: kindPredict, ID: make([]byte, idBytes), Rows: 1, Shares: make([]byte, 16*784)})
+	return frameOf(t, &request{Kind: kindPredict, ID: make([]byte, idBytes), Rows: 1, Shares: make([]byte, 16*784), Seeds: [][]byte{nil, nil}})
 }
 
 // A client whose certificate does not come from the deployment's client CA, or that has none,

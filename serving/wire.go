@@ -11,7 +11,7 @@ import (
 )
 
 // ALPN is the TLS application protocol of the links between clients and serving parties.
-const ALPN = "gotfe-serve/1"
+const ALPN = "gotfe-serve/2"
 
 // Kinds of request a client sends on a stream.
 const (
@@ -29,9 +29,13 @@ type request struct {
 	ID        []byte `msgpack:"id,omitempty"`
 	Rows      int    `msgpack:"rows,omitempty"`
 	TimeoutMs int64  `msgpack:"timeout_ms,omitempty"`
-	// Shares holds the party's two components of the input, rows·size little-endian uint64s
-	// each: x_i, then x_{i+1}. They follow the header frame as they are, after their length
-	// (4 bytes, big-endian), so that a party knows of a request as soon as its header is in.
+	// Seeds says how the party's two components of the input come, x_i then x_{i+1}: as the
+	// seed of prg.SeedSize bytes that the component expands from (aby3.ExpandSeed), or, when
+	// empty, in full in Shares.
+	Seeds [][]byte `msgpack:"seeds,omitempty"`
+	// Shares holds the components that come in full, rows·size little-endian uint64s each, in
+	// the order of Seeds. They follow the header frame as they are, after their length (4
+	// bytes, big-endian), so that a party knows of a request as soon as its header is in.
 	Shares []byte `msgpack:"-"`
 }
 

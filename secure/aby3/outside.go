@@ -14,9 +14,10 @@ import (
 // predictions) needs: sharing its own input, receiving output shares, and the parties' side of
 // both.
 //
-// Input: the client splits x into x_0 + x_1 + x_2 itself ([SplitForParties]) and sends party i
-// the pair (x_i, x_{i+1}); party i wraps the pair with [NewShared]. Party i never sees x_{i+2},
-// so its two components are uniform and independent of x.
+// Input: the client splits x into x_0 + x_1 + x_2 itself ([SplitSeeded]) and sends party i
+// the pair (x_i, x_{i+1}), each component in full or as the seed it expands from; party i wraps
+// the pair with [NewShared]. Party i never sees x_{i+2} nor its seed, so its two components are
+// uniform and independent of x.
 //
 // Output: each party sends the client one value per element ([Party.OutputShare]): its first
 // component plus its share of a fresh sharing of zero, so that the three values sum to x and
@@ -24,26 +25,69 @@ import (
 // (whose components are correlated with earlier messages) reaches the client.
 
 // SplitForParties splits ring values x into a replicated sharing for the three parties, as an
-// outside client does with its input: parts[i] holds party i's components (x_i, x_{i+1}). x_0
-// and x_1 are drawn from an AES-CTR stream keyed from rand (crypto/rand when nil) and
-// x_2 = x - x_0 - x_1.
+// outside client does with its input: parts[i] holds party i's components (x_i, x_{i+1}). It
+// expands the components of [SplitSeeded] in full.
 func SplitForParties(x []uint64, rand io.Reader) (parts [secure.NumParties][2][]uint64, err error) {
-	seed, err := prg.NewSeed(rand)
+	s, err := SplitSeeded(x, rand)
 	if err != nil {
-		return parts, fmt.Errorf("aby3: split: %w", err)
+		return parts, err
 	}
-	s := prg.New(seed)
-	n := len(x)
 	var c [secure.NumParties][]uint64
-	c[0], c[1], c[2] = make([]uint64, n), make([]uint64, n), make([]uint64, n)
-	s.Fill(c[0])
-	s.Fill(c[1])
-	ring.SubTo(c[2], x, c[0])
-	ring.SubTo(c[2], c[2], c[1])
+	for i := range c {
+		c[i] = s.Component(i, len(x))
+	}
 	for i := range parts {
 		parts[i] = [2][]uint64{c[i], c[(i+1)%secure.NumParties]}
 	}
 	return parts, nil
+}
+
+// SeededSplit is an outside client's sharing of its input in the compact form it sends: x_0
+// and x_1 are the AES-CTR streams ([ExpandSeed]) of two fresh seeds and x_2 = x - x_0 - x_1
+// goes in full. Party 0 receives both seeds, party 1 the seed of x_1 and x_2, party 2 x_2 and
+// the seed of x_0: each party receives its own pair (x_i, x_{i+1}) and nothing of x_{i+2}, in
+// a third of the bytes of the full pairs.
+type SeededSplit struct {
+	Seeds [2]prg.Seed // the keys of x_0 and x_1
+	Last  []uint64    // x_2
+}
+
+// SplitSeeded splits ring values x as [SeededSplit] describes, with seeds drawn from rand
+// (crypto/rand when nil).
+func SplitSeeded(x []uint64, rand io.Reader) (SeededSplit, error) {
+	var s SeededSplit
+	for i := range s.Seeds {
+		seed, err := prg.NewSeed(rand)
+		if err != nil {
+			return s, fmt.Errorf("aby3: split: %w", err)
+		}
+		s.Seeds[i] = seed
+	}
+	s.Last = make([]uint64, len(x))
+	st := prg.New(s.Seeds[0])
+	st.Fill(s.Last)
+	ring.SubTo(s.Last, x, s.Last)
+	st = prg.New(s.Seeds[1])
+	tmp := make([]uint64, len(x))
+	st.Fill(tmp)
+	ring.SubTo(s.Last, s.Last, tmp)
+	return s, nil
+}
+
+// Component returns component i (0, 1 or 2) of the split, n values.
+func (s SeededSplit) Component(i, n int) []uint64 {
+	if i < len(s.Seeds) {
+		return ExpandSeed(s.Seeds[i], n)
+	}
+	return slices.Clone(s.Last)
+}
+
+// ExpandSeed returns the first n values of the AES-CTR stream keyed by seed: a component of a
+// [SeededSplit] that went as its seed.
+func ExpandSeed(seed prg.Seed, n int) []uint64 {
+	v := make([]uint64, n)
+	prg.New(seed).Fill(v)
+	return v
 }
 
 // CombineOutput adds the three parties' output shares ([Party.OutputShare]) into dst, which

@@ -111,3 +111,39 @@ func TestRandomSharedAndExchange(t *testing.T) {
 		return nil
 	})
 }
+
+// A seeded split adds up to its values, its seeds are distinct and expand to the components
+// that go in full otherwise, and each party's wire material (two seeds, or a seed and x_2)
+// leaves out the component it lacks.
+func TestSeededSplit(t *testing.T) {
+	for _, n := range []int{1, 5, 1025} {
+		x := make([]uint64, n)
+		r := rand.New(rand.NewPCG(uint64(n), 9))
+		for i := range x {
+			x[i] = r.Uint64()
+		}
+		x[0] = 0
+		s, err := aby3.SplitSeeded(x, rand.NewChaCha8([32]byte{byte(n), 1}))
+		require.NoError(t, err)
+		require.NotEqual(t, s.Seeds[0], s.Seeds[1])
+		c := [3][]uint64{s.Component(0, n), s.Component(1, n), s.Component(2, n)}
+		require.Equal(t, s.Last, c[2])
+		require.Equal(t, aby3.ExpandSeed(s.Seeds[0], n), c[0])
+		for e := range x {
+			require.Equal(t, x[e], c[0][e]+c[1][e]+c[2][e], "element %d", e)
+			// Each pair alone misses the third component: it does not add up to x.
+			for i := range 3 {
+				require.NotEqual(t, x[e], c[i][e]+c[(i+1)%3][e], "party %d, element %d", i, e)
+			}
+		}
+		// The same seeds expand to the same prefix whatever the length.
+		require.Equal(t, c[1][:1], aby3.ExpandSeed(s.Seeds[1], 1))
+		// SplitForParties expands the same construction.
+		parts, err := aby3.SplitForParties(x, rand.NewChaCha8([32]byte{byte(n), 1}))
+		require.NoError(t, err)
+		for i := range parts {
+			require.Equal(t, c[i], parts[i][0])
+			require.Equal(t, c[(i+1)%3], parts[i][1])
+		}
+	}
+}
