@@ -63,6 +63,15 @@ func mmKernel1x16(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc
 //go:noescape
 func mmKernel1x8(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc int, mask uint64)
 
+// mmKernel1x128 and mmKernel1x64 are the wide one-row kernels: the same sum for R = 1 and
+// W = 128 or 64, each depth step reading a contiguous run of a row of b.
+//
+//go:noescape
+func mmKernel1x128(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc int, mask uint64)
+
+//go:noescape
+func mmKernel1x64(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc int, mask uint64)
+
 // asmKernel is the signature shared by the micro-kernels.
 type asmKernel func(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc int, mask uint64)
 
@@ -118,6 +127,17 @@ func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
 				}
 				ap := &a[i*k+pc]
 				off := 0
+				if lg == 0 && !pack {
+					// One row: wide slivers that read b's rows in long runs.
+					for jj, w := jc, 0; jj < jcEnd; jj += w {
+						w = rowSliverWidth(jcEnd - jj)
+						nv := (w + 7) / 8
+						mask := uint64(1)<<(w-8*(nv-1)) - 1
+						rowKernel(nv)(kb, ap, k, &b[pc*n+jj], n, &dst[i*n+jj], n, mask)
+					}
+					i++
+					continue
+				}
 				for jj, w := jc, 0; jj < jcEnd; jj += w {
 					w = sliverWidth(jcEnd - jj)
 					nv := (w + 7) / 8
@@ -136,6 +156,31 @@ func matMulAddAVX512(dst, a, b []uint64, k, n, i0, i1, j0, j1 int) {
 	if pack {
 		putPanel(buf)
 	}
+}
+
+// rowSliverWidth returns the width of the next column sliver of a one-row tile when rem
+// columns are left: 128 (121 to 128 at the end) and 64 (57 to 64) while they last, so that
+// the wide kernels run with their every vector live, then as sliverWidth says.
+func rowSliverWidth(rem int) int {
+	switch {
+	case rem > 120:
+		return min(rem, 128)
+	case rem > 56:
+		return min(rem, 64)
+	}
+	return sliverWidth(rem)
+}
+
+// rowKernel returns the one-row kernel for nv vectors of columns: the wide kernels for 16
+// and 8, the narrow ones for 1 to 3.
+func rowKernel(nv int) asmKernel {
+	switch nv {
+	case 16:
+		return mmKernel1x128
+	case 8:
+		return mmKernel1x64
+	}
+	return asmKernels[0][nv-1]
 }
 
 // sliverWidth returns the width of the next column sliver when rem columns are left: 24,

@@ -5,7 +5,9 @@
 //
 // Each kernel mmKernelRxW (R = 1, 2, 4, 8 rows; W = 8, 16, 24 columns, that is nv = 1, 2, 3
 // vectors of eight uint64s) adds an R×W tile of a·b into c, the last vector of columns masked
-// by mask. The R·nv accumulators stay in ZMM registers for the whole depth loop; each depth
+// by mask. The wide one-row kernels mmKernel1x64 and mmKernel1x128 do the same for one row of
+// a against 8 or 16 vectors of columns: each depth step reads a contiguous run of a row of b
+// (512 or 1024 bytes), the order in which memory streams fastest when b is not in cache. The R·nv accumulators stay in ZMM registers for the whole depth loop; each depth
 // step loads nv vectors of b, broadcasts one a[i, p] per row and issues R·nv VPMULLQ and
 // VPADDQ.
 package main
@@ -29,6 +31,9 @@ func main() {
 		for nv := 3; nv >= 1; nv-- {
 			kernel(&w, rows, nv)
 		}
+	}
+	for _, nv := range []int{16, 8} {
+		rowKernel(&w, nv)
 	}
 	if err := os.WriteFile("matmul_amd64.s", w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -104,6 +109,56 @@ func kernel(w *bytes.Buffer, rows, nv int) {
 				p("VPADDQ %d(SI), %[2]s, %[2]s", 64*v, a)
 				p("VMOVDQU64 %s, %d(SI)", a, 64*v)
 			}
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// rowKernel writes mmKernel1x(8·nv): one row of a, nv vectors of columns in accumulators
+// Z0..Z(nv-1), the broadcast of a[p] in Z16, products in Z17..Z20 in turn and the masked last
+// vector of b loaded into Z21.
+func rowKernel(w *bytes.Buffer, nv int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	name := fmt.Sprintf("mmKernel1x%d", 8*nv)
+	label := fmt.Sprintf("loop_1x%d", 8*nv)
+	fmt.Fprintf(w, "\n// func %s(kc int, a *uint64, lda int, b *uint64, ldb int, c *uint64, ldc int, mask uint64)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ a+8(FP), R8")
+	p("MOVQ mask+56(FP), AX")
+	p("KMOVW AX, K1")
+	p("MOVQ b+24(FP), SI")
+	p("MOVQ ldb+32(FP), BX")
+	p("SHLQ $3, BX")
+	p("MOVQ kc+0(FP), CX")
+	for v := 0; v < nv; v++ {
+		p("VPXORQ Z%[1]d, Z%[1]d, Z%[1]d", v)
+	}
+	fmt.Fprintf(w, "%s:\n", label)
+	p("VPBROADCASTQ (R8), Z16")
+	for v := 0; v < nv; v++ {
+		t := 17 + v%4
+		if v == nv-1 {
+			p("VMOVDQU64.Z %d(SI), K1, Z21", 64*v)
+			p("VPMULLQ Z21, Z16, Z%d", t)
+		} else {
+			p("VPMULLQ %d(SI), Z16, Z%d", 64*v, t)
+		}
+		p("VPADDQ Z%[1]d, Z%[2]d, Z%[2]d", t, v)
+	}
+	p("ADDQ $8, R8")
+	p("ADDQ BX, SI")
+	p("DECQ CX")
+	p("JNZ %s", label)
+	p("MOVQ c+40(FP), SI")
+	for v := 0; v < nv; v++ {
+		if v == nv-1 {
+			p("VMOVDQU64.Z %d(SI), K1, Z21", 64*v)
+			p("VPADDQ Z21, Z%[1]d, Z%[1]d", v)
+			p("VMOVDQU64 Z%d, K1, %d(SI)", v, 64*v)
+		} else {
+			p("VPADDQ %d(SI), Z%[2]d, Z%[2]d", 64*v, v)
+			p("VMOVDQU64 Z%d, %d(SI)", v, 64*v)
 		}
 	}
 	p("VZEROUPPER")
