@@ -175,10 +175,11 @@ func TestSoftmax(t *testing.T) {
 		// maximum and the exponential's comparisons, eight for the exponential, seven for the
 		// comparisons of the sums, two for the product (secure/approx.Softmax).
 		{1, 10, 10, 8 + 4 + 8 + 7 + 2}, {2, 10, 1000, 8 + 4 + 8 + 7 + 2}, {8, 4, 10, 8 + 2 + 8 + 7 + 2},
-		// 128 rows of 10: a tree of comparisons (32 rounds), eight for the exponential's
+		// 128 rows of 10 (5,760 pairs, within allPairsPlainMax but not allPairsMax): all pairs
+		// for the maximum alone (7 + 4 + 1 rounds), then eight for the exponential's
 		// comparisons, eight for the exponential, seven for the sums' comparisons and two Newton
-		// steps of four, the last one's product giving the probabilities: as documented.
-		{128, 10, 10, 32 + 8 + 8 + 7 + 2*4},
+		// steps of four, the last one's product giving the probabilities.
+		{128, 10, 10, 12 + 8 + 8 + 7 + 2*4},
 		// Rows of 2, of 1 and of 33 take the special cases of the maximum (one pair, none,
 		// a tree of 33): counts measured on this implementation, pinned.
 		{7, 2, 10, 33}, {3, 1, 10, 18}, {5, 33, 100, 73},

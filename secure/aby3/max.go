@@ -191,7 +191,7 @@ func (p *Party) maskUpdate(sa, sb []uint64, outer, inner, k, m, span, words int)
 
 // maxOf runs maxPairs or maxTree, whichever the size calls for.
 func (p *Party) maxOf(op string, xa, xb []uint64, outer, k, inner int, wantMax, withMask bool) (ma, mb, hotA, hotB []uint64, err error) {
-	if p.useAllPairs(outer*inner, k) {
+	if p.useAllPairsPlain(outer*inner, k) {
 		return p.maxPairs(op, xa, xb, outer, k, inner, wantMax, withMask)
 	}
 	return p.maxTree(op, xa, xb, outer, k, inner, withMask)
@@ -199,8 +199,8 @@ func (p *Party) maxOf(op string, xa, xb []uint64, outer, k, inner int, wantMax, 
 
 // Max returns the maximum of x along axis (the axis is dropped), whatever the other
 // dimensions: a tree of comparisons, 8·⌈log2 k⌉ rounds for an axis of size k; or, when the
-// whole maximum takes at most 2048 comparisons of pairs, all pairs at once, 8 + ⌈log2(k-1)⌉
-// rounds (12 instead of 32 for k = 10).
+// whole maximum takes at most 8192 comparisons of pairs (allPairsPlainMax), all pairs at once,
+// 8 + ⌈log2(k-1)⌉ rounds (12 instead of 32 for k = 10).
 func (p *Party) Max(x *Shared, axis int) (*Shared, error) {
 	outer, k, inner, ax, err := axisSplit("max", x.shape, axis)
 	if err != nil {

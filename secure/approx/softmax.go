@@ -25,11 +25,12 @@ import (
 // the max subtraction, so the range of the logits does not matter as long as differences stay
 // within the comparisons' range).
 //
-// Cost (aby3): for a maximum that compares all pairs (at most 2048 pairs), 8 + ⌈log2(k-1)⌉
-// rounds for the maximum and the exponential's comparisons, eight for the exponential, seven
-// for the comparisons of the sums (on 32-bit lanes) and two for the product: 29 rounds for one
-// row of 10. With a tree of comparisons (128 rows of 10: 32 rounds), eight more for the
-// exponential's comparisons and four per Newton step: 63 rounds.
+// Cost (aby3): for a maximum that compares all pairs together with the exponential's
+// thresholds (at most 2048 comparisons), 8 + ⌈log2(k-1)⌉ rounds for both, eight for the
+// exponential, seven for the comparisons of the sums (on 32-bit lanes) and two for the
+// product: 29 rounds for one row of 10. For 128 rows of 10 the maximum alone compares all
+// pairs (12 rounds; a tree takes 32 where the pairs exceed 8192), then eight for the
+// exponential's comparisons and four per Newton step: 43 rounds.
 func Softmax[T any](o RowOps[T], x T) (T, error) {
 	var zero T
 	shape := o.Shape(x)
