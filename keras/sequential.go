@@ -389,6 +389,7 @@ func (m *Sequential) newReplicaFrom(b backend.Backend, value func(k int, s named
 		r.insts = append(r.insts, inst)
 		r.vars = append(r.vars, vars...)
 	}
+	layers.Arrange(r.insts)
 	return r, nil
 }
 

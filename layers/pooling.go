@@ -103,6 +103,7 @@ type poolInst struct {
 	max    bool
 	argmax backend.Tensor
 	xShape []int
+	post   *act // a ReLU moved after the pooling (see Arrange), or nil
 }
 
 func (i *poolInst) Forward(x backend.Tensor, _ bool) (backend.Tensor, error) {
@@ -117,6 +118,9 @@ func (i *poolInst) Forward(x backend.Tensor, _ bool) (backend.Tensor, error) {
 	} else {
 		y, err = i.b.AvgPool2D(x, i.win)
 	}
+	if err == nil && i.post != nil {
+		y, err = i.post.forward(y)
+	}
 	return y, wrap(i.l, err)
 }
 
@@ -129,6 +133,11 @@ func (i *poolInst) Backward(dy backend.Tensor, needDX bool) (backend.Tensor, err
 	}
 	var dx backend.Tensor
 	var err error
+	if i.post != nil {
+		if dy, err = i.post.backward(dy); err != nil {
+			return nil, wrap(i.l, err)
+		}
+	}
 	if i.max {
 		dx, err = i.b.MaxPool2DBackward(dy, i.argmax, i.win, i.xShape)
 	} else {

@@ -150,6 +150,7 @@ func buildSecure(b *mpc.Backend, ls []layers.Layer, in []int, weights [][]float6
 	if weights != nil && k != len(weights) {
 		return nil, fmt.Errorf("the model has %d weights, its layers take %d", len(weights), k)
 	}
+	layers.Arrange(sm.insts)
 	return sm, nil
 }
 

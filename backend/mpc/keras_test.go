@@ -32,33 +32,37 @@ func mnistSubset(t *testing.T, n int) (x, y []float64) {
 
 // A small CNN (Conv2D - ReLU - MaxPooling2D - Flatten - Dense) trains on both engines from the
 // same initial weights: the loss falls on each, and the secure losses follow the plain ones.
+// The ReLU, a layer of its own or the convolution's activation, runs after the pooling
+// (layers.Arrange) on both engines.
 func TestCNNTrainsOnBothEngines(t *testing.T) {
 	x, y := mnistSubset(t, 256)
-	losses3 := map[string][]float64{}
-	for _, engine := range []string{"plain", "secure"} {
-		m, err := keras.NewSequential(
-			layers.Input(28, 28, 1),
-			layers.Conv2D(4, [2]int{5, 5}, layers.Strides(2, 2)),
-			layers.ReLU(),
-			layers.MaxPooling2D(layers.PoolSize(2, 2)),
-			layers.Flatten(),
-			layers.Dense(10, layers.Activation("softmax")),
-		)
-		require.NoError(t, err)
-		require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")))
-		if engine == "secure" {
-			r := mpc.NewLocalRunner(mpc.Config{}, nil)
-			defer r.Close()
-			require.NoError(t, m.SetRunner(r))
+	for _, fusedReLU := range []bool{false, true} {
+		losses3 := map[string][]float64{}
+		for _, engine := range []string{"plain", "secure"} {
+			stack := []layers.Layer{layers.Input(28, 28, 1), layers.Conv2D(4, [2]int{5, 5}, layers.Strides(2, 2)), layers.ReLU()}
+			if fusedReLU {
+				stack = stack[:1]
+				stack = append(stack, layers.Conv2D(4, [2]int{5, 5}, layers.Strides(2, 2), layers.Activation("relu")))
+			}
+			stack = append(stack, layers.MaxPooling2D(layers.PoolSize(2, 2)), layers.Flatten(),
+				layers.Dense(10, layers.Activation("softmax")))
+			m, err := keras.NewSequential(stack...)
+			require.NoError(t, err)
+			require.NoError(t, m.Compile(optimizers.SGD(0.1), losses.CategoricalCrossentropy(), keras.Metrics("accuracy")))
+			if engine == "secure" {
+				r := mpc.NewLocalRunner(mpc.Config{}, nil)
+				defer r.Close()
+				require.NoError(t, m.SetRunner(r))
+			}
+			h, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0))
+			require.NoError(t, err)
+			l := h.History["loss"]
+			assert.Less(t, l[2], l[0], "%s: the loss falls", engine)
+			losses3[engine] = l
 		}
-		h, err := m.Fit(xsOf(m, x), ysOf(m, y), keras.Epochs(3), keras.BatchSize(32), keras.Verbose(0))
-		require.NoError(t, err)
-		l := h.History["loss"]
-		assert.Less(t, l[2], l[0], "%s: the loss falls", engine)
-		losses3[engine] = l
-	}
-	for i := range losses3["plain"] {
-		assert.InDelta(t, losses3["plain"][i], losses3["secure"][i], 0.05, "epoch %d", i)
+		for i := range losses3["plain"] {
+			assert.InDelta(t, losses3["plain"][i], losses3["secure"][i], 0.05, "fused ReLU %v, epoch %d", fusedReLU, i)
+		}
 	}
 }
 
