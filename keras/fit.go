@@ -187,18 +187,67 @@ func (m *Sequential) inputBatch(b backend.Backend, d dataset, idx []int, owner i
 			wb = gatherRows(d.w, 1, idx)
 		}
 	}
+	xShape := append([]int{len(idx)}, m.input...)
+	if sp, ok := b.(splitter); ok && withY {
+		// One sharing, one round, for the samples, their targets and their weights.
+		return m.inputJoined(sp, b, xb, yb, wb, xShape, len(idx), owner, d.weighted)
+	}
 	if withY && d.weighted {
 		if w, err = b.Input(wb, []int{len(idx)}, owner); err != nil {
 			return nil, nil, nil, fmt.Errorf("input sample weights: %w", err)
 		}
 	}
-	if x, err = b.Input(xb, append([]int{len(idx)}, m.input...), owner); err != nil {
+	if x, err = b.Input(xb, xShape, owner); err != nil {
 		return nil, nil, nil, fmt.Errorf("input x: %w", err)
 	}
 	if withY {
 		if y, err = b.Input(yb, append([]int{len(idx)}, m.OutputShape()...), owner); err != nil {
 			return nil, nil, nil, fmt.Errorf("input y: %w", err)
 		}
+	}
+	return x, y, w, nil
+}
+
+// splitter is a backend that cuts a flat tensor into pieces locally (the secure one), so that
+// one sharing carries several inputs.
+type splitter interface {
+	Split(x backend.Tensor, sizes []int) ([]backend.Tensor, error)
+}
+
+// inputJoined shares a batch's samples, targets and (when weighted) sample weights as one
+// tensor, in one round, and cuts it into the three. xb, yb and wb are the owner's values (nil
+// on the other parties).
+func (m *Sequential) inputJoined(sp splitter, b backend.Backend, xb, yb, wb []float64, xShape []int, n, owner int, weighted bool) (x, y, w backend.Tensor, err error) {
+	yShape := append([]int{n}, m.OutputShape()...)
+	sizes := []int{n * m.inSize(), n * m.outSize()}
+	if weighted {
+		sizes = append(sizes, n)
+	}
+	var all []float64
+	if xb != nil {
+		all = make([]float64, 0, sizes[0]+sizes[1]+n)
+		all = append(append(append(all, xb...), yb...), wb...)
+	}
+	total := 0
+	for _, k := range sizes {
+		total += k
+	}
+	joined, err := b.Input(all, []int{total}, owner)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("input x and y: %w", err)
+	}
+	parts, err := sp.Split(joined, sizes)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("input x and y: %w", err)
+	}
+	if x, err = b.Reshape(parts[0], xShape); err != nil {
+		return nil, nil, nil, fmt.Errorf("input x: %w", err)
+	}
+	if y, err = b.Reshape(parts[1], yShape); err != nil {
+		return nil, nil, nil, fmt.Errorf("input y: %w", err)
+	}
+	if weighted {
+		w = parts[2]
 	}
 	return x, y, w, nil
 }
