@@ -3,6 +3,7 @@ package secure
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // NumParties is the number of computing parties of the engine's protocols.
@@ -40,6 +41,14 @@ func CheckParty(p PartyID) error {
 type Network interface {
 	Send(ctx context.Context, peer int, payload []byte) error
 	Recv(ctx context.Context, peer int) ([]byte, error)
+}
+
+// RoundTripper is a Network that knows the round-trip time of its links: the smallest a link
+// has measured, or 0 when it has none. The set-up of an engine uses it to choose how many
+// comparisons to run in three rounds ([Params].FastCompareMax); a network without it counts
+// as fast.
+type RoundTripper interface {
+	MinRTT(peer int) time.Duration
 }
 
 // PeerError is returned when a link to a peer fails: the peer died, stalled past the deadline,

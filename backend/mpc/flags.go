@@ -31,7 +31,7 @@ type Flags struct {
 	Transport string        // local runs: "quic" (loopback sockets) or "mem"
 	Protocol  string        // "aby3" or "pond"; empty: aby3
 	FracBits  int           // fixed-point fractional bits; 0: the engine's default
-	FastCmp   int           // aby3's Params.FastCompareMax; 0: the engine's default
+	FastCmp   int           // aby3's Params.FastCompareMax; 0: chosen at set-up
 	Session   string        // session name all parties must agree on
 	Timeout   time.Duration // bound on every wait for a peer
 }
@@ -44,7 +44,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultTransport string) {
 	fs.StringVar(&f.Transport, "transport", defaultTransport, "links of a local run: quic (loopback) or mem")
 	fs.StringVar(&f.Protocol, "protocol", secure.DefaultProtocol, "secure protocol: "+strings.Join(Protocols(), " or "))
 	fs.IntVar(&f.FracBits, "frac-bits", 0, "fixed-point fractional bits (0: 16)")
-	fs.IntVar(&f.FastCmp, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven (0: 256, negative: never; over a wide-area link, a large value such as 1000000); the parties must agree")
+	fs.IntVar(&f.FastCmp, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven (0: chosen at set-up from the links' round trip, 256 below 2 ms; negative: never); the parties must agree")
 	fs.StringVar(&f.Session, "session", "", "session name the parties agree on")
 	fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "longest wait for a peer's message")
 }

@@ -56,7 +56,7 @@ func benchMNIST(ctx context.Context, args []string) error {
 	fs.StringVar(&c.data, "data", "", "directory of the MNIST files")
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of loss and accuracy per epoch")
 	fs.BoolVar(&c.asJSON, "json", false, "print one JSON object per line")
-	fs.IntVar(&c.fastCompareMax, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: 256, negative: never; on a WAN, a large value such as 1000000)")
+	fs.IntVar(&c.fastCompareMax, "fast-compare-max", 0, "aby3: compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: chosen at set-up from the links' round trip, 256 below 2 ms; negative: never)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed training iterations to this file (go tool pprof reads it)")
 	fs.StringVar(&c.memProfile, "memprofile", "", "write the heap profile of the moment the live heap was largest to this file (go tool pprof reads it)")
 	fs.BoolVar(&c.profileOps, "profile-ops", false, "also print the rounds and bytes of each operation of a training iteration (to stderr)")

@@ -39,7 +39,7 @@ func serve(ctx context.Context, args []string, started func(*serving.Server, net
 	arrival := fs.Duration("arrival-wait", serving.DefaultArrivalWait, "how long to wait for a request party 0 scheduled to arrive here too")
 	timeout := fs.Duration("timeout", serving.DefaultEngineTimeout, "longest wait for another party's message")
 	fracBits := fs.Int("frac-bits", 0, "fixed-point fractional bits (0: 16); the three parties must agree")
-	fastCmp := fs.Int("fast-compare-max", 0, "compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: 256, negative: never; on a wide-area link, a large value such as 1000000); the three parties must agree")
+	fastCmp := fs.Int("fast-compare-max", 0, "compare at most this many values at once in three rounds instead of seven, for about 2.4 times the bytes (0: chosen at set-up from the links' round trip, 256 below 2 ms; negative: never); the three parties must agree")
 	drain := fs.Duration("drain", 30*time.Second, "on SIGINT or SIGTERM, how long to let the requests in flight finish")
 	logFormat := fs.String("log-format", "text", "log format on standard error: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")

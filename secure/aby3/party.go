@@ -86,6 +86,10 @@ func (p *Party) Encoding() fixed.Encoding { return p.enc }
 // Stats returns the party's communication counters so far.
 func (p *Party) Stats() Stats { return p.s.Stats() }
 
+// Params returns the engine parameters the parties agreed on at set-up, defaults filled in and
+// FastCompareMax chosen.
+func (p *Party) Params() secure.Params { return p.s.Params() }
+
 // Context is the context that bounds the party's life.
 func (p *Party) Context() context.Context { return p.s.Context() }
 

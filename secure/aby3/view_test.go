@@ -282,15 +282,60 @@ func TestHandshakeMismatch(t *testing.T) {
 			assert.ErrorContains(t, err, c.want)
 		})
 	}
-	// The default and its value agree.
+	// A party that leaves the choice to the set-up (0) and one that fixes the value disagree,
+	// even where the choice would give that value.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	assert.NoError(t, launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+	assert.ErrorContains(t, launch.Local(ctx, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
 		cfg := aby3.Config{}
 		if id == 2 {
 			cfg.Params.FastCompareMax = secure.DefaultFastCompareMax
 		}
 		_, err := aby3.NewParty(ctx, id, net, cfg)
 		return err
-	}))
+	}), "FastCompareMax")
+}
+
+// rttNetwork reports a fixed round trip for every link of its party.
+type rttNetwork struct {
+	secure.Network
+	rtt time.Duration
+}
+
+func (n rttNetwork) MinRTT(int) time.Duration { return n.rtt }
+
+// With FastCompareMax 0 the parties choose the value at set-up from the largest round trip
+// any of them measured, all the same one: the default over links that measure none (in
+// memory), secure.AutoFastCompareMax of the slowest link otherwise, whichever party saw it.
+func TestFastCompareMaxChosenAtSetUp(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rtts [3]time.Duration // per party; 0: links without round trips
+		want int
+	}{
+		{"in memory", [3]time.Duration{}, secure.DefaultFastCompareMax},
+		{"loopback", [3]time.Duration{60 * time.Microsecond, 45 * time.Microsecond, 80 * time.Microsecond}, secure.DefaultFastCompareMax},
+		{"one slow party", [3]time.Duration{0, 40 * time.Millisecond, 100 * time.Microsecond}, secure.AutoFastCompareMax(40 * time.Millisecond)},
+		{"wide area", [3]time.Duration{38 * time.Millisecond, 41 * time.Millisecond, 40 * time.Millisecond}, secure.AutoFastCompareMax(41 * time.Millisecond)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var got [3]int
+			nets := launch.MemNetworks()
+			for i := range nets {
+				if c.rtts[i] > 0 {
+					nets[i] = rttNetwork{Network: nets[i], rtt: c.rtts[i]}
+				}
+			}
+			require.NoError(t, launch.Run(ctx, nets, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
+				p, err := aby3.NewParty(ctx, id, net, aby3.Config{})
+				if err == nil {
+					got[id] = p.Params().FastCompareMax
+				}
+				return err
+			}))
+			assert.Equal(t, [3]int{c.want, c.want, c.want}, got)
+		})
+	}
 }

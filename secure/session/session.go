@@ -138,6 +138,7 @@ type hello struct {
 	Protocol string `msgpack:"protocol"`
 	FracBits int    `msgpack:"frac_bits"`
 	FastCmp  int    `msgpack:"fast_compare_max"`
+	RTTMicro int64  `msgpack:"min_rtt_us"` // the largest round trip the sender's links measured
 	Session  string `msgpack:"session"`
 	From     int    `msgpack:"from"`
 	PairSeed []byte `msgpack:"pair_seed,omitempty"` // only to the next party
@@ -188,8 +189,10 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 	if err != nil {
 		return nil, err
 	}
+	rtt := linkRTT(net, id)
 	for _, peer := range []secure.PartyID{id.Next(), id.Prev()} {
-		h := hello{Protocol: protocol, FracBits: params.FracBits, FastCmp: params.FastCompareMax, Session: cfg.Session, From: int(id), AllSeed: allPart[:]}
+		h := hello{Protocol: protocol, FracBits: params.FracBits, FastCmp: params.FastCompareMax, RTTMicro: rtt.Microseconds(),
+			Session: cfg.Session, From: int(id), AllSeed: allPart[:]}
 		if peer == id.Next() {
 			h.PairSeed = pairSeed[:]
 		}
@@ -228,12 +231,17 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 			return nil, fmt.Errorf("%s: set-up: bad seed from %v", protocol, peer)
 		}
 		parts[peer] = h.AllSeed
+		rtt = max(rtt, time.Duration(h.RTTMicro)*time.Microsecond)
 		if peer == id.Prev() {
 			if len(h.PairSeed) != prg.SeedSize {
 				return nil, fmt.Errorf("%s: set-up: bad pair seed from %v", protocol, peer)
 			}
 			copy(prevSeed[:], h.PairSeed)
 		}
+	}
+	if s.cfg.Params.FastCompareMax == 0 {
+		// Every party saw the same three round trips, so every party chooses the same.
+		s.cfg.Params.FastCompareMax = secure.AutoFastCompareMax(rtt)
 	}
 	var allSeed prg.Seed
 	sum := sha256.Sum256(bytes.Join(parts[:], nil))
@@ -248,6 +256,16 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 	}
 	s.ready = true
 	return s, nil
+}
+
+// linkRTT returns the larger of the round trips net has measured to the two peers of id, or 0
+// when it measures none.
+func linkRTT(net secure.Network, id secure.PartyID) time.Duration {
+	rt, ok := net.(secure.RoundTripper)
+	if !ok {
+		return 0
+	}
+	return max(rt.MinRTT(int(id.Next())), rt.MinRTT(int(id.Prev())))
 }
 
 // ID is the party's index.

@@ -469,6 +469,17 @@ func (e *Endpoint) link(op string, peer int) (*link, error) {
 	return e.links[peer], nil
 }
 
+// MinRTT returns the smallest round trip the link to peer has measured (QUIC's minimum RTT
+// sample: on a loaded machine the smoothed figure grows, the minimum does not), or 0 for no
+// such link. It makes an Endpoint a secure.RoundTripper.
+func (e *Endpoint) MinRTT(peer int) time.Duration {
+	l, err := e.link("rtt", peer)
+	if err != nil || l == nil || l.conn == nil {
+		return 0
+	}
+	return l.conn.ConnectionStats().MinRTT
+}
+
 // Send sends payload to peer as one message. It returns once the frame is handed to QUIC
 // (queued for sending, not yet acknowledged). Send takes ownership of payload. A payload
 // above MaxFrame is refused; a send that fails half-way, or that ctx cuts short, ends the

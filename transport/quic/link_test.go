@@ -312,6 +312,48 @@ func TestPacketDelayAddsLatency(t *testing.T) {
 	}
 	// Each round trip crosses the wire twice.
 	assert.GreaterOrEqual(t, time.Since(start), 2*rounds*delay)
+	// The links report the delayed round trip (the engine's RoundTripper): both ways, 2·delay
+	// at least, and no link to the endpoint itself.
+	var _ interface{ MinRTT(peer int) time.Duration } = eps[0]
+	for i, e := range eps {
+		for j := range eps {
+			if i == j {
+				assert.Zero(t, e.MinRTT(j))
+				continue
+			}
+			assert.GreaterOrEqual(t, e.MinRTT(j), 2*delay, "party %d to %d", i, j)
+		}
+	}
+}
+
+// Undelayed loopback links measure round trips far below what the engine counts as a slow
+// link (2 ms, secure.SlowLinkRTT).
+func TestMinRTTOnLoopback(t *testing.T) {
+	eps := dialAll(t, newTestPKI(t).configs(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// A few exchanges give every link samples beyond its handshake's, which a loaded machine
+	// may have slowed.
+	for range 10 {
+		for i := range eps {
+			for j := range eps {
+				if i != j {
+					require.NoError(t, eps[i].Send(ctx, j, []byte("ping")))
+					_, err := eps[j].Recv(ctx, i)
+					require.NoError(t, err)
+				}
+			}
+		}
+	}
+	for i, e := range eps {
+		for j := range eps {
+			if i != j {
+				rtt := e.MinRTT(j)
+				assert.Positive(t, rtt, "party %d to %d", i, j)
+				assert.Less(t, rtt, 2*time.Millisecond, "party %d to %d", i, j)
+			}
+		}
+	}
 }
 
 func TestConfigValidation(t *testing.T) {
