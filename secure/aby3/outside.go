@@ -63,14 +63,10 @@ func SplitSeeded(x []uint64, rand io.Reader) (SeededSplit, error) {
 		}
 		s.Seeds[i] = seed
 	}
-	s.Last = make([]uint64, len(x))
-	st := prg.New(s.Seeds[0])
-	st.Fill(s.Last)
+	s.Last = ExpandSeed(s.Seeds[0], len(x))
 	ring.SubTo(s.Last, x, s.Last)
-	st = prg.New(s.Seeds[1])
-	tmp := make([]uint64, len(x))
-	st.Fill(tmp)
-	ring.SubTo(s.Last, s.Last, tmp)
+	x1 := ExpandSeed(s.Seeds[1], len(x))
+	ring.SubTo(s.Last, s.Last, x1)
 	return s, nil
 }
 
@@ -86,7 +82,7 @@ func (s SeededSplit) Component(i, n int) []uint64 {
 // [SeededSplit] that went as its seed.
 func ExpandSeed(seed prg.Seed, n int) []uint64 {
 	v := make([]uint64, n)
-	prg.New(seed).Fill(v)
+	prg.Expand(seed, v)
 	return v
 }
 

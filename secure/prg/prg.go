@@ -61,6 +61,24 @@ func New(seed Seed) *Stream {
 	}
 }
 
+// Expand overwrites dst with the first len(dst) values of the stream keyed by seed, as
+// New(seed).Fill(dst) does, without the stream's buffers: for a one-off expansion, such as a
+// client's input share that travels as its seed.
+func Expand(seed Seed, dst []uint64) {
+	if !nativeLittleEndian {
+		New(seed).Fill(dst)
+		return
+	}
+	block, err := aes.NewCipher(seed[:])
+	if err != nil { // unreachable: the key length is fixed
+		panic(err)
+	}
+	var iv [aes.BlockSize]byte
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 8*len(dst))
+	clear(b)
+	cipher.NewCTR(block, iv[:]).XORKeyStream(b, b)
+}
+
 // Uint64 returns the next value of the stream.
 func (s *Stream) Uint64() uint64 {
 	if s.pos == len(s.buf) {

@@ -60,3 +60,20 @@ func BenchmarkFill(b *testing.B) {
 		s.Fill(buf)
 	}
 }
+
+// Expand gives the stream's first values, whatever the length (within and across the
+// stream's buffer, and empty), overwriting what dst held.
+func TestExpandMatchesStream(t *testing.T) {
+	seed, err := prg.NewSeed(nil)
+	require.NoError(t, err)
+	for _, n := range []int{0, 1, 7, 1024, 1024 + 3, 5000} { // the stream's buffer holds 1024
+		want := make([]uint64, n)
+		prg.New(seed).Fill(want)
+		got := make([]uint64, n)
+		for i := range got {
+			got[i] = 0xdeadbeef
+		}
+		prg.Expand(seed, got)
+		require.Equal(t, want, got, "n = %d", n)
+	}
+}
