@@ -113,7 +113,16 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 			return err
 		}
 	}
+	// cpuPer adds cpu_seconds, the processor time of the whole process (parties and
+	// clients) per prediction since cpu0, where the system says.
+	cpuPer := func(r benchResult, cpu0 time.Duration, n float64) benchResult {
+		if cpu, ok := processCPU(); ok {
+			r["cpu_seconds"] = (cpu - cpu0).Seconds() / n
+		}
+		return r
+	}
 	before := snapshot()
+	cpu0, _ := processCPU()
 	lat := make([]time.Duration, 0, requests)
 	for range requests {
 		start := time.Now()
@@ -124,14 +133,14 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 	}
 	after := snapshot()
 	n := float64(requests)
-	if err := printResult(os.Stdout, asJSON, benchResult{
+	if err := printResult(os.Stdout, asJSON, cpuPer(benchResult{
 		"name":         "serve_" + name + "_predict_1",
 		"seconds":      median(lat),
 		"p99_seconds":  quantile(lat, 0.99),
 		"bytes_sent":   float64(after.PeerBytes-before.PeerBytes) / n,
 		"client_bytes": float64(after.ClientIn+after.ClientOut-before.ClientIn-before.ClientOut) / n,
 		"rounds":       float64(after.Rounds-before.Rounds) / float64(max(after.Batches-before.Batches, 1)),
-	}); err != nil {
+	}, cpu0, n)); err != nil {
 		return err
 	}
 
@@ -155,6 +164,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 		xs[k] = input()
 	}
 	before = snapshot()
+	cpu0, _ = processCPU()
 	start := time.Now()
 	stop := start.Add(duration)
 	for k := range cs {
@@ -187,7 +197,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 	after = snapshot()
 	n = float64(len(all))
 	batches := float64(max(after.Batches-before.Batches, 1))
-	return printResult(os.Stdout, asJSON, benchResult{
+	return printResult(os.Stdout, asJSON, cpuPer(benchResult{
 		"name":              fmt.Sprintf("serve_%s_throughput_%d", name, clients),
 		"seconds":           median(all),
 		"p99_seconds":       quantile(all, 0.99),
@@ -196,5 +206,5 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 		"rounds":            float64(after.Rounds-before.Rounds) / batches,
 		"rows_per_batch":    float64(after.BatchRows-before.BatchRows) / batches,
 		"predictions_per_s": n / elapsed.Seconds(),
-	})
+	}, cpu0, n))
 }

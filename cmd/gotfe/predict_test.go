@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gotfe/gotfe/deploy"
@@ -389,6 +390,13 @@ func TestBenchServeSmall(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(line), &r))
 		for _, k := range []string{"name", "seconds", "p99_seconds", "bytes_sent", "rounds"} {
 			require.Contains(t, r, k, line)
+		}
+		if _, ok := processCPU(); ok {
+			// Processor time per prediction: positive, and far below a minute (the whole run
+			// takes a few seconds).
+			require.Contains(t, r, "cpu_seconds", line)
+			assert.Positive(t, r["cpu_seconds"], line)
+			assert.Less(t, r["cpu_seconds"], 60.0, line)
 		}
 	}
 	require.Contains(t, lines[1], "predictions_per_s")
