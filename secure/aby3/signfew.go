@@ -100,16 +100,6 @@ func (z *zpSampler) draw(dst []byte, limit int32, table *[256]byte) {
 	}
 }
 
-// mulMod67[a·67 + b] = a·b mod 67.
-var mulMod67 = func() (t [fewMod * fewMod]byte) {
-	for a := range fewMod {
-		for b := range fewMod {
-			t[a*fewMod+b] = byte(a * b % fewMod)
-		}
-	}
-	return t
-}()
-
 // fewStep is a three-round sign-bit extraction after its first round's messages are queued.
 type fewStep struct {
 	n, w   int      // elements, and the width of the residues whose sign is taken
@@ -296,11 +286,11 @@ func fewMasked(o, sh, si, mi []byte, pub uint64, flipped bool, r uint, c int32) 
 		if j < k {
 			sj = int32(sh[j])
 		}
-		// t_j = c(1 + w_j) - s_j + acc, or c(1 - w_j) + s_j + acc when flipped.
-		t := uint32(c+sign*(c*wj-sj)+acc+bias) % fewMod
+		// t_j = c(1 + w_j) - s_j + acc, or c(1 - w_j) + s_j + acc when flipped; with the bias
+		// it lies in [0, 2·bias), so s_j·t_j + m_j < 2^21 and one reduction does.
+		t := uint32(c + sign*(c*wj-sj) + acc + bias)
 		acc += c*wj + sj - 2*wj*sj
-		v := uint32(mulMod67[uint32(si[j])*fewMod+t]) + uint32(mi[j])
-		o[(uint(j)+r)&mask] = byte(v % fewMod)
+		o[(uint(j)+r)&mask] = byte((uint32(si[j])*t + uint32(mi[j])) % fewMod)
 	}
 }
 
