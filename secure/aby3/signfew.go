@@ -132,7 +132,11 @@ func (p *Party) fewSend(bt *batch, xa, xb []uint64, w int) *fewStep {
 			o, ri := out[k*i:k*i+k], r[k*i:k*i+k]
 			for j := range k {
 				bit := byte(u>>uint(j)) & 1
-				o[j] = (bit + fewMod - ri[j]) % fewMod
+				v := bit + fewMod - ri[j] // in [1, 68]
+				if v >= fewMod {
+					v -= fewMod
+				}
+				o[j] = v
 			}
 		}
 		clear(out[nb:])
@@ -184,7 +188,8 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 				a, b := m1[w*i:w*i+w], m2[w*i:w*i+w]
 				var zero byte
 				for j := range w {
-					if (uint16(a[j])+uint16(b[j]))%fewMod == 0 {
+					// Both terms lie in [0, 67): their sum is 0 modulo 67 only at 0 and 67.
+					if v := uint16(a[j]) + uint16(b[j]); v == 0 || v == fewMod {
 						zero = 1
 					}
 				}
