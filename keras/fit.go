@@ -280,8 +280,12 @@ type concatenator interface {
 }
 
 // maxDeferredRows bounds the samples whose predictions and targets an accum keeps before it
-// computes their loss and metrics.
-const maxDeferredRows = 1 << 13
+// computes their loss and metrics. The comparisons of a logarithm over 4096 rows of 10 classes
+// (its thresholds' differences and sign bits, on each party) are the peak of a network A
+// benchmark's memory: with 8192 rows, `gotfe bench mnist --iterations 5` peaked at 542 to
+// 576 MB, with 4096 at 316 to 326 MB, and a training epoch's loss takes 15 groups of steps
+// instead of 8 (about 40 rounds each, against 469 steps).
+const maxDeferredRows = 1 << 12
 
 // accum accumulates the sums of the batches of an epoch (the loss times the batch size, then
 // each metric's sum) on one party, and reveals their means to every party.
