@@ -1,14 +1,14 @@
 package layers
 
-// Arrange lets instances built for consecutive layers of a model run in an order that
-// computes the same values for less: a plain ReLU (the "relu" activation of a Dense, Conv2D
-// or DepthwiseConv2D layer, an Activation("relu") layer or a ReLU() layer) directly followed
-// by a MaxPooling2D layer is applied after the pooling instead of before it. The two orders agree exactly,
-// forward and backward: ReLU is monotone, so max(relu(a), relu(b)) = relu(max(a, b)), and the
-// first maximum of a window is the same position either way whenever it is positive; when it
-// is not, both orders pass no gradient. On the secure engine the ReLU's comparisons then run
-// on the pooled map, a quarter of the elements for 2x2 windows. insts[k] is the instance of
-// the model's k-th layer; Arrange changes how they compute, not what.
+// Arrange lets instances built for consecutive layers of a model run in an order that computes
+// the same values for less: a plain ReLU (the "relu" activation of a Dense, Conv2D or
+// DepthwiseConv2D layer, an Activation("relu") layer or a ReLU() layer) directly followed by a
+// MaxPooling2D layer is applied after the pooling instead of before it. The two orders agree
+// exactly, forward and backward: ReLU is monotone, so max(relu(a), relu(b)) = relu(max(a, b)),
+// and the first maximum of a window is the same position either way whenever it is positive;
+// when it is not, both orders pass no gradient. On the secure engine the ReLU's comparisons
+// then run on the pooled map, a quarter of the elements for 2x2 windows. insts[k] is the
+// instance of the model's k-th layer; Arrange changes how they compute, not what.
 func Arrange(insts []Instance) {
 	for k := 0; k+1 < len(insts); k++ {
 		p, ok := insts[k+1].(*poolInst)
