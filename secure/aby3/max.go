@@ -88,21 +88,8 @@ func (p *Party) maxTree(op string, xa, xb []uint64, outer, k, inner int, withMas
 		st.finish(p, &bt)
 		next := pairs + odd
 		na, nb := getWords(outer*next*inner), getWords(outer*next*inner)
-		for o := range outer {
-			for t := range pairs {
-				l := (o*m + 2*t) * inner
-				d := (o*pairs + t) * inner
-				w := (o*next + t) * inner
-				ring.AddTo(na[w:w+inner], ca[l:l+inner], za[d:d+inner])
-				ring.AddTo(nb[w:w+inner], cb[l:l+inner], zb[d:d+inner])
-			}
-			if odd == 1 {
-				l := (o*m + m - 1) * inner
-				w := (o*next + pairs) * inner
-				copy(na[w:w+inner], ca[l:l+inner])
-				copy(nb[w:w+inner], cb[l:l+inner])
-			}
-		}
+		ring.PairWinnersTo(na, ca, za, outer, m, inner)
+		ring.PairWinnersTo(nb, cb, zb, outer, m, inner)
 		putWords(da, db, sa, sb, za, zb)
 		if owned {
 			putWords(ca, cb)
@@ -392,21 +379,8 @@ func (p *Party) poolTree(op string, xa, xb []uint64, outer, k, inner int) (ma, m
 		ra, rb = append(ra, c.a...), append(rb, c.b...)
 		next := pairs + odd
 		na, nb := getWords(outer*next*inner), getWords(outer*next*inner)
-		for o := range outer {
-			for t := range pairs {
-				l := (o*m + 2*t) * inner
-				d := (o*pairs + t) * inner
-				w := (o*next + t) * inner
-				ring.AddTo(na[w:w+inner], ca[l:l+inner], z.a[d:d+inner])
-				ring.AddTo(nb[w:w+inner], cb[l:l+inner], z.b[d:d+inner])
-			}
-			if odd == 1 {
-				l := (o*m + m - 1) * inner
-				w := (o*next + pairs) * inner
-				copy(na[w:w+inner], ca[l:l+inner])
-				copy(nb[w:w+inner], cb[l:l+inner])
-			}
-		}
+		ring.PairWinnersTo(na, ca, z.a, outer, m, inner)
+		ring.PairWinnersTo(nb, cb, z.b, outer, m, inner)
 		if owned {
 			putWords(ca, cb)
 		}

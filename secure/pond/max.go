@@ -96,19 +96,7 @@ func (p *Party) maxTree(op string, x []uint64, outer, k, inner int, withMask boo
 		var nc []uint64
 		if holds {
 			nc = make([]uint64, outer*next*inner)
-			for o := range outer {
-				for t := range pairs {
-					l := (o*cur + 2*t) * inner
-					at := (o*pairs + t) * inner
-					w := (o*next + t) * inner
-					ring.AddTo(nc[w:w+inner], cand[l:l+inner], z[at:at+inner])
-				}
-				if odd == 1 {
-					l := (o*cur + cur - 1) * inner
-					w := (o*next + pairs) * inner
-					copy(nc[w:w+inner], cand[l:l+inner])
-				}
-			}
+			ring.PairWinnersTo(nc, cand, z, outer, cur, inner)
 		}
 		if withMask {
 			mask = and.finish(p, r)
@@ -352,19 +340,7 @@ func (p *Party) poolTree(op string, x []uint64, outer, k, inner int) (m, route [
 		if holds {
 			route = append(route, bit...)
 			nc = make([]uint64, outer*next*inner)
-			for o := range outer {
-				for t := range pairs {
-					l := (o*cur + 2*t) * inner
-					at := (o*pairs + t) * inner
-					w := (o*next + t) * inner
-					ring.AddTo(nc[w:w+inner], cand[l:l+inner], z[at:at+inner])
-				}
-				if odd == 1 {
-					l := (o*cur + cur - 1) * inner
-					w := (o*next + pairs) * inner
-					copy(nc[w:w+inner], cand[l:l+inner])
-				}
-			}
+			ring.PairWinnersTo(nc, cand, z, outer, cur, inner)
 		}
 		cand = nc
 	}

@@ -136,3 +136,25 @@ func PairDiffsTo(dst, data []uint64, outer, m, inner int) {
 		}
 	}
 }
+
+// PairWinnersTo writes the next level of a tree of comparisons over data laid out [outer, m,
+// inner] into dst, laid out [outer, ⌈m/2⌉, inner]: for the pair (2t, 2t+1), its left candidate
+// plus delta[t] (delta laid out as PairDiffsTo's output: the selected right - left, or 0), and
+// an odd last candidate as it is.
+func PairWinnersTo(dst, data, delta []uint64, outer, m, inner int) {
+	pairs, odd := m/2, m%2
+	next := pairs + odd
+	for o := range outer {
+		for t := range pairs {
+			l := (o*m + 2*t) * inner
+			d := (o*pairs + t) * inner
+			w := (o*next + t) * inner
+			AddTo(dst[w:w+inner], data[l:l+inner], delta[d:d+inner])
+		}
+		if odd == 1 {
+			l := (o*m + m - 1) * inner
+			w := (o*next + pairs) * inner
+			copy(dst[w:w+inner], data[l:l+inner])
+		}
+	}
+}

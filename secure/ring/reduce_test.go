@@ -127,3 +127,22 @@ func TestPairDiffsTo(t *testing.T) {
 		})
 	}
 }
+
+func TestPairWinnersTo(t *testing.T) {
+	for _, c := range []struct {
+		name              string
+		outer, m, inner   int
+		data, delta, want []uint64
+	}{
+		{"one pair, right selected", 1, 2, 1, []uint64{5, 7}, []uint64{2}, []uint64{7}},
+		{"odd last carried", 1, 3, 1, []uint64{9, 4, 100}, []uint64{0}, []uint64{9, 100}},
+		{"inner and outer", 2, 2, 2, []uint64{10, 20, 1, 2, 3, 4, 30, 40}, []uint64{0, ^uint64(17), 27, 0}, []uint64{10, 2, 30, 4}},
+		{"odd with inner and outer", 2, 3, 1, []uint64{1, 2, 3, 4, 5, 6}, []uint64{1, 0}, []uint64{2, 3, 4, 6}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := make([]uint64, len(c.want))
+			PairWinnersTo(got, c.data, c.delta, c.outer, c.m, c.inner)
+			require.Equal(t, c.want, got)
+		})
+	}
+}
