@@ -31,18 +31,15 @@ type reluDeferrer interface {
 	deferReLU() bool
 }
 
-func (f *fused) deferReLU() bool {
-	if f.a.name != "relu" || f.a.ran {
-		return false
-	}
-	f.a = newAct(f.a.b, "linear")
-	return true
-}
+func (f *fused) deferReLU() bool { return f.a.dropReLU() }
 
-func (i *activationInst) deferReLU() bool {
-	if i.a.name != "relu" || i.a.ran {
+func (i *activationInst) deferReLU() bool { return i.a.dropReLU() }
+
+// dropReLU makes a plain ReLU that has not run the identity, and reports whether it was one.
+func (a *act) dropReLU() bool {
+	if a.name != "relu" || a.ran {
 		return false
 	}
-	i.a = newAct(i.a.b, "linear")
+	*a = newAct(a.b, "linear")
 	return true
 }
