@@ -448,14 +448,16 @@ func (c *Client) predictChunk(ctx context.Context, info *ModelInfo, enc fixed.En
 		if dl, ok := ctx.Deadline(); ok {
 			timeoutMs = max(time.Until(dl).Milliseconds(), 1)
 		}
-		// Party i's pair is (x_i, x_{i+1}): x_0 and x_1 go as their seeds, x_2 in full.
+		// Party i's pair is (x_i, x_{i+1}): x_0 and x_1 go as their seeds, x_2 in full (the
+		// same bytes to parties 1 and 2).
+		full := appendWords(make([]byte, 0, 8*len(v)), split.Last)
 		for i := range reqs {
 			req := &request{Kind: kindPredict, ID: id, Rows: rows, TimeoutMs: timeoutMs, Seeds: make([][]byte, 2)}
 			for k := range 2 {
 				if j := (i + k) % secure.NumParties; j < len(split.Seeds) {
 					req.Seeds[k] = split.Seeds[j][:]
 				} else {
-					req.Shares = appendWords(make([]byte, 0, 8*len(v)), split.Last)
+					req.Shares = full
 				}
 			}
 			reqs[i] = req

@@ -629,7 +629,10 @@ func (s *Server) predict(ctx context.Context, st *quicgo.Stream, req *request, c
 	var pair [2][]uint64
 	for k, seed := range req.Seeds {
 		if len(seed) == 0 {
-			pair[k], body = words(body[:8*size]), body[8*size:]
+			// A fresh []byte is aligned for uint64s: on little-endian machines the words
+			// alias the received bytes instead of copying them.
+			pair[k], _ = secure.BytesToUint64s(body[:8*size], size) // the length is right
+			body = body[8*size:]
 		} else {
 			pair[k] = aby3.ExpandSeed(prg.Seed(seed), size)
 		}

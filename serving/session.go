@@ -383,9 +383,12 @@ func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, inf
 		return nil
 	}
 	size := numel(info.InputShape)
-	xa, xb := make([]uint64, 0, rows*size), make([]uint64, 0, rows*size)
-	for _, r := range batch {
-		xa, xb = append(xa, r.xa...), append(xb, r.xb...)
+	xa, xb := batch[0].xa, batch[0].xb // one request: its shares as they are
+	if len(batch) > 1 {
+		xa, xb = make([]uint64, 0, rows*size), make([]uint64, 0, rows*size)
+		for _, r := range batch {
+			xa, xb = append(xa, r.xa...), append(xb, r.xb...)
+		}
 	}
 	x, err := aby3.NewShared(append([]int{rows}, info.InputShape...), xa, xb)
 	if err == nil {

@@ -1,7 +1,6 @@
 package serving
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,17 +41,21 @@ type request struct {
 // encodeRequest returns the bytes of a request on its stream: the header frame and, for a
 // prediction, the shares.
 func encodeRequest(req *request) ([]byte, error) {
-	var b bytes.Buffer
-	if _, err := writeFrame(&b, req); err != nil {
+	body, err := msgpack.Marshal(req)
+	if err != nil {
 		return nil, err
 	}
+	n := 4 + len(body)
 	if req.Kind == kindPredict {
-		var h [4]byte
-		binary.BigEndian.PutUint32(h[:], uint32(len(req.Shares)))
-		b.Write(h[:])
-		b.Write(req.Shares)
+		n += 4 + len(req.Shares)
 	}
-	return b.Bytes(), nil
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, n), uint32(len(body)))
+	b = append(b, body...)
+	if req.Kind == kindPredict {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(req.Shares)))
+		b = append(b, req.Shares...)
+	}
+	return b, nil
 }
 
 // response is the one frame a party sends back.

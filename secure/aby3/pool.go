@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gotfe/gotfe/secure/session"
 )
@@ -43,7 +44,7 @@ var (
 const maxExact = 512
 
 // minPooled is the smallest capacity worth pooling.
-const minPooled = 1 << 10
+const minPooled = 1 << 6
 
 // slack is the spare capacity every buffer gets, so that a message sent from it takes its
 // trailer in place instead of being copied ([session.SendSlack]).
@@ -68,6 +69,13 @@ func getWords(n int) []uint64 {
 		return (*v.(*[]uint64))[:n]
 	}
 	return make([]uint64, n, size+slack)
+}
+
+// getBytes returns n scratch bytes with arbitrary contents, and the pooled words that hold
+// them, to give back with putWords when done.
+func getBytes(n int) ([]byte, []uint64) {
+	w := getWords(max((n+7)/8, 1))
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 8*len(w))[:n], w
 }
 
 // newMsg returns n zero words with room for a message's trailer: for a buffer that will be

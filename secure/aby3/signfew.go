@@ -41,7 +41,8 @@ import (
 const fewMod = 67
 
 // zpSampler draws uniform values modulo 67 from a PRG stream by rejection on bytes, so that
-// the two parties that share the stream draw the same values.
+// the two parties that share the stream draw the same values. Its buffer is pooled: release
+// gives it back.
 type zpSampler struct {
 	s   *prg.Stream
 	buf []uint64
@@ -49,10 +50,18 @@ type zpSampler struct {
 	pos int
 }
 
-func newZpSampler(s *prg.Stream) *zpSampler {
-	buf := make([]uint64, 512)
-	b := secure.Uint64sToBytes(buf)
-	return &zpSampler{s: s, buf: buf, b: b, pos: len(b)}
+func newZpSampler(s *prg.Stream) zpSampler {
+	b, buf := getBytes(zpBuffer)
+	return zpSampler{s: s, buf: buf, b: b, pos: len(b)}
+}
+
+// zpBuffer is the number of stream bytes a sampler draws at a time.
+const zpBuffer = 4096
+
+// release gives the sampler's buffer back; the sampler must not be used afterwards.
+func (z *zpSampler) release() {
+	putWords(z.buf)
+	z.buf, z.b = nil, nil
 }
 
 func (z *zpSampler) next() byte {
@@ -105,6 +114,13 @@ type fewStep struct {
 	n, w   int      // elements, and the width of the residues whose sign is taken
 	u      []uint64 // party 0: x_0 + x_1; parties 1 and 2: x_2 (modulo 2^w)
 	shares []byte   // parties 1 and 2: this party's shares of the w-1 low bits of u, per element
+	held   []uint64 // pooled words that hold shares
+}
+
+// release gives the step's pooled buffers back.
+func (st *fewStep) release() {
+	putWords(st.u, st.held)
+	st.u, st.shares, st.held = nil, nil, nil
 }
 
 // fewWords is the number of words that hold n bytes.
@@ -116,7 +132,7 @@ func fewWords(n int) int { return (n + 7) / 8 }
 // modulo 2^w, with every bit count above (63, 64) read as w-1 and w.
 func (p *Party) fewSend(bt *batch, xa, xb []uint64, w int) *fewStep {
 	n := len(xa)
-	st := &fewStep{n: n, w: w, u: make([]uint64, n)}
+	st := &fewStep{n: n, w: w, u: getWords(n)}
 	k := w - 1
 	nb := k * n
 	switch p.id {
@@ -124,8 +140,11 @@ func (p *Party) fewSend(bt *batch, xa, xb []uint64, w int) *fewStep {
 		for i := range st.u {
 			st.u[i] = xa[i] + xb[i]
 		}
-		r := make([]byte, nb)
-		newZpSampler(p.next).fill(r)
+		r, rw := getBytes(nb)
+		defer putWords(rw)
+		z := newZpSampler(p.next)
+		z.fill(r)
+		z.release()
 		msg := bt.put(2, fewWords(nb))
 		out := secure.Uint64sToBytes(msg)
 		for i, u := range st.u {
@@ -142,8 +161,10 @@ func (p *Party) fewSend(bt *batch, xa, xb []uint64, w int) *fewStep {
 		clear(out[nb:])
 	case 1:
 		copy(st.u, xb)
-		st.shares = make([]byte, nb)
-		newZpSampler(p.prev).fill(st.shares)
+		st.shares, st.held = getBytes(nb)
+		z := newZpSampler(p.prev)
+		z.fill(st.shares)
+		z.release()
 	case 2:
 		copy(st.u, xa)
 		bt.expect(0, fewWords(nb))
@@ -155,13 +176,14 @@ func (p *Party) fewSend(bt *batch, xa, xb []uint64, w int) *fewStep {
 func (st *fewStep) finish(p *Party, bt *batch) {
 	if p.id == 2 {
 		nb := (st.w - 1) * st.n
-		st.shares = make([]byte, nb)
+		st.shares, st.held = getBytes(nb)
 		copy(st.shares, secure.Uint64sToBytes(bt.take(0, fewWords(nb))))
 	}
 }
 
 // rest runs the second and third rounds and writes the sign bits' sharing (bit 0) into ba, bb.
 func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
+	defer st.release()
 	n, w := st.n, st.w
 	k := w - 1
 	nw := (n + 63) / 64
@@ -178,7 +200,8 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 		}
 		m1 := secure.Uint64sToBytes(bt.take(1, mw))
 		m2 := secure.Uint64sToBytes(bt.take(2, mw))
-		rho := make([]uint64, nw)
+		rho := getWords(nw)
+		defer putWords(rho)
 		p.next.Fill(rho)
 		var bt3 batch
 		e0 := bt3.put(2, nw)
@@ -207,16 +230,18 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 			pair = p.prev
 		}
 		z := newZpSampler(pair)
-		head := make([]uint64, nw) // β in bit i of word i/64
+		head := getWords(nw) // β in bit i of word i/64
 		pair.Fill(head)
-		rot := make([]byte, n) // uniform bytes: the rotation is the low 6 bits
+		rot, rotW := getBytes(n) // uniform bytes: the rotation is the low 6 bits
 		for i := range rot {
 			rot[i] = z.next()
 		}
-		s := make([]byte, w*n)
+		s, sW := getBytes(w * n)
 		z.fillNonZero(s)
-		m := make([]byte, w*n)
+		m, mW := getBytes(w * n)
 		z.fill(m)
+		z.release()
+		defer putWords(head, rotW, sW, mW)
 		var bt batch
 		msg := bt.put(0, fewWords(w*n))
 		out := secure.Uint64sToBytes(msg)
@@ -241,7 +266,8 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 			}
 		})
 		if p.id == 1 {
-			rho := make([]uint64, nw)
+			rho := getWords(nw)
+			defer putWords(rho)
 			p.prev.Fill(rho)
 			for i := range n {
 				beta := head[i/64] >> uint(i%64) & 1
