@@ -27,6 +27,7 @@ type Metrics struct {
 	batches     uint64
 	peerBytes   uint64
 	peerRounds  uint64
+	peerMsgs    uint64
 	clientIn    uint64
 	clientOut   uint64
 	sessions    uint64
@@ -90,8 +91,9 @@ func (m *Metrics) request(d time.Duration, reason string) {
 	m.latency.observe(d.Seconds(), latencyBounds)
 }
 
-// batch records one secure computation.
-func (m *Metrics) batch(rows int, d time.Duration, bytes, rounds int64) {
+// batch records one secure computation: its rows, time, and the bytes, rounds and messages
+// this party spent on it with its peers.
+func (m *Metrics) batch(rows int, d time.Duration, bytes, rounds, messages int64) {
 	if m == nil {
 		return
 	}
@@ -103,6 +105,7 @@ func (m *Metrics) batch(rows int, d time.Duration, bytes, rounds int64) {
 	m.batchTime.observe(d.Seconds(), latencyBounds)
 	m.peerBytes += uint64(max(bytes, 0))
 	m.peerRounds += uint64(max(rounds, 0))
+	m.peerMsgs += uint64(max(messages, 0))
 }
 
 // client records bytes received from and sent to clients.
@@ -170,6 +173,8 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(cw, "gotfe_serving_peer_bytes_sent_total %d\n", m.peerBytes)
 	metric("gotfe_serving_rounds_total", "counter", "Communication rounds of the batches.")
 	fmt.Fprintf(cw, "gotfe_serving_rounds_total %d\n", m.peerRounds)
+	metric("gotfe_serving_peer_messages_sent_total", "counter", "Messages this party sent to the other two for batches.")
+	fmt.Fprintf(cw, "gotfe_serving_peer_messages_sent_total %d\n", m.peerMsgs)
 	metric("gotfe_serving_client_bytes_received_total", "counter", "Bytes received from clients.")
 	fmt.Fprintf(cw, "gotfe_serving_client_bytes_received_total %d\n", m.clientIn)
 	metric("gotfe_serving_client_bytes_sent_total", "counter", "Bytes sent to clients.")
@@ -242,6 +247,7 @@ type MetricsSnapshot struct {
 	Requests, Errors    uint64 // requests answered, and of them with an error
 	Batches, BatchRows  uint64 // secure computations and the rows they computed
 	PeerBytes, Rounds   uint64 // bytes sent to the other parties and rounds, for batches
+	PeerMessages        uint64 // messages sent to the other parties, for batches
 	ClientIn, ClientOut uint64 // bytes received from and sent to clients
 }
 
@@ -253,6 +259,6 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 	return MetricsSnapshot{
 		Requests: m.requests[outcomeOK] + m.requests[outcomeError], Errors: m.requests[outcomeError],
 		Batches: m.batches, BatchRows: uint64(m.batchRows.sum),
-		PeerBytes: m.peerBytes, Rounds: m.peerRounds, ClientIn: m.clientIn, ClientOut: m.clientOut,
+		PeerBytes: m.peerBytes, Rounds: m.peerRounds, PeerMessages: m.peerMsgs, ClientIn: m.clientIn, ClientOut: m.clientOut,
 	}
 }

@@ -448,6 +448,11 @@ func TestMetricsFormat(t *testing.T) {
 	} {
 		require.Contains(t, text, want)
 	}
+	// The peer counters come from the session's: every batch sends bytes and messages.
+	snap := met.Snapshot()
+	require.Positive(t, snap.PeerMessages)
+	require.Greater(t, snap.PeerBytes, snap.PeerMessages)
+	require.Contains(t, text, fmt.Sprintf("gotfe_serving_peer_messages_sent_total %d\n", snap.PeerMessages))
 	// Every sample line is "name{labels} value" or "name value".
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		if strings.HasPrefix(line, "#") {

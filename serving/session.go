@@ -414,7 +414,7 @@ func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, inf
 		return err
 	}
 	d := p.Stats().Sub(before)
-	s.cfg.Metrics.batch(rows, time.Since(start), d.BytesSent, d.Rounds)
+	s.cfg.Metrics.batch(rows, time.Since(start), d.BytesSent, d.Rounds, d.Messages)
 	s.log.Debug("batch", "batch", seq, "requests", len(batch), "rows", rows, "latency", time.Since(start), "bytes_sent", d.BytesSent, "rounds", d.Rounds)
 	return nil
 }

@@ -11,11 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotfe/gotfe/datasets"
+	"github.com/gotfe/gotfe/keras"
+	"github.com/gotfe/gotfe/layers"
 	"github.com/gotfe/gotfe/models"
 	"github.com/gotfe/gotfe/serving"
 )
 
-const benchServeUsage = "bench serve [--json] [--models a,d] [--requests N] [--clients 8] [--duration D] [--batch-window D] [--cpuprofile FILE]: private prediction as a service, client to client over QUIC on loopback"
+const benchServeUsage = "bench serve [--json] [--models a,d,linear] [--requests N] [--clients 8] [--duration D] [--batch-window D] [--cpuprofile FILE]: private prediction as a service, client to client over QUIC on loopback"
 
 func init() {
 	register("bench serve", benchServeUsage, benchServe)
@@ -28,7 +31,7 @@ func init() {
 func benchServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench serve", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
-	names := fs.String("models", "a,d", "networks of package models, comma-separated")
+	names := fs.String("models", "a,d", "networks of package models, comma-separated, or linear (one 784x10 product, no activation: what serving itself costs)")
 	requests := fs.Int("requests", 300, "sequential predictions timed for the latency")
 	clients := fs.Int("clients", 8, "concurrent clients for the throughput")
 	duration := fs.Duration("duration", 3*time.Second, "how long the concurrent clients run")
@@ -60,8 +63,19 @@ func benchServe(ctx context.Context, args []string) error {
 	return nil
 }
 
+// linearModel is the reference of the serving benchmark: one product of an MNIST image with
+// a 784×10 matrix, no activation. Its prediction is the least a served model can cost: the
+// client's shares, the batch agreement, one reshare and truncation, the output shares.
+func linearModel() (*keras.Sequential, error) {
+	return keras.NewSequential(layers.Input(datasets.ImageSize), layers.Dense(10))
+}
+
 func benchServeModel(ctx context.Context, name string, requests, clients int, duration, window time.Duration, fastCmp int, asJSON bool) error {
-	m, err := models.New(name)
+	newModel := models.New
+	if name == "linear" {
+		newModel = func(string) (*keras.Sequential, error) { return linearModel() }
+	}
+	m, err := newModel(name)
 	if err != nil {
 		return err
 	}
@@ -91,6 +105,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 		for _, mt := range metrics {
 			v := mt.Snapshot()
 			s.PeerBytes += v.PeerBytes
+			s.PeerMessages += v.PeerMessages
 			s.ClientIn += v.ClientIn
 			s.ClientOut += v.ClientOut
 			s.Requests += v.Requests
@@ -138,6 +153,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 		"seconds":      median(lat),
 		"p99_seconds":  quantile(lat, 0.99),
 		"bytes_sent":   float64(after.PeerBytes-before.PeerBytes) / n,
+		"messages":     float64(after.PeerMessages-before.PeerMessages) / n,
 		"client_bytes": float64(after.ClientIn+after.ClientOut-before.ClientIn-before.ClientOut) / n,
 		"rounds":       float64(after.Rounds-before.Rounds) / float64(max(after.Batches-before.Batches, 1)),
 	}, cpu0, n)); err != nil {
@@ -202,6 +218,7 @@ func benchServeModel(ctx context.Context, name string, requests, clients int, du
 		"seconds":           median(all),
 		"p99_seconds":       quantile(all, 0.99),
 		"bytes_sent":        float64(after.PeerBytes-before.PeerBytes) / n,
+		"messages":          float64(after.PeerMessages-before.PeerMessages) / n,
 		"client_bytes":      float64(after.ClientIn+after.ClientOut-before.ClientIn-before.ClientOut) / n,
 		"rounds":            float64(after.Rounds-before.Rounds) / batches,
 		"rows_per_batch":    float64(after.BatchRows-before.BatchRows) / batches,

@@ -381,15 +381,21 @@ func TestServeAndPredictDeployment(t *testing.T) {
 // gotfe bench serve runs, small: one line per measurement with the contract's fields.
 func TestBenchServeSmall(t *testing.T) {
 	out := captureStdout(t, func() {
-		require.NoError(t, benchServe(context.Background(), []string{"--json", "--models", "lr", "--requests", "3", "--clients", "2", "--duration", "100ms"}))
+		require.NoError(t, benchServe(context.Background(), []string{"--json", "--models", "lr,linear", "--requests", "3", "--clients", "2", "--duration", "100ms"}))
 	})
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 2)
-	for _, line := range lines {
+	require.Len(t, lines, 4)
+	for i, line := range lines {
 		var r map[string]any
 		require.NoError(t, json.Unmarshal([]byte(line), &r))
-		for _, k := range []string{"name", "seconds", "p99_seconds", "bytes_sent", "rounds"} {
+		for _, k := range []string{"name", "seconds", "p99_seconds", "bytes_sent", "rounds", "messages"} {
 			require.Contains(t, r, k, line)
+		}
+		assert.Positive(t, r["messages"], line)
+		if i >= 2 {
+			// The linear reference: the proposal, the parties' agreement on the batch, and
+			// the product's reshare with its truncation, one round each.
+			assert.Equal(t, 3.0, r["rounds"], line)
 		}
 		if _, ok := processCPU(); ok {
 			// Processor time per prediction: positive, and far below a minute (the whole run
@@ -400,4 +406,5 @@ func TestBenchServeSmall(t *testing.T) {
 		}
 	}
 	require.Contains(t, lines[1], "predictions_per_s")
+	require.Contains(t, lines[3], "serve_linear_throughput_2")
 }
