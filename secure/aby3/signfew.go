@@ -75,12 +75,11 @@ func (z *zpSampler) next() byte {
 }
 
 // fill writes uniform values of [0, 67) into dst: the stream's bytes below 3·67, modulo 67.
-// Every byte is written; only the accepted ones advance (no branch on the random data).
-func (z *zpSampler) fill(dst []byte) { z.draw(dst, 3*fewMod, &mod67Table) }
+func (z *zpSampler) fill(dst []byte) { z.draw(dst, 3*fewMod, fewMod, 0, &mod67Table) }
 
 // fillNonZero writes uniform values of [1, 67) into dst: one plus the stream's bytes below
 // 3·66, modulo 66.
-func (z *zpSampler) fillNonZero(dst []byte) { z.draw(dst, 3*(fewMod-1), &nonZeroTable) }
+func (z *zpSampler) fillNonZero(dst []byte) { z.draw(dst, 3*(fewMod-1), fewMod-1, 1, &nonZeroTable) }
 
 // mod67Table[v] = v mod 67 and nonZeroTable[v] = 1 + v mod 66, for the samplers.
 var mod67Table, nonZeroTable = func() (a, b [256]byte) {
@@ -90,20 +89,32 @@ var mod67Table, nonZeroTable = func() (a, b [256]byte) {
 	return a, b
 }()
 
-// draw writes table[v] into dst for the stream's bytes v below limit, skipping the others.
-func (z *zpSampler) draw(dst []byte, limit int32, table *[256]byte) {
+// zpVector lets draw use zpCompress where it runs (tests turn it off to compare).
+var zpVector = hasZpCompress
+
+// draw writes v mod m + add into dst for the stream's bytes v below limit = 3m, in order,
+// skipping the others; it consumes the stream up to the byte of the last value written.
+// table[v] is v mod m + add, for the bytes taken one by one.
+func (z *zpSampler) draw(dst []byte, limit, m, add byte, table *[256]byte) {
 	i := 0
 	for i < len(dst) {
 		if z.pos == len(z.b) {
 			z.s.Fill(z.buf)
 			z.pos = 0
 		}
+		if zpVector {
+			n, used := zpCompress(dst[i:], z.b[z.pos:], limit, m, add)
+			i += n
+			z.pos += used
+		}
+		// Byte by byte: the block that fills dst, and the tail of the buffer. Every byte is
+		// written; only the accepted ones advance (no branch on the random data).
 		j := z.pos
 		b := z.b
 		for ; j < len(b) && i < len(dst); j++ {
 			v := b[j]
 			dst[i] = table[v]
-			i += int(uint32(int32(v)-limit) >> 31) // 1 when v < limit
+			i += int(uint32(int32(v)-int32(limit)) >> 31) // 1 when v < limit
 		}
 		z.pos = j
 	}
