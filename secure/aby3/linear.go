@@ -22,7 +22,8 @@ func MapLinear(x *Shared, f func(*ring.Tensor) (*ring.Tensor, error)) (*Shared, 
 	if !ring.SameShape(ta.Shape, tb.Shape) {
 		return nil, fmt.Errorf("aby3: linear map gave components of shapes %v and %v", ta.Shape, tb.Shape)
 	}
-	return &Shared{shape: ta.Shape, a: ta.Data, b: tb.Data}, nil
+	// A linear map takes a zero component to a zero component.
+	return &Shared{shape: ta.Shape, a: ta.Data, b: tb.Data, zero: x.zero}, nil
 }
 
 // Transpose returns the transpose of a 2-D sharing (local).
@@ -88,7 +89,12 @@ func (p *Party) Concat(axis int, xs ...*Shared) (*Shared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aby3: %w", err)
 	}
-	return &Shared{shape: ta.Shape, a: ta.Data, b: tb.Data}, nil
+	// A component is zero where it is zero in every part.
+	zero := zeroA | zeroB
+	for _, x := range xs {
+		zero &= x.zero
+	}
+	return &Shared{shape: ta.Shape, a: ta.Data, b: tb.Data, zero: zero}, nil
 }
 
 // MulPublicTensor returns the elementwise product of x with public real values c of x's shape,

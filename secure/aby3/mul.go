@@ -129,16 +129,11 @@ func matShapes(op string, x, y *Shared) (m, k, n int, err error) {
 
 // matMulLocal returns T_i = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i + α_i.
 func (p *Party) matMulLocal(x, y *Shared, m, k, n int) []uint64 {
-	ysum := make([]uint64, k*n)
-	ring.AddTo(ysum, y.a, y.b)
 	t := newMsg(m * n)
-	ring.MatMulTo(t, x.a, ysum, m, k, n)
-	ring.MatMulAddTo(t, x.b, y.a, m, k, n)
-	scratch := ysum
-	if len(scratch) < m*n {
-		scratch = make([]uint64, m*n)
-	}
-	p.addZeroShare(t, scratch[:m*n])
+	productTerms(t, x.a, x.b, y.a, y.b, x.zero, y.zero, m, k, n)
+	scratch := getWords(m * n)
+	p.addZeroShare(t, scratch)
+	putWords(scratch)
 	return t
 }
 
@@ -174,14 +169,8 @@ func (p *Party) BatchMatMul(x, y *Shared) (*Shared, error) {
 	}
 	bs, m, k, n := x.shape[0], x.shape[1], x.shape[2], y.shape[2]
 	t := newMsg(bs * m * n)
-	ysum := make([]uint64, k*n)
 	for i := 0; i < bs; i++ {
-		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]
-		ya, yb := y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n]
-		ti := t[i*m*n : (i+1)*m*n]
-		ring.AddTo(ysum, ya, yb)
-		ring.MatMulTo(ti, xa, ysum, m, k, n)
-		ring.MatMulAddTo(ti, xb, ya, m, k, n)
+		productTerms(t[i*m*n:(i+1)*m*n], x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k], y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n], x.zero, y.zero, m, k, n)
 	}
 	p.addZeroShare(t, make([]uint64, len(t)))
 	return p.reshareTrunc("matmul", t, []int{bs, m, n}, uint(p.enc.FracBits))

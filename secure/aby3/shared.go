@@ -13,7 +13,18 @@ import (
 type Shared struct {
 	shape []int
 	a, b  []uint64
+	// zero marks components every party knows to be zero from how the sharing was made
+	// (zeroA, zeroB), so that products skip them. Shares are never modified in place, so
+	// the mark holds for the sharing's life; an operation that makes a new sharing leaves it
+	// unmarked unless it says otherwise.
+	zero uint8
 }
+
+// Components known to be zero (Shared.zero).
+const (
+	zeroA uint8 = 1 << iota
+	zeroB
+)
 
 // Shape returns the tensor's shape (do not modify it).
 func (s *Shared) Shape() []int { return s.shape }
@@ -44,13 +55,14 @@ func newShared(shape []int, n int) *Shared {
 
 // Clone returns a deep copy.
 func (s *Shared) Clone() *Shared {
-	return &Shared{shape: append([]int(nil), s.shape...), a: append([]uint64(nil), s.a...), b: append([]uint64(nil), s.b...)}
+	return &Shared{shape: append([]int(nil), s.shape...), a: append([]uint64(nil), s.a...), b: append([]uint64(nil), s.b...), zero: s.zero}
 }
 
 // ShareRing secret-shares raw ring values held by owner. The owner passes its values; the other
 // parties pass nil and the same shape. It costs one round: the owner sends one ring element per
 // value to the next party; the component it shares with the previous party comes from their
-// common PRG.
+// common PRG. The third component is zero, which the other two parties know: a product with
+// the sharing computes two local terms fewer (a model owner's weights, say).
 func (p *Party) ShareRing(owner secure.PartyID, values []uint64, shape []int) (*Shared, error) {
 	if err := secure.CheckParty(owner); err != nil {
 		return nil, fmt.Errorf("aby3: share: %w", err)
@@ -81,11 +93,11 @@ func (p *Party) ShareRing(owner secure.PartyID, values []uint64, shape []int) (*
 		if err != nil {
 			return nil, err
 		}
-		out.a, out.b = d, make([]uint64, n)
+		out.a, out.b, out.zero = d, make([]uint64, n), zeroB
 	default: // owner.Prev()
 		r := make([]uint64, n)
 		p.next.Fill(r)
-		out.a, out.b = make([]uint64, n), r
+		out.a, out.b, out.zero = make([]uint64, n), r, zeroA
 	}
 	return out, nil
 }
@@ -248,7 +260,7 @@ func (p *Party) Reshape(x *Shared, shape ...int) (*Shared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aby3: %w", err)
 	}
-	return &Shared{shape: s, a: x.a, b: x.b}, nil
+	return &Shared{shape: s, a: x.a, b: x.b, zero: x.zero}, nil
 }
 
 // PublicRing returns a sharing of public ring values c with the given shape, with no

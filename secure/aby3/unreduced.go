@@ -41,31 +41,63 @@ func (p *Party) MatMulUnreduced(x, y *Shared) (*Unreduced, error) {
 	default:
 		return nil, fmt.Errorf("aby3: matmul: %v · %v: want m×k · k×n or B×m×k · B×k×n: %w", x.shape, y.shape, ring.ErrShape)
 	}
-	// T_i = X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i = (X_i + X_{i+1})·Y_i + X_i·Y_{i+1}: sum the
-	// components of the smaller operand (a single input row against a weight matrix).
 	t := make([]uint64, bs*m*n)
-	sumX := m*k < k*n
-	sum := getWords(min(m*k, k*n))
-	defer putWords(sum)
 	for i := 0; i < bs; i++ {
-		xa, xb := x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k]
-		ya, yb := y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n]
-		ti := t[i*m*n : (i+1)*m*n]
-		if sumX {
-			ring.AddTo(sum, xa, xb)
-			ring.MatMulTo(ti, sum, ya, m, k, n)
-			ring.MatMulAddTo(ti, xa, yb, m, k, n)
-		} else {
-			ring.AddTo(sum, ya, yb)
-			ring.MatMulTo(ti, xa, sum, m, k, n)
-			ring.MatMulAddTo(ti, xb, ya, m, k, n)
-		}
+		productTerms(t[i*m*n:(i+1)*m*n], x.a[i*m*k:(i+1)*m*k], x.b[i*m*k:(i+1)*m*k], y.a[i*k*n:(i+1)*k*n], y.b[i*k*n:(i+1)*k*n], x.zero, y.zero, m, k, n)
 	}
 	shape := []int{m, n}
 	if len(x.shape) == 3 {
 		shape = []int{bs, m, n}
 	}
 	return &Unreduced{shape: shape, t: t, frac: 2 * p.enc.FracBits}, nil
+}
+
+// productTerms writes this party's local terms of the product of an m×k and a k×n sharing into
+// t: T_i = X_i·Y_i + X_i·Y_{i+1} + X_{i+1}·Y_i, components a = i and b = i+1, in two matrix
+// products, (X_i + X_{i+1})·Y_i + X_i·Y_{i+1} or X_i·(Y_i + Y_{i+1}) + X_{i+1}·Y_i, summing the
+// components of the smaller operand (a single input row against a weight matrix). Products
+// with a component known to be zero (xz, yz) are skipped: against a sharing from ShareRing,
+// two of the three parties compute one product instead of two and read half the weights.
+func productTerms(t, xa, xb, ya, yb []uint64, xz, yz uint8, m, k, n int) {
+	aa := xz&zeroA == 0 && yz&zeroA == 0 // X_i·Y_i
+	ab := xz&zeroA == 0 && yz&zeroB == 0 // X_i·Y_{i+1}
+	ba := xz&zeroB == 0 && yz&zeroA == 0 // X_{i+1}·Y_i
+	sumOf := func(u, v []uint64) []uint64 {
+		s := getWords(len(u))
+		ring.AddTo(s, u, v)
+		return s
+	}
+	switch {
+	case aa && ab && ba:
+		if m*k < k*n {
+			sum := sumOf(xa, xb)
+			ring.MatMulTo(t, sum, ya, m, k, n)
+			putWords(sum)
+			ring.MatMulAddTo(t, xa, yb, m, k, n)
+		} else {
+			sum := sumOf(ya, yb)
+			ring.MatMulTo(t, xa, sum, m, k, n)
+			putWords(sum)
+			ring.MatMulAddTo(t, xb, ya, m, k, n)
+		}
+	case aa && ab:
+		sum := sumOf(ya, yb)
+		ring.MatMulTo(t, xa, sum, m, k, n)
+		putWords(sum)
+	case aa && ba:
+		sum := sumOf(xa, xb)
+		ring.MatMulTo(t, sum, ya, m, k, n)
+		putWords(sum)
+	case aa:
+		ring.MatMulTo(t, xa, ya, m, k, n)
+	// Without X_i·Y_i one of X_i, Y_i is zero, so at most one other term is left.
+	case ab:
+		ring.MatMulTo(t, xa, yb, m, k, n)
+	case ba:
+		ring.MatMulTo(t, xb, ya, m, k, n)
+	default:
+		clear(t)
+	}
 }
 
 // Lift returns x as an Unreduced value with 2f fractional bits (local: t_i = x_i·2^f), so
