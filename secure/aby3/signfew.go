@@ -217,14 +217,21 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 		var bt3 batch
 		e0 := bt3.put(2, nw)
 		clear(e0)
+		vector := w == 64 && hasFewMasked64
 		parallelFor(n, 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				a, b := m1[w*i:w*i+w], m2[w*i:w*i+w]
 				var zero byte
-				for j := range w {
-					// Both terms lie in [0, 67): their sum is 0 modulo 67 only at 0 and 67.
-					if v := uint16(a[j]) + uint16(b[j]); v == 0 || v == fewMod {
+				if vector {
+					if fewHasZero64(&a[0], &b[0]) {
 						zero = 1
+					}
+				} else {
+					for j := range w {
+						// Both terms lie in [0, 67): their sum is 0 modulo 67 only at 0 and 67.
+						if v := uint16(a[j]) + uint16(b[j]); v == 0 || v == fewMod {
+							zero = 1
+						}
 					}
 				}
 				e1 := rho[i/64] >> uint(i%64) & 1
@@ -266,12 +273,17 @@ func (st *fewStep) rest(p *Party, op string, ba, bb []uint64) error {
 				m[i] = (fewMod - v) % fewMod
 			}
 		}
+		vector := w == 64 && hasFewMasked64
 		parallelFor(n, 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				beta := head[i/64] >> uint(i%64) & 1
 				pub := low - st.u[i]&low // 2^(w-1) - 1 - v'
 				if beta == 1 {
 					pub++
+				}
+				if vector {
+					fewMasked64(&out[w*i], &st.shares[k*i], &s[w*i], &m[w*i], pub, uint16(-beta), uint16(c), rot[i]&uint8(k))
+					continue
 				}
 				fewMasked(out[w*i:w*i+w], st.shares[k*i:k*i+k], s[w*i:w*i+w], m[w*i:w*i+w], pub, beta == 1, uint(rot[i])&uint(k), c)
 			}
