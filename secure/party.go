@@ -51,6 +51,13 @@ type RoundTripper interface {
 	MinRTT(peer int) time.Duration
 }
 
+// SendCopier is a Network whose Send no longer refers to the payload once it returns (it has
+// written or copied it out), so that the sender may reuse the buffer for its next message. A
+// network without it may keep the payload (an in-memory link hands it to the receiver).
+type SendCopier interface {
+	SendCopies() bool
+}
+
 // PeerError is returned when a link to a peer fails: the peer died, stalled past the deadline,
 // or sent something malformed.
 type PeerError struct {

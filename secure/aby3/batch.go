@@ -75,6 +75,9 @@ func (p *Party) exchange(op string, bt *batch) error {
 			if err := p.send(op, peer, bt.out[peer]); err != nil {
 				return err
 			}
+			if p.reuseSent { // the network is done with it: the next message may take it
+				putWords(bt.out[peer])
+			}
 			bt.out[peer] = nil
 		}
 	}

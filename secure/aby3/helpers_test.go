@@ -1,6 +1,7 @@
 package aby3_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -38,13 +39,28 @@ func try3With(seed uint64, params secure.Params, fn func(p *aby3.Party) error) e
 		var s [32]byte
 		s[0], s[1] = byte(id), byte(seed)
 		s[2], s[3] = byte(seed>>8), byte(seed>>16)
-		p, err := aby3.NewParty(ctx, id, net, aby3.Config{Rand: rand.NewChaCha8(s), Params: params})
+		p, err := aby3.NewParty(ctx, id, poisonNet{net}, aby3.Config{Rand: rand.NewChaCha8(s), Params: params})
 		if err != nil {
 			return err
 		}
 		return fn(p)
 	})
 }
+
+// poisonNet is a network that copies each payload and then overwrites it, as a network that
+// writes its messages out would let the sender reuse the buffer (secure.SendCopier): a
+// protocol that read a sent message's buffer after sending it would compute garbage.
+type poisonNet struct{ secure.Network }
+
+func (n poisonNet) Send(ctx context.Context, peer int, payload []byte) error {
+	err := n.Network.Send(ctx, peer, bytes.Clone(payload))
+	for i := range payload {
+		payload[i] = 0xa5
+	}
+	return err
+}
+
+func (poisonNet) SendCopies() bool { return true }
 
 // randValues returns n values whose magnitudes are log-uniform in [2^lo, 2^hi], with random
 // signs, a few exact zeros and the two extreme magnitudes.

@@ -58,7 +58,8 @@ type Party struct {
 	next *prg.Stream // shared with id.Next()
 	prev *prg.Stream // shared with id.Prev()
 
-	fastMax int // Params.FastCompareMax
+	fastMax   int  // Params.FastCompareMax
+	reuseSent bool // the network copies what it sends: a batch's buffers go back to the pools
 }
 
 // NewParty runs the set-up handshake with the two peers over net ([session.New]) and returns
@@ -71,7 +72,7 @@ func NewParty(ctx context.Context, id secure.PartyID, net secure.Network, cfg Co
 		return nil, err
 	}
 	return &Party{id: id, enc: s.Encoding(), s: s, next: s.Pair(id.Next()), prev: s.Pair(id.Prev()),
-		fastMax: s.Params().FastCompareMax}, nil
+		fastMax: s.Params().FastCompareMax, reuseSent: s.SendCopies()}, nil
 }
 
 // ID is the party's index.

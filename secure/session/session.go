@@ -258,6 +258,13 @@ func New(ctx context.Context, protocol string, id secure.PartyID, net secure.Net
 	return s, nil
 }
 
+// SendCopies reports whether the session's network is done with a message's buffer when
+// Send returns (secure.SendCopier), so that the engine may reuse it.
+func (s *Session) SendCopies() bool {
+	c, ok := s.net.(secure.SendCopier)
+	return ok && c.SendCopies()
+}
+
 // linkRTT returns the larger of the round trips net has measured to the two peers of id, or 0
 // when it measures none.
 func linkRTT(net secure.Network, id secure.PartyID) time.Duration {

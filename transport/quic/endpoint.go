@@ -499,6 +499,10 @@ func (e *Endpoint) Send(ctx context.Context, peer int, payload []byte) error {
 	return nil
 }
 
+// SendCopies reports that Send has written the payload to its QUIC stream when it returns
+// (secure.SendCopier): the caller may reuse the buffer.
+func (e *Endpoint) SendCopies() bool { return true }
+
 // Recv returns the next message from peer. It waits until one arrives, the link ends, or
 // ctx ends. Messages that arrived before the link ended are still returned, in order. When
 // the link with the other peer fails (not by an orderly close), Recv fails too.
