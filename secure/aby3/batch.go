@@ -19,6 +19,9 @@ type batch struct {
 	kept [secure.NumParties]bool // a step keeps words of the message received from the peer
 }
 
+// maxReusedSend is the largest buffer (in words) that a party reuses once sent.
+const maxReusedSend = 1 << 16
+
 // grow reserves room for n more words to peer.
 func (bt *batch) grow(peer secure.PartyID, n int) {
 	o := bt.out[peer]
@@ -75,7 +78,10 @@ func (p *Party) exchange(op string, bt *batch) error {
 			if err := p.send(op, peer, bt.out[peer]); err != nil {
 				return err
 			}
-			if p.reuseSent { // the network is done with it: the next message may take it
+			// The network is done with it: the next message may take it. Only small ones: a
+			// large message's buffer held in a pool would raise the memory peak of a
+			// convolutional network, while its allocation costs little beside its sending.
+			if p.reuseSent && cap(bt.out[peer]) <= maxReusedSend {
 				putWords(bt.out[peer])
 			}
 			bt.out[peer] = nil
