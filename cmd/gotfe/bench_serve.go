@@ -18,7 +18,7 @@ import (
 	"github.com/gotfe/gotfe/serving"
 )
 
-const benchServeUsage = "bench serve [--json] [--models a,d,linear] [--requests N] [--clients 8] [--duration D] [--batch-window D] [--cpuprofile FILE]: private prediction as a service, client to client over QUIC on loopback"
+const benchServeUsage = "bench serve [--json] [--models a,d,linear] [--requests N] [--clients 8] [--duration D] [--batch-window D] [--cpuprofile FILE] [--allocprofile FILE]: private prediction as a service, client to client over QUIC on loopback"
 
 func init() {
 	register("bench serve", benchServeUsage, benchServe)
@@ -38,6 +38,7 @@ func benchServe(ctx context.Context, args []string) error {
 	window := fs.Duration("batch-window", 0, "party 0's batching window")
 	fastCmp := fs.Int("fast-compare-max", 0, "compare at most this many values at once in three rounds instead of seven (0: chosen at set-up from the links' round trip, 256 below 2 ms; negative: never)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	allocs := fs.String("allocprofile", "", "write a profile of the whole run's allocations to this file (go tool pprof -sample_index=alloc_space reads it)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -59,6 +60,14 @@ func benchServe(ctx context.Context, args []string) error {
 		if err := benchServeModel(ctx, strings.TrimSpace(name), *requests, *clients, *duration, *window, *fastCmp, *asJSON); err != nil {
 			return fmt.Errorf("network %s: %w", name, err)
 		}
+	}
+	if *allocs != "" {
+		f, err := os.Create(*allocs)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	return nil
 }
