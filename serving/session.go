@@ -78,6 +78,7 @@ func (s *Server) session(ctx context.Context, links Links) error {
 	s.setUp(info)
 	s.log.Info("session up", "model", info.Model, "output", info.Output, "input_shape", info.InputShape, "max_rows", info.MaxRows)
 	for {
+		before := p.Stats() // a batch's costs count its proposal
 		p.Begin("serve: proposal", nil)
 		var prop proposal
 		if id == 0 {
@@ -109,7 +110,7 @@ func (s *Server) session(ctx context.Context, links Links) error {
 			return errPeerStopped
 		}
 		if len(prop.IDs) > 0 {
-			if err := s.batch(ctx, b, sm, info, prop); err != nil {
+			if err := s.batch(ctx, b, sm, info, prop, before); err != nil {
 				return err
 			}
 		}
@@ -298,14 +299,14 @@ func (s *Server) release(prop proposal, err error) {
 	}
 }
 
-// batch agrees on a proposal's batch, computes it and answers its requests.
-func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, info *ModelInfo, prop proposal) error {
+// batch agrees on a proposal's batch, computes it and answers its requests. before is the
+// party's counters before the proposal, so that the batch's metrics include it.
+func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, info *ModelInfo, prop proposal, before aby3.Stats) error {
 	p, err := b.Aby3Party()
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	before := p.Stats()
 	s.mu.Lock()
 	s.seq++
 	seq := s.seq
