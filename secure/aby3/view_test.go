@@ -296,27 +296,48 @@ func TestHandshakeMismatch(t *testing.T) {
 	}), "FastCompareMax")
 }
 
-// rttNetwork reports a fixed round trip for every link of its party.
-type rttNetwork struct {
+// delayNetwork delays each message its party sends by the party's one-way delay, and
+// reports the round trip of a link as QUIC would measure it: the two ends' delays added.
+type delayNetwork struct {
 	secure.Network
-	rtt time.Duration
+	id       secure.PartyID
+	delays   [3]time.Duration
+	reported time.Duration // if set, the round trip reported instead (a handshake's, under load)
 }
 
-func (n rttNetwork) MinRTT(int) time.Duration { return n.rtt }
+func (n delayNetwork) Send(ctx context.Context, peer int, payload []byte) error {
+	time.Sleep(n.delays[n.id])
+	return n.Network.Send(ctx, peer, payload)
+}
+
+func (n delayNetwork) MinRTT(peer int) time.Duration {
+	if n.reported > 0 {
+		return n.reported
+	}
+	return n.delays[n.id] + n.delays[peer]
+}
 
 // With FastCompareMax 0 the parties choose the value at set-up from the largest round trip
-// any of them measured, all the same one: the default over links that measure none (in
-// memory), secure.AutoFastCompareMax of the slowest link otherwise, whichever party saw it.
+// any of them measured on its link to the next party, all the same one: the default over
+// links that measure none (in memory), secure.AutoFastCompareMax of the slowest link
+// otherwise, whichever party saw it. A ping-pong takes at least the two delays, so the
+// link's own figure (their sum) is what counts here.
 func TestFastCompareMaxChosenAtSetUp(t *testing.T) {
+	ms := time.Millisecond
 	for _, c := range []struct {
-		name string
-		rtts [3]time.Duration // per party; 0: links without round trips
-		want int
+		name     string
+		delays   [3]time.Duration // one way, per party
+		plain    [3]bool          // a party whose network measures no round trip
+		reported time.Duration    // what the links report instead of the delays, if set
+		want     int
 	}{
-		{"in memory", [3]time.Duration{}, secure.DefaultFastCompareMax},
-		{"loopback", [3]time.Duration{60 * time.Microsecond, 45 * time.Microsecond, 80 * time.Microsecond}, secure.DefaultFastCompareMax},
-		{"one slow party", [3]time.Duration{0, 40 * time.Millisecond, 100 * time.Microsecond}, secure.AutoFastCompareMax(40 * time.Millisecond)},
-		{"wide area", [3]time.Duration{38 * time.Millisecond, 41 * time.Millisecond, 40 * time.Millisecond}, secure.AutoFastCompareMax(41 * time.Millisecond)},
+		{"in memory", [3]time.Duration{}, [3]bool{true, true, true}, 0, secure.DefaultFastCompareMax},
+		{"loopback", [3]time.Duration{30 * time.Microsecond, 20 * time.Microsecond, 40 * time.Microsecond}, [3]bool{}, 0, secure.DefaultFastCompareMax},
+		// Party 0 measures nothing; party 1 measures its link to party 2.
+		{"one slow party", [3]time.Duration{0, 20 * ms, 50 * time.Microsecond}, [3]bool{true, false, false}, 0, secure.AutoFastCompareMax(20*ms + 50*time.Microsecond)},
+		{"wide area", [3]time.Duration{19 * ms, 21 * ms, 20 * ms}, [3]bool{}, 0, secure.AutoFastCompareMax(41 * ms)},
+		// Links whose only samples are a slow handshake's: the ping-pongs show them fast.
+		{"loopback after a slow handshake", [3]time.Duration{}, [3]bool{}, 3800 * time.Microsecond, secure.DefaultFastCompareMax},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -324,8 +345,8 @@ func TestFastCompareMaxChosenAtSetUp(t *testing.T) {
 			var got [3]int
 			nets := launch.MemNetworks()
 			for i := range nets {
-				if c.rtts[i] > 0 {
-					nets[i] = rttNetwork{Network: nets[i], rtt: c.rtts[i]}
+				if !c.plain[i] {
+					nets[i] = delayNetwork{Network: nets[i], id: secure.PartyID(i), delays: c.delays, reported: c.reported}
 				}
 			}
 			require.NoError(t, launch.Run(ctx, nets, func(ctx context.Context, id secure.PartyID, net secure.Network) error {
