@@ -27,8 +27,8 @@ import (
 //  1. Party 0 proposes a batch: the IDs and row counts of requests it received, in arrival
 //     order (or an empty proposal, a heartbeat, when idle).
 //  2. Parties 1 and 2 look for the proposed requests among those they received, waiting at
-//     most ArrivalWait for late ones; the three parties exchange which ones they hold, with a
-//     digest of the proposal they received.
+//     most ArrivalWait for late ones, and tell the other two which ones they hold, with a
+//     digest of the proposal they received (party 0 holds every request it proposes).
 //  3. The batch is the requests all three hold: every party computes the same set from the
 //     same three answers, so the parties agree on each batch before computing it. The other
 //     proposed requests fail on every party, naming the party that lacked them.
@@ -334,7 +334,11 @@ func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, inf
 	if err != nil {
 		return err
 	}
-	all, err := p.ExchangeBytes(msg)
+	// Party 0 proposes only requests it holds: parties 1 and 2 alone tell which they hold
+	// and what proposal they received. Party 0 checks both digests against its own, and
+	// each of the others checks its peer's; a party that finds a mismatch ends the session,
+	// which fails the others at their next message.
+	all, err := p.ExchangeBytesExcept(msg, 0)
 	if err != nil {
 		for i := range reqs {
 			answer(i, result{err: fmt.Errorf("the parties could not agree on the batch: %w", err)})
@@ -344,6 +348,9 @@ func (s *Server) batch(ctx context.Context, b *mpc.Backend, sm *secureModel, inf
 	in := make([]bool, len(prop.IDs))
 	lacking := make([][]int, len(prop.IDs))
 	for j, m := range all {
+		if j == 0 {
+			continue // holds every request it proposed
+		}
 		var h holding
 		if err := msgpack.Unmarshal(m, &h); err != nil || len(h.Have) != len(prop.IDs) {
 			err = fmt.Errorf("malformed batch agreement from party %d", j)

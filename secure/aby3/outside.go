@@ -152,15 +152,34 @@ func (p *Party) RandomShared(shape []int) (*Shared, error) {
 // it is how the parties share public facts each one learnt alone (which requests of outside
 // clients reached it, say). Data must be at most 8 MiB.
 func (p *Party) ExchangeBytes(data []byte) (all [secure.NumParties][]byte, err error) {
+	return p.exchangeBytes(data, -1)
+}
+
+// ExchangeBytesExcept is ExchangeBytes where party silent sends nothing (its data is
+// ignored, and its entry is nil on every party): one round, four messages instead of six,
+// for facts that silent's peers learn and silent knows already.
+func (p *Party) ExchangeBytesExcept(data []byte, silent secure.PartyID) (all [secure.NumParties][]byte, err error) {
+	if err := secure.CheckParty(silent); err != nil {
+		return all, fmt.Errorf("aby3: exchange: %w", err)
+	}
+	return p.exchangeBytes(data, silent)
+}
+
+func (p *Party) exchangeBytes(data []byte, silent secure.PartyID) (all [secure.NumParties][]byte, err error) {
 	p.Begin("ExchangeBytes", nil)
 	p.round()
-	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
-		if err := p.s.SendMsg("exchange", peer, data); err != nil {
-			return all, err
+	if p.id != silent {
+		for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
+			if err := p.s.SendMsg("exchange", peer, data); err != nil {
+				return all, err
+			}
 		}
+		all[p.id] = append([]byte(nil), data...)
 	}
-	all[p.id] = append([]byte(nil), data...)
 	for _, peer := range []secure.PartyID{p.id.Next(), p.id.Prev()} {
+		if peer == silent {
+			continue
+		}
 		b, err := p.s.RecvMsg("exchange", peer)
 		if err != nil {
 			return all, err

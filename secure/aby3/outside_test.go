@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gotfe/gotfe/secure"
 	"github.com/gotfe/gotfe/secure/aby3"
 )
 
@@ -69,6 +70,51 @@ func TestOutsideInputAndOutput(t *testing.T) {
 		}
 	}
 	require.Error(t, aby3.CombineOutput(make([]uint64, 2), [3][]uint64{{1, 2}, {1}, {1, 2}}))
+}
+
+// ExchangeBytesExcept gives every party the data of the two others than the silent one, in
+// one round; the silent party sends no message, and the next exchange still lines up.
+func TestExchangeBytesExcept(t *testing.T) {
+	for silent := range secure.PartyID(3) {
+		var mu sync.Mutex
+		var ex [3][3][]byte
+		var sent [3]int64
+		run3(t, 11, func(p *aby3.Party) error {
+			before := p.Stats()
+			all, err := p.ExchangeBytesExcept([]byte{byte(p.ID()), 7}, silent)
+			if err != nil {
+				return err
+			}
+			d := p.Stats().Sub(before)
+			if _, err := p.ExchangeBytes([]byte{byte(p.ID())}); err != nil {
+				return err
+			}
+			mu.Lock()
+			ex[p.ID()], sent[p.ID()] = all, d.Messages
+			mu.Unlock()
+			require.Equal(t, int64(1), d.Rounds)
+			return nil
+		})
+		for i := range ex {
+			for j := range ex[i] {
+				if secure.PartyID(j) == silent {
+					require.Nil(t, ex[i][j], "party %d's entry for silent %d", i, j)
+					continue
+				}
+				require.Equal(t, []byte{byte(j), 7}, ex[i][j], "party %d's entry for %d", i, j)
+			}
+			want := int64(2)
+			if secure.PartyID(i) == silent {
+				want = 0
+			}
+			require.Equal(t, want, sent[i], "messages of party %d, silent %d", i, silent)
+		}
+	}
+	run3(t, 12, func(p *aby3.Party) error {
+		_, err := p.ExchangeBytesExcept(nil, 3)
+		require.Error(t, err)
+		return nil
+	})
 }
 
 // A random sharing opens to the same values on every party, and differs from call to call;
