@@ -36,6 +36,10 @@ import (
 // party 0, one bit from party 0 to party 2: about 191 bytes, against about 80 for the adder.
 // Party 1 receives nothing. For values known to lie in a w-bit signed range (the lanes of
 // msbLanesTo) the same runs on the residues modulo 2^w: w-1 and w bytes instead of 63 and 64.
+//
+// Where the processor has AVX-512 (BW, VBMI, VBMI2) the masks are drawn 64 stream bytes at a
+// time (zpCompress) and, for w = 64, a value's masked terms and party 0's zero test run in
+// vector registers (fewMasked64, fewHasZero64), with the same bytes as the Go loops.
 
 // fewMod is the modulus of the comparison's arithmetic: a prime above 65, the largest t_i.
 const fewMod = 67
