@@ -138,7 +138,7 @@ type hello struct {
 	Protocol string `msgpack:"protocol"`
 	FracBits int    `msgpack:"frac_bits"`
 	FastCmp  int    `msgpack:"fast_compare_max"`
-	RTTMicro int64  `msgpack:"min_rtt_us"` // the largest round trip the sender's links measured
+	RTTMicro int64  `msgpack:"min_rtt_us"` // the round trip of the sender's link to its next party (linkRTT)
 	Session  string `msgpack:"session"`
 	From     int    `msgpack:"from"`
 	PairSeed []byte `msgpack:"pair_seed,omitempty"` // only to the next party

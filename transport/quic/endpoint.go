@@ -480,8 +480,9 @@ func (e *Endpoint) MinRTT(peer int) time.Duration {
 	return l.conn.ConnectionStats().MinRTT
 }
 
-// Send sends payload to peer as one message. It returns once the frame is handed to QUIC
-// (queued for sending, not yet acknowledged). Send takes ownership of payload. A payload
+// Send sends payload to peer as one message. It returns once the frame is written to the
+// QUIC stream (queued for sending, not yet acknowledged); it keeps no reference to payload,
+// which the caller may then reuse ([Endpoint.SendCopies]). A payload
 // above MaxFrame is refused; a send that fails half-way, or that ctx cuts short, ends the
 // link, since the stream can no longer be framed.
 func (e *Endpoint) Send(ctx context.Context, peer int, payload []byte) error {
