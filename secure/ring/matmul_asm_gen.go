@@ -99,20 +99,26 @@ func kernel(w *bytes.Buffer, rows, nv int) {
 		if r > 0 {
 			p("ADDQ AX, SI")
 		}
-		for v := 0; v < nv; v++ {
-			a := acc(r, v)
-			if v == nv-1 {
-				p("VMOVDQU64.Z %d(SI), K1, Z28", 64*v)
-				p("VPADDQ Z28, %[1]s, %[1]s", a)
-				p("VMOVDQU64 %s, K1, %d(SI)", a, 64*v)
-			} else {
-				p("VPADDQ %d(SI), %[2]s, %[2]s", 64*v, a)
-				p("VMOVDQU64 %s, %d(SI)", a, 64*v)
-			}
-		}
+		addRow(p, nv, func(v int) string { return acc(r, v) }, "Z28")
 	}
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// addRow writes the adding of accumulators acc(0..nv-1) into the row of c at SI, the last
+// vector masked by K1 and loaded through the scratch register tmp.
+func addRow(p func(string, ...any), nv int, acc func(v int) string, tmp string) {
+	for v := 0; v < nv; v++ {
+		a := acc(v)
+		if v == nv-1 {
+			p("VMOVDQU64.Z %d(SI), K1, %s", 64*v, tmp)
+			p("VPADDQ %[1]s, %[2]s, %[2]s", tmp, a)
+			p("VMOVDQU64 %s, K1, %d(SI)", a, 64*v)
+		} else {
+			p("VPADDQ %d(SI), %[2]s, %[2]s", 64*v, a)
+			p("VMOVDQU64 %s, %d(SI)", a, 64*v)
+		}
+	}
 }
 
 // rowKernel writes mmKernel1x(8·nv): one row of a, nv vectors of columns in accumulators
@@ -151,16 +157,7 @@ func rowKernel(w *bytes.Buffer, nv int) {
 	p("DECQ CX")
 	p("JNZ %s", label)
 	p("MOVQ c+40(FP), SI")
-	for v := 0; v < nv; v++ {
-		if v == nv-1 {
-			p("VMOVDQU64.Z %d(SI), K1, Z21", 64*v)
-			p("VPADDQ Z21, Z%[1]d, Z%[1]d", v)
-			p("VMOVDQU64 Z%d, K1, %d(SI)", v, 64*v)
-		} else {
-			p("VPADDQ %d(SI), Z%[2]d, Z%[2]d", 64*v, v)
-			p("VMOVDQU64 Z%d, %d(SI)", v, 64*v)
-		}
-	}
+	addRow(p, nv, func(v int) string { return fmt.Sprintf("Z%d", v) }, "Z21")
 	p("VZEROUPPER")
 	p("RET")
 }
